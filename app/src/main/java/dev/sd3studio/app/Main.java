@@ -1,0 +1,20 @@
+package dev.sd3studio.app;
+
+import dev.sd3studio.app.cli.Cli;
+
+/**
+ * Entry point of {@code sd3studio}: with no arguments the studio window opens, otherwise the
+ * command line runs. Not a JavaFX Application itself, so it starts from a plain classpath.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length == 0) {
+            dev.sd3studio.app.studio.StudioLauncher.launch(args);
+            return;
+        }
+        System.exit(Cli.run(args));
+    }
+}

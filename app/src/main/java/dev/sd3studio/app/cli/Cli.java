@@ -1,0 +1,58 @@
+package dev.sd3studio.app.cli;
+
+import dev.sd3studio.engine.api.EngineException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * The {@code sd3studio} command line. Errors are one line on stderr and a non-zero exit: 2 for a
+ * wrong command line, 1 for anything that failed while running; no stack traces unless
+ * {@code SD3STUDIO_DEBUG} is set.
+ */
+@Command(name = "sd3studio", mixinStandardHelpOptions = true, version = "SD3 Studio 0.1",
+        description = "Stable Diffusion 3 on ONNX Runtime. Run without arguments to open the studio.",
+        subcommands = {GenerateCommand.class, TokenizeCommand.class, CheckModelCommand.class, BenchCommand.class})
+public final class Cli implements Runnable {
+    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_USAGE = 2;
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static int run(String... args) {
+        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cmd = new CommandLine(new Cli());
+        cmd.setOut(out);
+        cmd.setErr(err);
+        cmd.setParameterExceptionHandler((ex, a) -> {
+            String sub = ex.getCommandLine().getCommandName();
+            err.println("error: " + ex.getMessage() + " (see: sd3studio " + ("sd3studio".equals(sub) ? "" : sub + " ")
+                    + "--help)");
+            return EXIT_USAGE;
+        });
+        cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof EngineException e) {
+                err.println("error: " + e.getMessage());
+                return e.kind() == EngineException.Kind.INVALID_REQUEST ? EXIT_USAGE : EXIT_FAILED;
+            }
+            if (ex instanceof CliException e) {
+                err.println("error: " + e.getMessage());
+                return e.exitCode();
+            }
+            err.println("error: unexpected failure (" + ex.getClass().getSimpleName() + ": " + ex.getMessage()
+                    + "); please report it with SD3STUDIO_DEBUG=1 output.");
+            if (System.getenv("SD3STUDIO_DEBUG") != null) {
+                ex.printStackTrace(err);
+            }
+            return EXIT_FAILED;
+        });
+        return cmd.execute(args);
+    }
+}

@@ -1,0 +1,260 @@
+package dev.sd3studio.app.cli;
+
+import dev.sd3studio.app.gallery.PngFiles;
+import dev.sd3studio.app.gallery.PngMetadata;
+import dev.sd3studio.engine.Sd3Engine;
+import dev.sd3studio.engine.api.CancelToken;
+import dev.sd3studio.engine.api.Device;
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.api.EngineOptions;
+import dev.sd3studio.engine.api.FloatTensor;
+import dev.sd3studio.engine.api.GenerationRequest;
+import dev.sd3studio.engine.api.GenerationResult;
+import dev.sd3studio.engine.api.MemoryMode;
+import dev.sd3studio.engine.api.ProgressListener;
+import dev.sd3studio.engine.api.Sd3Generator;
+import dev.sd3studio.engine.api.StepEvent;
+import dev.sd3studio.engine.image.ImageLoader;
+import dev.sd3studio.engine.io.Npy;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code sd3studio generate}: text-to-image and image-to-image to PNG (and .npy) files. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Generate images from prompts (and optionally a start image).")
+public final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    ModelOption model;
+
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "prompt; repeat for a batch")
+    List<String> prompts;
+    @Option(names = "--prompt-2", paramLabel = "TEXT", description = "prompt for CLIP-G (default: --prompt)")
+    List<String> prompts2 = new ArrayList<>();
+    @Option(names = "--prompt-3", paramLabel = "TEXT", description = "prompt for T5 (default: --prompt)")
+    List<String> prompts3 = new ArrayList<>();
+    @Option(names = "--negative", paramLabel = "TEXT", description = "negative prompt (default: empty)")
+    List<String> negatives = new ArrayList<>();
+    @Option(names = "--negative-2", paramLabel = "TEXT", description = "negative prompt for CLIP-G")
+    List<String> negatives2 = new ArrayList<>();
+    @Option(names = "--negative-3", paramLabel = "TEXT", description = "negative prompt for T5")
+    List<String> negatives3 = new ArrayList<>();
+    @Option(names = "--width", paramLabel = "N", description = "image width, a multiple of 16 (default: the model's)")
+    Integer width;
+    @Option(names = "--height", paramLabel = "N", description = "image height, a multiple of 16 (default: the model's)")
+    Integer height;
+    @Option(names = "--steps", paramLabel = "N", description = "denoising steps (default: ${DEFAULT-VALUE})")
+    int steps = GenerationRequest.DEFAULT_STEPS;
+    @Option(names = "--guidance", paramLabel = "F", description = "guidance scale; >1 enables CFG (default: ${DEFAULT-VALUE})")
+    double guidance = GenerationRequest.DEFAULT_GUIDANCE;
+    @Option(names = "--shift", paramLabel = "F", description = "schedule shift (default: the scheduler config's)")
+    Double shift;
+    @Option(names = "--max-sequence-length", paramLabel = "N", description = "T5 tokens, up to 512 (default: ${DEFAULT-VALUE})")
+    int maxSequenceLength = GenerationRequest.DEFAULT_MAX_SEQUENCE_LENGTH;
+    @Option(names = "--clip-skip", paramLabel = "N", description = "skip the last N CLIP layers")
+    Integer clipSkip;
+    @Option(names = "--no-t5", description = "do not load or use the T5 encoder")
+    boolean noT5;
+    @Option(names = "--images-per-prompt", paramLabel = "N", description = "images per prompt (default: 1)")
+    int imagesPerPrompt = 1;
+    @Option(names = "--seed", paramLabel = "N", description = "seed; the same as torch.manual_seed in diffusers")
+    Long seed;
+    @Option(names = "--latents", paramLabel = "FILE.npy", description = "initial noise, float32 NCHW for the whole batch")
+    Path latents;
+    @Option(names = "--init-image", paramLabel = "FILE", description = "start image for image-to-image")
+    Path initImage;
+    @Option(names = "--strength", paramLabel = "F", description = "image-to-image strength 0..1 (default: ${DEFAULT-VALUE})")
+    double strength = GenerationRequest.DEFAULT_STRENGTH;
+    @Option(names = "--encoder-noise", paramLabel = "FILE.npy", description = "image-to-image: ε for the VAE posterior")
+    Path encoderNoise;
+    @Option(names = "--device", paramLabel = "cpu|cuda[:N]", description = "where to run (default: cpu)")
+    String device = "cpu";
+    @Option(names = "--offload", description = "load each model part only while it runs (lower peak memory)")
+    boolean offload;
+    @Option(names = "--preview-model", paramLabel = "DIR", description = "TAESD3 folder for --preview-dir")
+    Path previewModel;
+    @Option(names = "--preview-dir", paramLabel = "DIR", description = "write step previews as PNG files here")
+    Path previewDir;
+    @Option(names = "--out", required = true, paramLabel = "FILE.png", description = "output PNG (x-0.png, x-1.png... for several)")
+    Path out;
+    @Option(names = "--out-npy", paramLabel = "FILE.npy", description = "all images as float32 NHWC in [0,1]")
+    Path outNpy;
+    @Option(names = "--dump", paramLabel = "DIR", description = "write intermediate tensors as .npy files")
+    Path dump;
+
+    @Override
+    public Integer call() throws Exception {
+        Path modelDir = model.resolve();
+        checkOutputs();
+        GenerationRequest request = request();
+        Device dev = Device.parse(device);
+        EngineOptions options = EngineOptions.defaults().withDevice(dev)
+                .withMemoryMode(offload ? MemoryMode.OFFLOAD : MemoryMode.RESIDENT).withPreviewModel(previewModel);
+        PrintWriter err = new PrintWriter(System.err, true);
+        try (Sd3Generator engine = Sd3Engine.open(modelDir, options)) {
+            engine.info().warnings().forEach(w -> err.println("warning: " + w));
+            CancelToken cancel = new CancelToken();
+            Thread hook = new Thread(cancel::cancel, "sd3-cancel");
+            Runtime.getRuntime().addShutdownHook(hook);
+            GenerationResult result = engine.generate(request, new CliListener(err), cancel);
+            writeOutputs(result, engine.info().name());
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // already shutting down
+            }
+        }
+        return 0;
+    }
+
+    /** Refuses before any work when an output could not be written. */
+    private void checkOutputs() throws CliException {
+        for (Path p : new Path[] {out, outNpy}) {
+            if (p == null) {
+                continue;
+            }
+            Path parent = p.toAbsolutePath().getParent();
+            if (!Files.isDirectory(parent)) {
+                throw new CliException("output folder " + parent + " does not exist; create it or choose another path.",
+                        Cli.EXIT_USAGE);
+            }
+            if (!Files.isWritable(parent)) {
+                throw new CliException("output folder " + parent + " is not writable; choose another path.",
+                        Cli.EXIT_USAGE);
+            }
+        }
+    }
+
+    private GenerationRequest request() throws EngineException, CliException {
+        if (seed != null && latents != null && initImage == null) {
+            throw new CliException("--seed and --latents both give the initial noise; use one of them.", Cli.EXIT_USAGE);
+        }
+        return GenerationRequest.builder()
+                .setPrompts(prompts).optPrompts2(prompts2).optPrompts3(prompts3)
+                .optNegatives(negatives).optNegatives2(negatives2).optNegatives3(negatives3)
+                .optSize(width, height).optSteps(steps).optGuidance(guidance).optShift(shift)
+                .optMaxSequenceLength(maxSequenceLength).optClipSkip(clipSkip).optDropT5(noT5)
+                .optImagesPerPrompt(imagesPerPrompt).optSeed(seed)
+                .optInitialLatents(latents == null ? null : readLatents(latents, "--latents"))
+                .optInitImage(initImage == null ? null : ImageLoader.load(initImage))
+                .optStrength(strength)
+                .optEncoderNoise(encoderNoise == null ? null : readLatents(encoderNoise, "--encoder-noise"))
+                .optPreviewEvery(previewDir == null ? 0 : 1)
+                .build();
+    }
+
+    private static FloatTensor readLatents(Path file, String flag) throws CliException {
+        if (!Files.isRegularFile(file)) {
+            throw new CliException(flag + " file " + file + " does not exist.", Cli.EXIT_USAGE);
+        }
+        try {
+            return Npy.readFloat(file);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CliException(flag + " file " + file + " is not a float32 latent .npy: " + e.getMessage(),
+                    Cli.EXIT_USAGE);
+        }
+    }
+
+    private void writeOutputs(GenerationResult result, String modelName) throws IOException {
+        List<Path> files = OutputNames.numbered(out, result.count());
+        for (int i = 0; i < result.count(); i++) {
+            Map<String, String> meta = PngMetadata.of(result.resolved(), i, modelName);
+            PngFiles.write(files.get(i), result.image(i),
+                    Map.of(PngMetadata.PARAMETERS, PngMetadata.parametersText(meta), PngMetadata.OURS,
+                            PngMetadata.encode(meta)));
+        }
+        if (outNpy != null) {
+            Npy.writeFloat(outNpy, result.images());
+        }
+    }
+
+    /** Progress and warnings on stderr, dumps and previews to files. */
+    private final class CliListener implements ProgressListener {
+        private final PrintWriter err;
+        private final boolean interactive = System.console() != null;
+
+        CliListener(PrintWriter err) {
+            this.err = err;
+        }
+
+        @Override
+        public void warning(String message) {
+            err.println("warning: " + message);
+        }
+
+        @Override
+        public void step(StepEvent e) {
+            if (interactive) {
+                long perStep = e.elapsed().toMillis() / e.step();
+                long eta = perStep * (e.total() - e.step());
+                err.printf("\rstep %d/%d  %.1f s/step  ETA %d s   ", e.step(), e.total(), perStep / 1000.0, eta / 1000);
+                if (e.step() == e.total()) {
+                    err.println();
+                }
+                err.flush();
+            }
+        }
+
+        @Override
+        public void preview(int step, FloatTensor image) {
+            if (previewDir == null) {
+                return;
+            }
+            try {
+                Files.createDirectories(previewDir);
+                for (int b = 0; b < image.dim(0); b++) {
+                    FloatTensor one = image.slice(b, b + 1);
+                    PngFiles.write(previewDir.resolve(String.format("step%03d-%d.png", step, b)),
+                            new dev.sd3studio.engine.api.RgbImage((int) image.dim(2), (int) image.dim(1), one.data()),
+                            Map.of());
+                }
+            } catch (IOException ex) {
+                err.println("warning: cannot write preview: " + ex.getMessage());
+            }
+        }
+
+        @Override
+        public void tensor(String name, FloatTensor value) {
+            if (dump != null) {
+                write(() -> Npy.writeFloat(dumpFile(name), value));
+            }
+        }
+
+        @Override
+        public void ids(String name, long[][] ids) {
+            if (dump != null) {
+                long[] flat = new long[ids.length * ids[0].length];
+                for (int i = 0; i < ids.length; i++) {
+                    System.arraycopy(ids[i], 0, flat, i * ids[0].length, ids[0].length);
+                }
+                write(() -> Npy.writeLong(dumpFile(name), new long[] {ids.length, ids[0].length}, flat));
+            }
+        }
+
+        private Path dumpFile(String name) throws IOException {
+            Files.createDirectories(dump);
+            return dump.resolve(name + ".npy");
+        }
+
+        private void write(IoAction action) {
+            try {
+                action.run();
+            } catch (IOException e) {
+                err.println("warning: cannot write dump: " + e.getMessage());
+            }
+        }
+    }
+
+    private interface IoAction {
+        void run() throws IOException;
+    }
+}

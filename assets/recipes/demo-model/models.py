@@ -1,0 +1,363 @@
+"""Small re-implementations (our own code) of the SD3 components, sized for 64x64 scenes."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+# ------------------------------------------------------------------ text encoders
+def quick_gelu(x):
+    return x * torch.sigmoid(1.702 * x)
+
+
+class ClipLayer(nn.Module):
+    def __init__(self, d, heads, ffn, act):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.fc1 = nn.Linear(d, ffn)
+        self.fc2 = nn.Linear(ffn, d)
+        self.act = quick_gelu if act == "quick_gelu" else F.gelu
+
+    def forward(self, x, mask):
+        B, S, D = x.shape
+        h = self.ln1(x)
+        q, k, v = self.qkv(h).reshape(B, S, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)
+        a = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(D // self.heads) + mask, dim=-1) @ v
+        x = x + self.out(a.transpose(1, 2).reshape(B, S, D))
+        return x + self.fc2(self.act(self.fc1(self.ln2(x))))
+
+
+class ClipText(nn.Module):
+    """CLIPTextModelWithProjection-like: causal pre-LN transformer, pooled at the first EOS."""
+
+    def __init__(self, vocab_size, d, layers, heads, ffn, proj, eos_id, act="quick_gelu", max_pos=77):
+        super().__init__()
+        self.eos_id = eos_id
+        self.tok = nn.Embedding(vocab_size, d)
+        self.pos = nn.Embedding(max_pos, d)
+        nn.init.normal_(self.tok.weight, std=0.5)
+        nn.init.normal_(self.pos.weight, std=0.1)
+        self.layers = nn.ModuleList([ClipLayer(d, heads, ffn, act) for _ in range(layers)])
+        self.final_ln = nn.LayerNorm(d)
+        self.proj = nn.Linear(d, proj, bias=False)
+
+    def forward(self, ids):
+        B, S = ids.shape
+        ar = torch.arange(S, device=ids.device)
+        x = self.tok(ids) + self.pos(ar)[None]
+        mask = torch.where(ar[None, :] > ar[:, None], torch.full((), -1e9), torch.zeros(()))
+        hs = [x]
+        for layer in self.layers:
+            x = layer(x, mask)
+            hs.append(x)
+        last = self.final_ln(x)
+        first_eos = (ids == self.eos_id).float().argmax(-1)
+        onehot = (ar[None, :] == first_eos[:, None]).float()
+        pooled = (onehot[..., None] * last).sum(1)
+        return self.proj(pooled), last, hs
+
+
+class T5RMSNorm(nn.Module):
+    def __init__(self, d, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        return self.weight * x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+
+
+def gelu_new(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+class T5Layer(nn.Module):
+    def __init__(self, d, d_kv, heads, d_ff):
+        super().__init__()
+        self.heads, self.d_kv = heads, d_kv
+        self.n1 = T5RMSNorm(d)
+        self.q = nn.Linear(d, heads * d_kv, bias=False)
+        self.k = nn.Linear(d, heads * d_kv, bias=False)
+        self.v = nn.Linear(d, heads * d_kv, bias=False)
+        self.o = nn.Linear(heads * d_kv, d, bias=False)
+        self.n2 = T5RMSNorm(d)
+        self.wi0 = nn.Linear(d, d_ff, bias=False)
+        self.wi1 = nn.Linear(d, d_ff, bias=False)
+        self.wo = nn.Linear(d_ff, d, bias=False)
+
+    def forward(self, x, bias):
+        B, S, _ = x.shape
+        h = self.n1(x)
+
+        def split(t):
+            return t.reshape(B, S, self.heads, self.d_kv).transpose(1, 2)
+        q, k, v = split(self.q(h)), split(self.k(h)), split(self.v(h))
+        a = torch.softmax(q @ k.transpose(-1, -2) + bias, dim=-1) @ v  # T5: no 1/sqrt(d) scaling
+        x = x + self.o(a.transpose(1, 2).reshape(B, S, -1))
+        h = self.n2(x)
+        return x + self.wo(gelu_new(self.wi0(h)) * self.wi1(h))
+
+
+class T5Enc(nn.Module):
+    """T5EncoderModel-like (v1.1: gated-gelu, RMSNorm, bucketed relative position bias, no mask)."""
+
+    def __init__(self, vocab_size, d, d_kv, heads, d_ff, layers, buckets=32, max_dist=128):
+        super().__init__()
+        self.buckets, self.max_dist, self.heads = buckets, max_dist, heads
+        self.embed = nn.Embedding(vocab_size, d)
+        nn.init.normal_(self.embed.weight, std=1.0)
+        self.rel = nn.Embedding(buckets, heads)
+        self.layers = nn.ModuleList([T5Layer(d, d_kv, heads, d_ff) for _ in range(layers)])
+        self.final = T5RMSNorm(d)
+
+    def bucket(self, rel):
+        nb = self.buckets // 2
+        ret = (rel > 0).long() * nb
+        n = rel.abs()
+        max_exact = nb // 2
+        is_small = n < max_exact
+        large = max_exact + (torch.log(n.float().clamp(min=1) / max_exact)
+                             / math.log(self.max_dist / max_exact) * (nb - max_exact)).long()
+        large = torch.clamp(large, max=nb - 1)
+        return ret + torch.where(is_small, n, large)
+
+    def forward(self, ids):
+        B, S = ids.shape
+        ar = torch.arange(S, device=ids.device)
+        rel = ar[None, :] - ar[:, None]
+        bias = self.rel(self.bucket(rel)).permute(2, 0, 1)[None]
+        x = self.embed(ids)
+        for layer in self.layers:
+            x = layer(x, bias)
+        return self.final(x)
+
+
+# ------------------------------------------------------------------ MMDiT
+def timestep_embedding(t, dim=256):
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    a = t[:, None].float() * freqs[None]
+    return torch.cat([torch.cos(a), torch.sin(a)], -1)
+
+
+def sincos_2d(d, n):
+    """Fixed 2-D sine-cosine table [n*n, d] (row-major over (y, x))."""
+    q = d // 4
+    omega = 1.0 / 10000 ** (torch.arange(q, dtype=torch.float64) / q)
+    c = torch.arange(n, dtype=torch.float64) - n / 2 + 0.5
+    ey = torch.cat([torch.sin(c[:, None] * omega), torch.cos(c[:, None] * omega)], 1)  # n, d/2
+    y = ey[:, None, :].expand(n, n, d // 2)
+    x = ey[None, :, :].expand(n, n, d // 2)
+    return torch.cat([y, x], -1).reshape(n * n, d).float()
+
+
+def modulate(x, shift, scale):
+    return x * (1 + scale[:, None]) + shift[:, None]
+
+
+class Mlp(nn.Module):
+    def __init__(self, d, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(d, hidden)
+        self.fc2 = nn.Linear(hidden, d)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x), approximate="tanh"))
+
+
+class JointBlock(nn.Module):
+    """MMDiT block: separate weights for image and text streams, one joint attention.
+    With context_pre_only the text stream only supplies keys/values (like SD3's last block)."""
+
+    def __init__(self, d, heads, context_pre_only=False, mlp_ratio=4):
+        super().__init__()
+        self.heads = heads
+        self.pre_only = context_pre_only
+        self.x_mod = nn.Linear(d, 6 * d)
+        self.x_norm1 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+        self.x_qkv = nn.Linear(d, 3 * d)
+        self.x_out = nn.Linear(d, d)
+        self.x_norm2 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+        self.x_mlp = Mlp(d, mlp_ratio * d)
+        self.c_mod = nn.Linear(d, (2 if context_pre_only else 6) * d)
+        self.c_norm1 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+        if context_pre_only:
+            self.c_kv = nn.Linear(d, 2 * d)
+        else:
+            self.c_qkv = nn.Linear(d, 3 * d)
+            self.c_out = nn.Linear(d, d)
+            self.c_norm2 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+            self.c_mlp = Mlp(d, mlp_ratio * d)
+        for m in (self.x_mod, self.c_mod):
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def forward(self, x, c, cond):
+        B, N, D = x.shape
+        T = c.shape[1]
+        H, hd = self.heads, D // self.heads
+        ycond = F.silu(cond)
+        xs1, xc1, xg1, xs2, xc2, xg2 = self.x_mod(ycond).chunk(6, -1)
+        hx = modulate(self.x_norm1(x), xs1, xc1)
+        qx, kx, vx = self.x_qkv(hx).reshape(B, N, 3, H, hd).permute(2, 0, 3, 1, 4)
+        if self.pre_only:
+            cs1, cc1 = self.c_mod(ycond).chunk(2, -1)
+            hc = modulate(self.c_norm1(c), cs1, cc1)
+            kc, vc = self.c_kv(hc).reshape(B, T, 2, H, hd).permute(2, 0, 3, 1, 4)
+            q = qx
+        else:
+            cs1, cc1, cg1, cs2, cc2, cg2 = self.c_mod(ycond).chunk(6, -1)
+            hc = modulate(self.c_norm1(c), cs1, cc1)
+            qc, kc, vc = self.c_qkv(hc).reshape(B, T, 3, H, hd).permute(2, 0, 3, 1, 4)
+            q = torch.cat([qc, qx], 2)
+        k = torch.cat([kc, kx], 2)
+        v = torch.cat([vc, vx], 2)
+        a = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd), -1) @ v
+        a = a.transpose(1, 2).reshape(B, -1, D)
+        ax = a[:, -N:]
+        x = x + xg1[:, None] * self.x_out(ax)
+        x = x + xg2[:, None] * self.x_mlp(modulate(self.x_norm2(x), xs2, xc2))
+        if not self.pre_only:
+            ac = a[:, :T]
+            c = c + cg1[:, None] * self.c_out(ac)
+            c = c + cg2[:, None] * self.c_mlp(modulate(self.c_norm2(c), cs2, cc2))
+        return x, c
+
+
+class MMDiT(nn.Module):
+    def __init__(self, in_ch=16, patch=2, d=128, heads=4, layers=6, joint_dim=96, pooled_dim=80,
+                 pos_max=16, dual_layers=None):
+        super().__init__()
+        self.patch, self.in_ch, self.d, self.pos_max = patch, in_ch, d, pos_max
+        self.dual_layers = layers - 1 if dual_layers is None else dual_layers
+        self.x_embed = nn.Conv2d(in_ch, d, patch, stride=patch)
+        self.register_buffer("pos", sincos_2d(d, pos_max).reshape(pos_max, pos_max, d), persistent=True)
+        self.t_mlp = nn.Sequential(nn.Linear(256, d), nn.SiLU(), nn.Linear(d, d))
+        self.p_mlp = nn.Sequential(nn.Linear(pooled_dim, d), nn.SiLU(), nn.Linear(d, d))
+        self.c_embed = nn.Linear(joint_dim, d)
+        self.blocks = nn.ModuleList([JointBlock(d, heads, context_pre_only=(i >= self.dual_layers))
+                                     for i in range(layers)])
+        self.norm_out = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+        self.mod_out = nn.Linear(d, 2 * d)
+        self.proj_out = nn.Linear(d, patch * patch * in_ch)
+        for m in (self.mod_out, self.proj_out):
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def forward(self, x, ctx, pooled, timestep):
+        B, C, h, w = x.shape
+        p = self.patch
+        hp, wp = h // p, w // p
+        top, left = (self.pos_max - hp) // 2, (self.pos_max - wp) // 2
+        pos = self.pos[top:top + hp, left:left + wp].reshape(1, -1, self.d)
+        tok = self.x_embed(x).flatten(2).transpose(1, 2) + pos
+        cond = self.t_mlp(timestep_embedding(timestep)) + self.p_mlp(pooled)
+        c = self.c_embed(ctx)
+        for blk in self.blocks:
+            tok, c = blk(tok, c, cond)
+        sh, sc = self.mod_out(F.silu(cond)).chunk(2, -1)
+        out = self.proj_out(modulate(self.norm_out(tok), sh, sc))  # B, hp*wp, p*p*C
+        out = out.reshape(B, hp, wp, p, p, C).permute(0, 5, 1, 3, 2, 4).reshape(B, C, h, w)
+        return out
+
+
+# ------------------------------------------------------------------ VAE
+class ResBlock(nn.Module):
+    def __init__(self, cin, cout, groups=8):
+        super().__init__()
+        self.n1 = nn.GroupNorm(groups, cin)
+        self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.n2 = nn.GroupNorm(groups, cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x):
+        h = self.c1(F.silu(self.n1(x)))
+        h = self.c2(F.silu(self.n2(h)))
+        return self.skip(x) + h
+
+
+class VAEEncoder(nn.Module):
+    def __init__(self, ch=(32, 48, 64, 64), latent=16):
+        super().__init__()
+        self.conv_in = nn.Conv2d(3, ch[0], 3, padding=1)
+        blocks = []
+        for i in range(len(ch)):
+            cin = ch[max(i - 1, 0)]
+            blocks.append(ResBlock(cin, ch[i]))
+            if i < len(ch) - 1:
+                blocks.append(nn.Conv2d(ch[i], ch[i], 3, stride=2, padding=1))
+        self.blocks = nn.Sequential(*blocks)
+        self.mid = ResBlock(ch[-1], ch[-1])
+        self.norm = nn.GroupNorm(8, ch[-1])
+        self.conv_out = nn.Conv2d(ch[-1], 2 * latent, 3, padding=1)
+
+    def forward(self, x):
+        h = self.mid(self.blocks(self.conv_in(x)))
+        return self.conv_out(F.silu(self.norm(h)))  # [mean | logvar]
+
+
+class VAEDecoder(nn.Module):
+    def __init__(self, ch=(32, 48, 64, 64), latent=16):
+        super().__init__()
+        rch = list(reversed(ch))
+        self.conv_in = nn.Conv2d(latent, rch[0], 3, padding=1)
+        self.mid = ResBlock(rch[0], rch[0])
+        blocks = []
+        for i in range(len(rch)):
+            cin = rch[max(i - 1, 0)]
+            blocks.append(ResBlock(cin, rch[i]))
+            if i < len(rch) - 1:
+                blocks.append(nn.Upsample(scale_factor=2, mode="nearest"))
+                blocks.append(nn.Conv2d(rch[i], rch[i], 3, padding=1))
+        self.blocks = nn.Sequential(*blocks)
+        self.norm = nn.GroupNorm(8, rch[-1])
+        self.conv_out = nn.Conv2d(rch[-1], 3, 3, padding=1)
+
+    def forward(self, z):
+        return self.conv_out(F.silu(self.norm(self.blocks(self.mid(self.conv_in(z))))))
+
+
+# ------------------------------------------------------------------ tiny preview autoencoder
+class TinyBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c1 = nn.Conv2d(c, c, 3, padding=1)
+        self.c2 = nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return F.relu(x + self.c2(F.relu(self.c1(x))))
+
+
+class TinyDecoder(nn.Module):
+    """TAESD-like: input clamp tanh(x/3)*3, conv/relu blocks, 3 nearest upsamplings, output [-1,1]."""
+
+    def __init__(self, c=24, latent=16):
+        super().__init__()
+        layers = [nn.Conv2d(latent, c, 3, padding=1), nn.ReLU()]
+        for _ in range(3):
+            layers += [TinyBlock(c), nn.Upsample(scale_factor=2, mode="nearest"),
+                       nn.Conv2d(c, c, 3, padding=1, bias=False)]
+        layers += [TinyBlock(c), nn.Conv2d(c, 3, 3, padding=1)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.net(torch.tanh(z / 3) * 3)
+
+
+class TinyEncoder(nn.Module):
+    def __init__(self, c=24, latent=16):
+        super().__init__()
+        layers = [nn.Conv2d(3, c, 3, padding=1), TinyBlock(c)]
+        for _ in range(3):
+            layers += [nn.Conv2d(c, c, 3, stride=2, padding=1, bias=False), TinyBlock(c)]
+        layers += [nn.Conv2d(c, latent, 3, padding=1)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)

@@ -1,0 +1,23 @@
+package dev.sd3studio.engine;
+
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.api.EngineOptions;
+import dev.sd3studio.engine.api.Sd3Generator;
+import dev.sd3studio.engine.model.ModelCheck;
+import dev.sd3studio.engine.pipeline.Sd3Pipeline;
+
+import java.nio.file.Path;
+
+/** The engine's front door: open a model folder for generation, or inspect one. */
+public final class Sd3Engine {
+    private Sd3Engine() {
+    }
+
+    public static Sd3Generator open(Path modelDir, EngineOptions options) throws EngineException {
+        return Sd3Pipeline.open(modelDir, options);
+    }
+
+    public static ModelCheck.Report check(Path modelDir) throws EngineException {
+        return ModelCheck.check(modelDir);
+    }
+}

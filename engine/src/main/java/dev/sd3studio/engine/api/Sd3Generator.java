@@ -1,0 +1,38 @@
+package dev.sd3studio.engine.api;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The engine as the app sees it: one model folder, ready to generate. Implementations own native
+ * sessions, so close it when the model is switched or the app exits. One generation at a time.
+ */
+public interface Sd3Generator extends AutoCloseable {
+    GenerationResult generate(GenerationRequest request, ProgressListener listener, CancelToken cancel)
+            throws EngineException;
+
+    /** The three tokenizers' view of a prompt: CLIP-L, CLIP-G (77 each) and T5 ({@code maxSequenceLength}). */
+    Map<String, TokenCount> tokenize(String prompt, int maxSequenceLength) throws EngineException;
+
+    /** Facts the UI shows: default size, whether T5 / the VAE encoder exist, the device in use. */
+    ModelInfo info();
+
+    /** Why the requested GPU is not used, if it is not. */
+    Optional<String> deviceFallbackReason();
+
+    @Override
+    void close();
+
+    /** Token ids of one tokenizer, padded/truncated to its limit, and the untruncated length. */
+    record TokenCount(long[] ids, long[] attentionMask, int untruncatedLength, int limit) {
+        public boolean truncated() {
+            return untruncatedLength > limit;
+        }
+    }
+
+    /** What the UI needs to know about the open model. */
+    record ModelInfo(String name, int defaultWidth, int defaultHeight, int sizeMultiple, boolean hasT5,
+                     boolean supportsImageToImage, String previewMethod, List<String> warnings) {
+    }
+}

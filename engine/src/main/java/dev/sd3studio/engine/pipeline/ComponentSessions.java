@@ -1,0 +1,92 @@
+package dev.sd3studio.engine.pipeline;
+
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.api.MemoryMode;
+import dev.sd3studio.engine.api.ProgressListener;
+import dev.sd3studio.engine.model.Component;
+import dev.sd3studio.engine.model.ModelFolder;
+import dev.sd3studio.engine.runtime.OnnxModel;
+import dev.sd3studio.engine.runtime.OrtRuntime;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Opens component sessions when a stage needs them and, in offload mode, closes them when the
+ * stage is done; in resident mode they stay until the engine closes. Each component owns one
+ * session, so closing it frees the native memory at once.
+ */
+final class ComponentSessions implements AutoCloseable {
+    /** Wraps an opened ONNX model into its component class; the model is closed if this fails. */
+    interface Wrapper<T extends AutoCloseable> {
+        T wrap(OnnxModel model) throws EngineException;
+    }
+
+    private final ModelFolder folder;
+    private final OrtRuntime runtime;
+    private final MemoryMode mode;
+    private final Map<Component, AutoCloseable> open = new EnumMap<>(Component.class);
+
+    ComponentSessions(ModelFolder folder, OrtRuntime runtime, MemoryMode mode) {
+        this.folder = folder;
+        this.runtime = runtime;
+        this.mode = mode;
+    }
+
+    @SuppressWarnings("unchecked")
+    synchronized <T extends AutoCloseable> T get(Component c, Wrapper<T> wrapper, ProgressListener listener,
+                                                 Timings timings) throws EngineException {
+        AutoCloseable existing = open.get(c);
+        if (existing != null) {
+            return (T) existing;
+        }
+        Path file = folder.requireModelFile(c);
+        listener.stage("load " + c.folder());
+        long t0 = System.nanoTime();
+        OnnxModel model = OnnxModel.open(runtime, c.folder(), file);
+        T wrapped;
+        try {
+            wrapped = wrapper.wrap(model);
+        } catch (EngineException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        timings.add("load_" + c.folder(), System.nanoTime() - t0);
+        open.put(c, wrapped);
+        return wrapped;
+    }
+
+    /** Ends a stage: in offload mode its components are closed now. */
+    synchronized void release(Component... components) {
+        if (mode == MemoryMode.OFFLOAD) {
+            for (Component c : components) {
+                closeQuietly(open.remove(c));
+            }
+        }
+    }
+
+    synchronized boolean isOpen(Component c) {
+        return open.containsKey(c);
+    }
+
+    @Override
+    public synchronized void close() {
+        List<Component> order = new ArrayList<>(open.keySet());
+        for (int i = order.size() - 1; i >= 0; i--) {
+            closeQuietly(open.remove(order.get(i)));
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // a session that fails to close has nothing left to free
+            }
+        }
+    }
+}

@@ -1,0 +1,539 @@
+package dev.sd3studio.engine.pipeline;
+
+import dev.sd3studio.engine.api.CancelToken;
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.api.EngineException.Kind;
+import dev.sd3studio.engine.api.EngineOptions;
+import dev.sd3studio.engine.api.FloatTensor;
+import dev.sd3studio.engine.api.GenerationRequest;
+import dev.sd3studio.engine.api.GenerationResult;
+import dev.sd3studio.engine.api.MemoryMode;
+import dev.sd3studio.engine.api.ProgressListener;
+import dev.sd3studio.engine.api.Sd3Generator;
+import dev.sd3studio.engine.api.StepEvent;
+import dev.sd3studio.engine.diffusion.FlowMatchEulerScheduler;
+import dev.sd3studio.engine.diffusion.FlowMatchEulerScheduler.Schedule;
+import dev.sd3studio.engine.diffusion.Sd3Transformer;
+import dev.sd3studio.engine.diffusion.TorchCpuGenerator;
+import dev.sd3studio.engine.model.Component;
+import dev.sd3studio.engine.model.ModelFolder;
+import dev.sd3studio.engine.model.SchedulerConfig;
+import dev.sd3studio.engine.model.TransformerConfig;
+import dev.sd3studio.engine.model.VaeConfig;
+import dev.sd3studio.engine.preview.PreviewPublisher;
+import dev.sd3studio.engine.runtime.OrtRuntime;
+import dev.sd3studio.engine.text.ClipTextEncoder;
+import dev.sd3studio.engine.text.PromptTokenizer;
+import dev.sd3studio.engine.text.T5TextEncoder;
+import dev.sd3studio.engine.text.TokenizedText;
+import dev.sd3studio.engine.vae.ImageTensors;
+import dev.sd3studio.engine.vae.VaeDecoder;
+import dev.sd3studio.engine.vae.VaeEncoder;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The SD3 / SD3.5 pipeline, stage by stage as the reference: {@code validate → encodePrompt →
+ * prepareLatents → schedule → denoise → decode} (sd3-pipeline.md §1–§6). One generation at a time.
+ */
+public final class Sd3Pipeline implements Sd3Generator {
+    static final int CLIP_LENGTH = 77;
+    static final int MAX_SEQUENCE_LENGTH = 512;
+
+    private final ModelFolder folder;
+    private final OrtRuntime runtime;
+    private final EngineOptions options;
+    private final ComponentSessions sessions;
+    private final PromptTokenizer clipLTokenizer;
+    private final PromptTokenizer clipGTokenizer;
+    private final PromptTokenizer t5Tokenizer;
+    private final TransformerConfig transformerConfig;
+    private final VaeConfig vaeConfig;
+    private final SchedulerConfig schedulerConfig;
+    private final PreviewPublisher previews;
+    private final List<String> warnings = new ArrayList<>();
+    private final EmbeddingCache embeddingCache = new EmbeddingCache();
+
+    private Sd3Pipeline(ModelFolder folder, EngineOptions options, Closer closer) throws EngineException {
+        this.folder = folder;
+        this.options = options;
+        this.runtime = new OrtRuntime(options.device(), options.threads() > 0
+                ? options.threads() : Runtime.getRuntime().availableProcessors());
+        folder.requireModelFile(Component.TRANSFORMER);
+        folder.requireModelFile(Component.TEXT_ENCODER);
+        folder.requireModelFile(Component.TEXT_ENCODER_2);
+        folder.requireModelFile(Component.VAE_DECODER);
+        this.transformerConfig = TransformerConfig.read(folder.configOf(Component.TRANSFORMER));
+        this.vaeConfig = VaeConfig.read(folder.configOf(Component.VAE_DECODER));
+        this.schedulerConfig = SchedulerConfig.read(folder.schedulerConfig());
+        this.clipLTokenizer = closer.add(PromptTokenizer.open("CLIP-L tokenizer", folder.tokenizerDir(1)));
+        this.clipGTokenizer = closer.add(PromptTokenizer.open("CLIP-G tokenizer", folder.tokenizerDir(2)));
+        this.t5Tokenizer = folder.modelFile(Component.TEXT_ENCODER_3).isPresent()
+                ? closer.add(PromptTokenizer.open("T5 tokenizer", folder.tokenizerDir(3))) : null;
+        if (t5Tokenizer == null) {
+            warnings.add("this model has no T5 encoder (text_encoder_3): prompts condition through CLIP only.");
+        }
+        this.sessions = closer.add(new ComponentSessions(folder, runtime, options.memoryMode()));
+        this.previews = closer.add(PreviewPublisher.create(folder, options.previewModel(), runtime, vaeConfig));
+        previews.warning().ifPresent(warnings::add);
+    }
+
+    /** Opens a model folder; nothing stays open when this fails. */
+    public static Sd3Pipeline open(java.nio.file.Path modelDir, EngineOptions options) throws EngineException {
+        ModelFolder folder = ModelFolder.detect(modelDir);
+        try (Closer closer = new Closer()) {
+            Sd3Pipeline pipeline = new Sd3Pipeline(folder, options, closer);
+            closer.release();
+            return pipeline;
+        }
+    }
+
+    public ModelFolder folder() {
+        return folder;
+    }
+
+    @Override
+    public ModelInfo info() {
+        return new ModelInfo(folder.displayName(), defaultWidth(), defaultHeight(), sizeMultiple(),
+                t5Tokenizer != null, folder.modelFile(Component.VAE_ENCODER).isPresent(),
+                previews.method(), List.copyOf(warnings));
+    }
+
+    @Override
+    public Optional<String> deviceFallbackReason() {
+        return runtime.fallbackReason();
+    }
+
+    private int sizeMultiple() {
+        return vaeConfig.scaleFactor() * transformerConfig.patchSize();
+    }
+
+    private int defaultWidth() {
+        return transformerConfig.sampleSize() * vaeConfig.scaleFactor();
+    }
+
+    private int defaultHeight() {
+        return defaultWidth();
+    }
+
+    @Override
+    public Map<String, TokenCount> tokenize(String prompt, int maxSequenceLength) throws EngineException {
+        checkSequenceLength(maxSequenceLength);
+        Map<String, TokenCount> out = new LinkedHashMap<>();
+        out.put("tokenizer", count(clipLTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH));
+        out.put("tokenizer_2", count(clipGTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH));
+        if (t5Tokenizer != null) {
+            out.put("tokenizer_3", count(t5Tokenizer.tokenize(prompt, maxSequenceLength), maxSequenceLength));
+        }
+        return out;
+    }
+
+    private static TokenCount count(TokenizedText t, int limit) {
+        return new TokenCount(t.ids(), t.attentionMask(), t.untruncatedLength(), limit);
+    }
+
+    @Override
+    public synchronized GenerationResult generate(GenerationRequest request, ProgressListener listener,
+                                                  CancelToken cancel) throws EngineException {
+        Timings timings = new Timings();
+        List<String> runWarnings = new ArrayList<>();
+        ProgressListener l = new WarningCollector(listener, runWarnings);
+        long start = System.nanoTime();
+        try {
+            GenerationRequest resolved = validate(request);
+            runtime.fallbackReason().ifPresent(l::warning);
+            PromptEmbeddings embeddings = encodePrompt(resolved, l, cancel, timings);
+            int steps = resolved.steps();
+            Schedule schedule = schedule(resolved);
+            l.tensor("sigmas", new FloatTensor(new long[] {schedule.sigmas().length}, schedule.sigmas()));
+            l.tensor("scheduler_timesteps", new FloatTensor(new long[] {steps}, schedule.timesteps()));
+            Prepared prepared = prepareLatents(resolved, schedule, l, cancel, timings);
+            l.tensor("timesteps", new FloatTensor(new long[] {prepared.schedule.steps()}, prepared.schedule.timesteps()));
+            FloatTensor latents = denoise(resolved, embeddings, prepared, l, cancel, timings);
+            FloatTensor images = decode(latents, l, cancel, timings);
+            timings.add("total", System.nanoTime() - start);
+            return new GenerationResult(images, resolved, List.copyOf(runWarnings), timings.snapshot());
+        } catch (OutOfMemoryError e) {
+            throw new EngineException(Kind.OUT_OF_MEMORY, "Java ran out of memory; use a smaller size or batch,"
+                    + " or start the app with a larger -Xmx.", e);
+        } finally {
+            if (options.memoryMode() == MemoryMode.OFFLOAD) {
+                sessions.close();
+            }
+        }
+    }
+
+    // ---- validate -------------------------------------------------------------------------------
+
+    /** Checks the request against the model and fills every default (size, seed). */
+    GenerationRequest validate(GenerationRequest r) throws EngineException {
+        if (r.prompts().isEmpty()) {
+            throw EngineException.invalid("no prompt given: pass at least one prompt (it may be empty).");
+        }
+        if (r.steps() < 1) {
+            throw EngineException.invalid("steps must be at least 1 (got " + r.steps() + ").");
+        }
+        if (!Double.isFinite(r.guidance()) || r.guidance() < 0) {
+            throw EngineException.invalid("guidance must be a number of 0 or more (got " + r.guidance() + ").");
+        }
+        if (r.shift() != null && (!Double.isFinite(r.shift()) || r.shift() <= 0)) {
+            throw EngineException.invalid("shift must be greater than 0 (got " + r.shift() + ").");
+        }
+        checkSequenceLength(r.maxSequenceLength());
+        if (r.clipSkip() != null && r.clipSkip() < 0) {
+            throw EngineException.invalid("clip skip must be 0 or more (got " + r.clipSkip() + ").");
+        }
+        if (r.imagesPerPrompt() < 1) {
+            throw EngineException.invalid("images per prompt must be at least 1 (got " + r.imagesPerPrompt() + ").");
+        }
+        if (r.isImageToImage() && !(r.strength() >= 0 && r.strength() <= 1)) {
+            throw EngineException.invalid("strength must be between 0 and 1 (got " + r.strength() + ").");
+        }
+        int[] size = resolveSize(r);
+        checkSize("width", size[0]);
+        checkSize("height", size[1]);
+        PromptSet.positive(r);
+        PromptSet.negative(r);
+        Long seed = r.seed();
+        if (seed == null && (r.initialLatents() == null || (r.isImageToImage() && r.encoderNoise() == null))) {
+            seed = ThreadLocalRandom.current().nextLong(0, 1L << 32);
+        }
+        GenerationRequest resolved = r.toBuilder().optSize(size[0], size[1]).optSeed(seed).build();
+        long[] shape = latentShape(resolved);
+        if (r.initialLatents() != null) {
+            checkLatents("latents", r.initialLatents(), shape);
+        }
+        if (r.isImageToImage() && r.encoderNoise() != null) {
+            long[] one = shape.clone();
+            one[0] = 1;
+            checkLatents("encoder noise", r.encoderNoise(), one);
+        }
+        if (r.isImageToImage()) {
+            if (folder.modelFile(Component.VAE_ENCODER).isEmpty()) {
+                throw new EngineException(Kind.MISSING_COMPONENT, "image-to-image needs the VAE encoder, and "
+                        + folder.root().resolve("vae_encoder/model.onnx") + " is missing; fetch vae_encoder again.");
+            }
+            int run = r.steps() - FlowMatchEulerScheduler.startStep(r.steps(), r.strength());
+            if (run < 1) {
+                throw EngineException.invalid("strength " + r.strength() + " with " + r.steps()
+                        + " steps leaves no step to run; raise the strength or the steps (at least "
+                        + (int) Math.ceil(1.0 / r.strength()) + " steps at this strength).");
+            }
+        }
+        return resolved;
+    }
+
+    private static void checkSequenceLength(int n) throws EngineException {
+        if (n < 1 || n > MAX_SEQUENCE_LENGTH) {
+            throw EngineException.invalid("max sequence length must be between 1 and " + MAX_SEQUENCE_LENGTH
+                    + " (got " + n + ").");
+        }
+    }
+
+    private int[] resolveSize(GenerationRequest r) {
+        if (r.width() != null && r.height() != null) {
+            return new int[] {r.width(), r.height()};
+        }
+        if (r.isImageToImage() && r.width() == null && r.height() == null) {
+            return SizePolicy.forImage(r.initImage().width(), r.initImage().height(),
+                    defaultWidth(), defaultHeight(), sizeMultiple());
+        }
+        return new int[] {r.width() != null ? r.width() : defaultWidth(),
+                r.height() != null ? r.height() : defaultHeight()};
+    }
+
+    private void checkSize(String what, int value) throws EngineException {
+        int m = sizeMultiple();
+        if (value < m || value % m != 0) {
+            int lower = Math.max(m, value / m * m);
+            int upper = lower + m;
+            throw EngineException.invalid(what + " " + value + " is not a multiple of " + m + "; "
+                    + (value < m ? m + " is the smallest that works" : lower + " or " + upper + " would work") + ".");
+        }
+        int maxPatches = transformerConfig.posEmbedMaxSize();
+        if (maxPatches > 0) {
+            int max = maxPatches * m;
+            if (value > max) {
+                throw EngineException.invalid(what + " " + value + " is larger than this model supports (at most "
+                        + max + " pixels); choose " + max + " or less.");
+            }
+        }
+    }
+
+    private long[] latentShape(GenerationRequest r) {
+        int channels = transformerConfig.inChannels() > 0 ? transformerConfig.inChannels() : vaeConfig.latentChannels();
+        return new long[] {r.batchSize(), channels, r.height() / vaeConfig.scaleFactor(),
+                r.width() / vaeConfig.scaleFactor()};
+    }
+
+    private static void checkLatents(String what, FloatTensor t, long[] expected) throws EngineException {
+        if (!java.util.Arrays.equals(t.shape(), expected)) {
+            throw EngineException.invalid(what + " have shape " + java.util.Arrays.toString(t.shape())
+                    + " but this request needs " + java.util.Arrays.toString(expected)
+                    + " (batch, latent channels, height/8, width/8); check the .npy file against the size and batch.");
+        }
+        if (t.firstNonFinite() >= 0) {
+            throw EngineException.invalid(what + " contain NaN or infinite values; supply finite noise.");
+        }
+    }
+
+    // ---- encodePrompt ---------------------------------------------------------------------------
+
+    private PromptEmbeddings encodePrompt(GenerationRequest r, ProgressListener l, CancelToken cancel,
+                                          Timings timings) throws EngineException {
+        boolean dropT5 = r.dropT5() || t5Tokenizer == null;
+        EmbeddingCache.Key key = EmbeddingCache.key(r, dropT5);
+        PromptEmbeddings cached = options.memoryMode() == MemoryMode.RESIDENT ? embeddingCache.get(key) : null;
+        if (cached != null) {
+            l.stage("encode prompt (cached)");
+            return cached;
+        }
+        long t0 = System.nanoTime();
+        PromptEmbeddings positive = encode(PromptSet.positive(r), r, r.clipSkip() == null ? 0 : r.clipSkip(),
+                dropT5, "", l, cancel, timings);
+        PromptEmbeddings result = positive.repeatEachItem(r.imagesPerPrompt());
+        if (r.usesGuidance()) {
+            // The reference encodes negative prompts without clip skip.
+            PromptEmbeddings negative = encode(PromptSet.negative(r), r, 0, dropT5, "negative_", l, cancel, timings)
+                    .repeatEachItem(r.imagesPerPrompt());
+            result = PromptEmbeddings.forGuidance(negative, result);
+        }
+        sessions.release(Component.TEXT_ENCODER, Component.TEXT_ENCODER_2, Component.TEXT_ENCODER_3);
+        timings.add("encode", System.nanoTime() - t0);
+        if (options.memoryMode() == MemoryMode.RESIDENT) {
+            embeddingCache.put(key, result);
+        }
+        return result;
+    }
+
+    private PromptEmbeddings encode(PromptSet prompts, GenerationRequest r, int clipSkip, boolean dropT5,
+                                    String dumpPrefix, ProgressListener l, CancelToken cancel, Timings timings)
+            throws EngineException {
+        l.stage("encode prompt");
+        long[][] idsL = tokenizeAll(clipLTokenizer, prompts.clipL(), CLIP_LENGTH, "CLIP-L", l);
+        long[][] idsG = tokenizeAll(clipGTokenizer, prompts.clipG(), CLIP_LENGTH, "CLIP-G", l);
+        l.ids(dumpPrefix + "clip_l_input_ids", idsL);
+        l.ids(dumpPrefix + "clip_g_input_ids", idsG);
+        ClipTextEncoder clipL = sessions.get(Component.TEXT_ENCODER, ClipTextEncoder::new, l, timings);
+        clipL.hiddenStateWarning().ifPresent(l::warning);
+        ClipTextEncoder.Output outL = clipL.encode(idsL, clipSkip, cancel);
+        ClipTextEncoder clipG = sessions.get(Component.TEXT_ENCODER_2, ClipTextEncoder::new, l, timings);
+        clipG.hiddenStateWarning().ifPresent(l::warning);
+        ClipTextEncoder.Output outG = clipG.encode(idsG, clipSkip, cancel);
+        FloatTensor t5;
+        int batch = prompts.clipL().size();
+        if (dropT5) {
+            t5 = FloatTensor.zeros(batch, r.maxSequenceLength(), jointAttentionDim(l, timings));
+        } else {
+            long[][] ids3 = tokenizeAll(t5Tokenizer, prompts.t5(), r.maxSequenceLength(), "T5", l);
+            l.ids(dumpPrefix + "t5_input_ids", ids3);
+            T5TextEncoder encoder = sessions.get(Component.TEXT_ENCODER_3, T5TextEncoder::new, l, timings);
+            t5 = encoder.encode(ids3, cancel);
+            requireFinite(t5, "the T5 encoder's output",
+                    "a known fp16 overflow of T5-XXL; use an fp32 T5 export or drop T5");
+        }
+        PromptEmbeddings e = new PromptEmbeddings(
+                EmbeddingAssembly.promptEmbeds(outL.hidden(), outG.hidden(), t5),
+                EmbeddingAssembly.pooled(outL.pooled(), outG.pooled()));
+        requireFinite(e.promptEmbeds(), "the prompt embeddings", "the text encoder exports may be broken");
+        requireFinite(e.pooledPromptEmbeds(), "the pooled prompt embeddings", "the text encoder exports may be broken");
+        l.tensor(dumpPrefix + "prompt_embeds", e.promptEmbeds());
+        l.tensor(dumpPrefix + "pooled_prompt_embeds", e.pooledPromptEmbeds());
+        return e;
+    }
+
+    private long jointAttentionDim(ProgressListener l, Timings timings) throws EngineException {
+        if (transformerConfig.jointAttentionDim() > 0) {
+            return transformerConfig.jointAttentionDim();
+        }
+        long declared = sessions.get(Component.TRANSFORMER, Sd3Transformer::new, l, timings).jointAttentionDim();
+        if (declared > 0) {
+            return declared;
+        }
+        throw new EngineException(Kind.INCOMPATIBLE_MODEL, "cannot tell the transformer's text width: "
+                + folder.configOf(Component.TRANSFORMER) + " has no joint_attention_dim; add it to run without T5.");
+    }
+
+    private static long[][] tokenizeAll(PromptTokenizer tokenizer, List<String> texts, int length, String name,
+                                        ProgressListener l) {
+        long[][] ids = new long[texts.size()][];
+        for (int i = 0; i < texts.size(); i++) {
+            TokenizedText t = tokenizer.tokenize(texts.get(i), length);
+            if (t.truncated()) {
+                l.warning("prompt " + (i + 1) + " has " + t.untruncatedLength() + " " + name + " tokens; only the first "
+                        + length + " are used, the rest is cut.");
+            }
+            ids[i] = t.ids();
+        }
+        return ids;
+    }
+
+    private static void requireFinite(FloatTensor t, String what, String hint) throws EngineException {
+        if (t.firstNonFinite() >= 0) {
+            throw new EngineException(Kind.NUMERIC_OVERFLOW, what + " contain NaN or infinite values (" + hint + ").");
+        }
+    }
+
+    // ---- schedule and latents -------------------------------------------------------------------
+
+    private Schedule schedule(GenerationRequest r) {
+        SchedulerConfig config = r.shift() != null ? schedulerConfig.withShift(r.shift()) : schedulerConfig;
+        int p = transformerConfig.patchSize();
+        int s = vaeConfig.scaleFactor();
+        int imageSeqLen = (r.height() / s / p) * (r.width() / s / p);
+        return new FlowMatchEulerScheduler(config).schedule(r.steps(), imageSeqLen);
+    }
+
+    /** Start latents and the part of the schedule that runs. */
+    private record Prepared(FloatTensor latents, Schedule schedule) {
+    }
+
+    private Prepared prepareLatents(GenerationRequest r, Schedule schedule, ProgressListener l, CancelToken cancel,
+                                    Timings timings) throws EngineException {
+        long[] shape = latentShape(r);
+        TorchCpuGenerator generator = r.seed() == null ? null : new TorchCpuGenerator(r.seed());
+        if (!r.isImageToImage()) {
+            FloatTensor noise = r.initialLatents() != null ? r.initialLatents().copy() : generator.randn(shape);
+            l.tensor("noise_latents", noise);
+            return new Prepared(noise, schedule);
+        }
+        long t0 = System.nanoTime();
+        l.stage("encode image");
+        int startStep = FlowMatchEulerScheduler.startStep(r.steps(), r.strength());
+        FloatTensor image = ImageTensors.toEncoderInput(r.initImage(), r.width(), r.height());
+        VaeEncoder encoder = sessions.get(Component.VAE_ENCODER, VaeEncoder::new, l, timings);
+        FloatTensor encoded = encoder.encode(image, cancel);
+        sessions.release(Component.VAE_ENCODER);
+        long[] one = shape.clone();
+        one[0] = 1;
+        FloatTensor epsilon = r.encoderNoise() != null ? r.encoderNoise() : generator.randn(one);
+        FloatTensor imageLatents = ImageToImage.imageLatents(encoded, encoder.givesParameters(), epsilon, vaeConfig);
+        FloatTensor noise = r.initialLatents() != null ? r.initialLatents().copy() : generator.randn(shape);
+        float sigma = schedule.sigmas()[startStep];
+        FloatTensor start = ImageToImage.startLatents(imageLatents, noise, sigma);
+        l.tensor("image_latents", imageLatents);
+        l.tensor("initial_latents", start);
+        timings.add("encode_image", System.nanoTime() - t0);
+        return new Prepared(start, schedule.from(startStep));
+    }
+
+    // ---- denoise ----------------------------------------------------------------------------------
+
+    private FloatTensor denoise(GenerationRequest r, PromptEmbeddings embeddings, Prepared prepared,
+                                ProgressListener l, CancelToken cancel, Timings timings) throws EngineException {
+        Sd3Transformer transformer = sessions.get(Component.TRANSFORMER, Sd3Transformer::new, l, timings);
+        l.stage("denoise");
+        Schedule schedule = prepared.schedule();
+        FloatTensor latents = prepared.latents();
+        boolean guidance = r.usesGuidance();
+        int batch = (int) latents.dim(0);
+        float g = (float) r.guidance();
+        long denoiseStart = System.nanoTime();
+        PreviewPublisher.Session preview = previews.start(r.previewEvery(), l);
+        try {
+            for (int i = 0; i < schedule.steps(); i++) {
+                cancel.throwIfCancelled();
+                long t0 = System.nanoTime();
+                FloatTensor latentModelInput = guidance ? FloatTensor.concatBatch(latents, latents) : latents;
+                float[] timestep = new float[guidance ? 2 * batch : batch];
+                java.util.Arrays.fill(timestep, schedule.timesteps()[i]);
+                FloatTensor velocity = transformer.predict(latentModelInput, embeddings.promptEmbeds(),
+                        embeddings.pooledPromptEmbeds(), timestep, cancel);
+                if (guidance) {
+                    velocity = Guidance.combine(velocity, g);
+                }
+                FloatTensor denoised = FlowMatchEulerScheduler.denoised(latents, velocity, schedule.sigmas()[i]);
+                FlowMatchEulerScheduler.step(latents, velocity, schedule, i);
+                requireFinite(latents, "the latents after step " + (i + 1),
+                        "the transformer overflowed; an fp32 export or a lower guidance may help");
+                timings.step(System.nanoTime() - t0);
+                l.tensor("latents_step" + (i + 1), latents);
+                l.step(new StepEvent(i + 1, schedule.steps(), schedule.timesteps()[i],
+                        Duration.ofNanos(System.nanoTime() - denoiseStart), latents.copy(), denoised));
+                preview.offer(i + 1, schedule.steps(), denoised);
+            }
+        } finally {
+            preview.close();
+            timings.previews(preview.renderMillis());
+        }
+        sessions.release(Component.TRANSFORMER);
+        timings.add("denoise", System.nanoTime() - denoiseStart);
+        return latents;
+    }
+
+    // ---- decode -----------------------------------------------------------------------------------
+
+    private FloatTensor decode(FloatTensor latents, ProgressListener l, CancelToken cancel, Timings timings)
+            throws EngineException {
+        cancel.throwIfCancelled();
+        l.tensor("latents_final", latents);
+        VaeDecoder decoder = sessions.get(Component.VAE_DECODER, VaeDecoder::new, l, timings);
+        l.stage("decode");
+        long t0 = System.nanoTime();
+        FloatTensor vaeInput = ImageToImage.toVaeSpace(latents, vaeConfig);
+        l.tensor("vae_decoder_input", vaeInput);
+        List<FloatTensor> images = new ArrayList<>();
+        // One image at a time bounds the decoder's activation memory for large batches.
+        for (int b = 0; b < vaeInput.dim(0); b++) {
+            images.add(ImageTensors.toImages(decoder.decode(vaeInput.slice(b, b + 1), cancel)));
+        }
+        sessions.release(Component.VAE_DECODER);
+        FloatTensor out = FloatTensor.concatBatch(images.toArray(FloatTensor[]::new));
+        requireFinite(out, "the decoded image", "the VAE decoder overflowed; use an fp32 VAE export");
+        timings.add("decode", System.nanoTime() - t0);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        sessions.close();
+        previews.close();
+        clipLTokenizer.close();
+        clipGTokenizer.close();
+        if (t5Tokenizer != null) {
+            t5Tokenizer.close();
+        }
+    }
+
+    /** Collects warnings for the result while passing every event on. */
+    private record WarningCollector(ProgressListener delegate, List<String> warnings) implements ProgressListener {
+        @Override
+        public void stage(String name) {
+            delegate.stage(name);
+        }
+
+        @Override
+        public void step(StepEvent event) {
+            delegate.step(event);
+        }
+
+        @Override
+        public void preview(int step, FloatTensor image) {
+            delegate.preview(step, image);
+        }
+
+        @Override
+        public void warning(String message) {
+            if (!warnings.contains(message)) {
+                warnings.add(message);
+                delegate.warning(message);
+            }
+        }
+
+        @Override
+        public void tensor(String name, FloatTensor value) {
+            delegate.tensor(name, value);
+        }
+
+        @Override
+        public void ids(String name, long[][] ids) {
+            delegate.ids(name, ids);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package dev.sd3studio.engine.preview;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sd3studio.engine.api.CancelToken;
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.api.FloatTensor;
+import dev.sd3studio.engine.api.ProgressListener;
+import dev.sd3studio.engine.model.Json;
+import dev.sd3studio.engine.model.ModelFolder;
+import dev.sd3studio.engine.model.VaeConfig;
+import dev.sd3studio.engine.runtime.OnnxModel;
+import dev.sd3studio.engine.runtime.OrtRuntime;
+import dev.sd3studio.engine.vae.ImageTensors;
+import dev.sd3studio.engine.vae.VaeDecoder;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Publishes step previews of the denoised estimate from a worker thread, so the denoising loop
+ * never waits: while one preview is being decoded, newer ones replace older ones not yet started.
+ *
+ * <p>Method: a TAESD3-interface decoder ({@code vae_decoder/model.onnx} with input
+ * {@code latent_sample} and output {@code sample}) in the folder the user chose, or in the model
+ * folder's {@code taesd3/}; otherwise the linear latent projection. Output range rule: a folder
+ * whose {@code config.json} names diffusers' {@code AutoencoderTiny} gives [−1, 1]; any other
+ * (the raw TAESD network) gives [0, 1]; {@code "output_range": "0,1"} or {@code "-1,1"} in that
+ * config overrides both.
+ */
+public final class PreviewPublisher implements AutoCloseable {
+    public static final String MODEL_SUBFOLDER = "taesd3";
+
+    private final Path decoderFile;
+    private final boolean signedOutput;
+    private final OrtRuntime runtime;
+    private final String warning;
+    private VaeDecoder decoder;
+
+    private PreviewPublisher(Path decoderFile, boolean signedOutput, OrtRuntime runtime, String warning) {
+        this.decoderFile = decoderFile;
+        this.signedOutput = signedOutput;
+        this.runtime = runtime;
+        this.warning = warning;
+    }
+
+    public static PreviewPublisher create(ModelFolder folder, Path chosen, OrtRuntime runtime, VaeConfig vae)
+            throws EngineException {
+        Path dir = chosen != null ? chosen : folder.root().resolve(MODEL_SUBFOLDER);
+        Path file = dir.resolve("vae_decoder").resolve(ModelFolder.MODEL_FILE);
+        if (!Files.isRegularFile(file)) {
+            String warning = chosen == null ? null : "no preview decoder at " + file
+                    + "; previews use the linear latent projection instead.";
+            return new PreviewPublisher(null, true, runtime, warning);
+        }
+        return new PreviewPublisher(file, signedOutput(dir), runtime, null);
+    }
+
+    static boolean signedOutput(Path dir) throws EngineException {
+        JsonNode config = Json.readIfPresent(dir.resolve("config.json"));
+        String range = config.path("output_range").asText("");
+        if (!range.isEmpty()) {
+            return range.replace(" ", "").startsWith("-1");
+        }
+        return "AutoencoderTiny".equals(config.path("_class_name").asText());
+    }
+
+    public String method() {
+        return decoderFile == null ? "linear latent projection" : "TAESD3 (" + decoderFile.getParent().getParent() + ")";
+    }
+
+    public Optional<String> warning() {
+        return Optional.ofNullable(warning);
+    }
+
+    /** Decodes one denoised estimate (transformer-space latents, as they are) to NHWC [0, 1]. */
+    public synchronized FloatTensor render(FloatTensor denoised) throws EngineException {
+        if (decoderFile == null) {
+            return LatentToRgb.project(denoised);
+        }
+        if (decoder == null) {
+            decoder = new VaeDecoder(OnnxModel.open(runtime, "preview decoder", decoderFile));
+        }
+        FloatTensor out = decoder.decode(denoised, CancelToken.none());
+        if (!signedOutput) {
+            float[] d = out.data();
+            float[] signed = new float[d.length];
+            for (int i = 0; i < d.length; i++) {
+                signed[i] = 2f * d[i] - 1f;
+            }
+            out = new FloatTensor(out.shape(), signed);
+        }
+        return ImageTensors.toImages(out);
+    }
+
+    /** Starts publishing for one generation; {@code every} ≤ 0 publishes nothing. */
+    public Session start(int every, ProgressListener listener) {
+        return new Session(every, listener);
+    }
+
+    /** One generation's previews, rendered on a single daemon thread. */
+    public final class Session implements AutoCloseable {
+        private final int every;
+        private final ProgressListener listener;
+        private final ExecutorService worker;
+        private final AtomicBoolean busy = new AtomicBoolean();
+        private final List<Long> millis = Collections.synchronizedList(new ArrayList<>());
+        private volatile Future<?> last;
+        private volatile Pending pending;
+
+        private record Pending(int step, FloatTensor latents) {
+        }
+
+        Session(int every, ProgressListener listener) {
+            this.every = every;
+            this.listener = listener;
+            this.worker = every > 0 ? Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "sd3-preview");
+                t.setDaemon(true);
+                return t;
+            }) : null;
+        }
+
+        /** Hands over a denoised estimate; returns at once. */
+        public void offer(int step, int total, FloatTensor denoised) {
+            if (worker == null || (step % every != 0 && step != total)) {
+                return;
+            }
+            pending = new Pending(step, denoised);
+            if (busy.compareAndSet(false, true)) {
+                last = worker.submit(this::drain);
+            }
+        }
+
+        private void drain() {
+            try {
+                for (Pending p = pending; p != null; p = pending) {
+                    pending = null;
+                    long t0 = System.nanoTime();
+                    try {
+                        FloatTensor image = render(p.latents());
+                        millis.add((System.nanoTime() - t0) / 1_000_000);
+                        listener.preview(p.step(), image);
+                    } catch (EngineException e) {
+                        listener.warning("preview failed: " + e.getMessage());
+                        return;
+                    }
+                }
+            } finally {
+                busy.set(false);
+                if (pending != null && busy.compareAndSet(false, true)) {
+                    last = worker.submit(this::drain);
+                }
+            }
+        }
+
+        /** Milliseconds each rendered preview took. */
+        public List<Long> renderMillis() {
+            synchronized (millis) {
+                return List.copyOf(millis);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (worker == null) {
+                return;
+            }
+            Future<?> f = last;
+            try {
+                if (f != null) {
+                    f.get(30, TimeUnit.SECONDS);
+                }
+            } catch (Exception ignored) {
+                // a preview that fails or hangs must not fail the generation
+            }
+            worker.shutdownNow();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (decoder != null) {
+            decoder.close();
+            decoder = null;
+        }
+    }
+}

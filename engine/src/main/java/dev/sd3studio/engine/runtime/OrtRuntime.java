@@ -1,0 +1,100 @@
+package dev.sd3studio.engine.runtime;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import dev.sd3studio.engine.api.Device;
+import dev.sd3studio.engine.api.EngineException;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Creates ONNX Runtime sessions on the chosen device. CUDA is tried once per runtime; when it
+ * cannot work the runtime settles on the CPU and keeps the one-line reason, naming the library
+ * that failed to load, for the UI and the command line.
+ */
+public final class OrtRuntime {
+    /** Where users may put the CUDA 12 / cuDNN 9 libraries when they are not on the system path. */
+    public static final String CUDA_DIR_PROPERTY = "sd3studio.cuda.dir";
+
+    private final Device requested;
+    private final int threads;
+    private final AtomicReference<Device> active = new AtomicReference<>();
+    private volatile String fallbackReason;
+
+    public OrtRuntime(Device requested) {
+        this(requested, Runtime.getRuntime().availableProcessors());
+    }
+
+    public OrtRuntime(Device requested, int threads) {
+        this.requested = requested;
+        this.threads = Math.max(1, threads);
+    }
+
+    public static OrtEnvironment environment() {
+        // Warnings from ORT's own logger would reach the user's terminal as noise; errors still show.
+        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "sd3studio");
+    }
+
+    public Device requested() {
+        return requested;
+    }
+
+    /** The device sessions actually run on, once the first session was made. */
+    public Device active() {
+        Device d = active.get();
+        return d == null ? requested : d;
+    }
+
+    /** Why CUDA was not used although asked for, or empty. */
+    public Optional<String> fallbackReason() {
+        return Optional.ofNullable(fallbackReason);
+    }
+
+    /** Opens a session for {@code file}; {@code component} names it in error messages. */
+    public OrtSession open(String component, Path file) throws EngineException {
+        try (OrtSession.SessionOptions options = sessionOptions()) {
+            return environment().createSession(file.toString(), options);
+        } catch (OrtException e) {
+            throw OrtErrors.onLoad(component, file, e);
+        }
+    }
+
+    private OrtSession.SessionOptions sessionOptions() throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setIntraOpNumThreads(threads);
+        options.setInterOpNumThreads(1);
+        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+        if (requested.kind() == Device.Kind.CUDA && active.get() != Device.CPU) {
+            addCuda(options);
+        } else {
+            active.compareAndSet(null, Device.CPU);
+        }
+        return options;
+    }
+
+    private void addCuda(OrtSession.SessionOptions options) {
+        String dir = System.getProperty(CUDA_DIR_PROPERTY, System.getenv("SD3STUDIO_CUDA_DIR"));
+        Optional<String> missing = CudaProbe.firstMissing(dir == null ? null : Path.of(dir));
+        if (missing.isPresent()) {
+            fallToCpu(missing.get());
+            return;
+        }
+        try {
+            options.addCUDA(requested.index());
+            active.set(requested);
+        } catch (OrtException e) {
+            fallToCpu("the CUDA provider failed to start: " + OrtErrors.firstLine(e));
+        }
+    }
+
+    private void fallToCpu(String reason) {
+        fallbackReason = "GPU " + requested + " unavailable, running on CPU: " + reason;
+        active.set(Device.CPU);
+    }
+}
