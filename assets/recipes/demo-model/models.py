@@ -6,6 +6,22 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+# The Debian torch build has only a generic BLAS (about 3 GFLOP/s here) but oneDNN convolutions
+# (20-80 GFLOP/s), so for training every Linear runs as an equivalent 1x1 convolution.
+# Export switches FAST off so the ONNX graphs contain ordinary MatMul/Gemm.
+FAST = True
+
+
+class Linear(nn.Linear):
+    def forward(self, x):
+        if not FAST:
+            return F.linear(x, self.weight, self.bias)
+        shp = x.shape
+        x2 = x.reshape(-1, shp[-1]).t().reshape(1, shp[-1], -1, 1)
+        y = F.conv2d(x2, self.weight[:, :, None, None], self.bias)
+        return y.reshape(self.out_features, -1).t().reshape(*shp[:-1], self.out_features)
+
+
 # ------------------------------------------------------------------ text encoders
 def quick_gelu(x):
     return x * torch.sigmoid(1.702 * x)
@@ -16,11 +32,11 @@ class ClipLayer(nn.Module):
         super().__init__()
         self.heads = heads
         self.ln1 = nn.LayerNorm(d)
-        self.qkv = nn.Linear(d, 3 * d)
-        self.out = nn.Linear(d, d)
+        self.qkv = Linear(d, 3 * d)
+        self.out = Linear(d, d)
         self.ln2 = nn.LayerNorm(d)
-        self.fc1 = nn.Linear(d, ffn)
-        self.fc2 = nn.Linear(ffn, d)
+        self.fc1 = Linear(d, ffn)
+        self.fc2 = Linear(ffn, d)
         self.act = quick_gelu if act == "quick_gelu" else F.gelu
 
     def forward(self, x, mask):
@@ -44,7 +60,7 @@ class ClipText(nn.Module):
         nn.init.normal_(self.pos.weight, std=0.1)
         self.layers = nn.ModuleList([ClipLayer(d, heads, ffn, act) for _ in range(layers)])
         self.final_ln = nn.LayerNorm(d)
-        self.proj = nn.Linear(d, proj, bias=False)
+        self.proj = Linear(d, proj, bias=False)
 
     def forward(self, ids):
         B, S = ids.shape
@@ -81,14 +97,14 @@ class T5Layer(nn.Module):
         super().__init__()
         self.heads, self.d_kv = heads, d_kv
         self.n1 = T5RMSNorm(d)
-        self.q = nn.Linear(d, heads * d_kv, bias=False)
-        self.k = nn.Linear(d, heads * d_kv, bias=False)
-        self.v = nn.Linear(d, heads * d_kv, bias=False)
-        self.o = nn.Linear(heads * d_kv, d, bias=False)
+        self.q = Linear(d, heads * d_kv, bias=False)
+        self.k = Linear(d, heads * d_kv, bias=False)
+        self.v = Linear(d, heads * d_kv, bias=False)
+        self.o = Linear(heads * d_kv, d, bias=False)
         self.n2 = T5RMSNorm(d)
-        self.wi0 = nn.Linear(d, d_ff, bias=False)
-        self.wi1 = nn.Linear(d, d_ff, bias=False)
-        self.wo = nn.Linear(d_ff, d, bias=False)
+        self.wi0 = Linear(d, d_ff, bias=False)
+        self.wi1 = Linear(d, d_ff, bias=False)
+        self.wo = Linear(d_ff, d, bias=False)
 
     def forward(self, x, bias):
         B, S, _ = x.shape
@@ -163,8 +179,8 @@ def modulate(x, shift, scale):
 class Mlp(nn.Module):
     def __init__(self, d, hidden):
         super().__init__()
-        self.fc1 = nn.Linear(d, hidden)
-        self.fc2 = nn.Linear(hidden, d)
+        self.fc1 = Linear(d, hidden)
+        self.fc2 = Linear(hidden, d)
 
     def forward(self, x):
         return self.fc2(F.gelu(self.fc1(x), approximate="tanh"))
@@ -178,19 +194,19 @@ class JointBlock(nn.Module):
         super().__init__()
         self.heads = heads
         self.pre_only = context_pre_only
-        self.x_mod = nn.Linear(d, 6 * d)
+        self.x_mod = Linear(d, 6 * d)
         self.x_norm1 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
-        self.x_qkv = nn.Linear(d, 3 * d)
-        self.x_out = nn.Linear(d, d)
+        self.x_qkv = Linear(d, 3 * d)
+        self.x_out = Linear(d, d)
         self.x_norm2 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.x_mlp = Mlp(d, mlp_ratio * d)
-        self.c_mod = nn.Linear(d, (2 if context_pre_only else 6) * d)
+        self.c_mod = Linear(d, (2 if context_pre_only else 6) * d)
         self.c_norm1 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         if context_pre_only:
-            self.c_kv = nn.Linear(d, 2 * d)
+            self.c_kv = Linear(d, 2 * d)
         else:
-            self.c_qkv = nn.Linear(d, 3 * d)
-            self.c_out = nn.Linear(d, d)
+            self.c_qkv = Linear(d, 3 * d)
+            self.c_out = Linear(d, d)
             self.c_norm2 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
             self.c_mlp = Mlp(d, mlp_ratio * d)
         for m in (self.x_mod, self.c_mod):
@@ -237,14 +253,14 @@ class MMDiT(nn.Module):
         self.dual_layers = layers - 1 if dual_layers is None else dual_layers
         self.x_embed = nn.Conv2d(in_ch, d, patch, stride=patch)
         self.register_buffer("pos", sincos_2d(d, pos_max).reshape(pos_max, pos_max, d), persistent=True)
-        self.t_mlp = nn.Sequential(nn.Linear(256, d), nn.SiLU(), nn.Linear(d, d))
-        self.p_mlp = nn.Sequential(nn.Linear(pooled_dim, d), nn.SiLU(), nn.Linear(d, d))
-        self.c_embed = nn.Linear(joint_dim, d)
+        self.t_mlp = nn.Sequential(Linear(256, d), nn.SiLU(), Linear(d, d))
+        self.p_mlp = nn.Sequential(Linear(pooled_dim, d), nn.SiLU(), Linear(d, d))
+        self.c_embed = Linear(joint_dim, d)
         self.blocks = nn.ModuleList([JointBlock(d, heads, context_pre_only=(i >= self.dual_layers))
                                      for i in range(layers)])
         self.norm_out = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
-        self.mod_out = nn.Linear(d, 2 * d)
-        self.proj_out = nn.Linear(d, patch * patch * in_ch)
+        self.mod_out = Linear(d, 2 * d)
+        self.proj_out = Linear(d, patch * patch * in_ch)
         for m in (self.mod_out, self.proj_out):
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)

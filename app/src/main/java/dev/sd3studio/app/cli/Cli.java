@@ -31,6 +31,8 @@ public final class Cli implements Runnable {
         CommandLine cmd = new CommandLine(new Cli());
         cmd.setOut(out);
         cmd.setErr(err);
+        // a later --width wins, so scripts can append overrides to a base command
+        cmd.setOverwrittenOptionsAllowed(true);
         cmd.setParameterExceptionHandler((ex, a) -> {
             String sub = ex.getCommandLine().getCommandName();
             err.println("error: " + ex.getMessage() + " (see: sd3studio " + ("sd3studio".equals(sub) ? "" : sub + " ")

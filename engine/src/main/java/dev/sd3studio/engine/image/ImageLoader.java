@@ -77,12 +77,18 @@ public final class ImageLoader {
         } catch (EngineException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw bad(file, "is damaged or truncated (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+            throw bad(file, "is damaged or truncated and cannot be decoded"
+                    + (e.getMessage() == null ? "" : " (" + firstLine(e.getMessage()) + ")")
+                    + "; open it in an image editor and save it again");
         } catch (OutOfMemoryError e) {
             throw new EngineException(Kind.BAD_IMAGE, file + " needs more memory to decode than is available;"
                     + " scale it down first.");
         }
+    }
+
+    private static String firstLine(String s) {
+        String line = s.lines().findFirst().orElse("").strip();
+        return line.replaceAll("\\w*Exception:?\\s*", "");
     }
 
     private static EngineException bad(Path file, String what) {
