@@ -289,27 +289,36 @@ public final class Sd3Pipeline implements Sd3Generator {
                                           Timings timings) throws EngineException {
         boolean dropT5 = r.dropT5() || t5Tokenizer == null;
         EmbeddingCache.Key key = EmbeddingCache.key(r, dropT5);
-        PromptEmbeddings cached = options.memoryMode() == MemoryMode.RESIDENT ? embeddingCache.get(key) : null;
+        EmbeddingCache.Entry cached = options.memoryMode() == MemoryMode.RESIDENT ? embeddingCache.get(key) : null;
         if (cached != null) {
             l.stage("encode prompt (cached)");
-            return cached;
+            cached.replay(l);
+            return cached.embeddings();
         }
         long t0 = System.nanoTime();
+        EmbeddingCache.Recording rec = new EmbeddingCache.Recording(l);
         PromptEmbeddings positive = encode(PromptSet.positive(r), r, r.clipSkip() == null ? 0 : r.clipSkip(),
-                dropT5, "", l, cancel, timings);
-        PromptEmbeddings result = positive.repeatEachItem(r.imagesPerPrompt());
+                dropT5, "", rec, cancel, timings).repeatEachItem(r.imagesPerPrompt());
+        emit(rec, "", positive);
+        PromptEmbeddings result = positive;
         if (r.usesGuidance()) {
             // The reference encodes negative prompts without clip skip.
-            PromptEmbeddings negative = encode(PromptSet.negative(r), r, 0, dropT5, "negative_", l, cancel, timings)
+            PromptEmbeddings negative = encode(PromptSet.negative(r), r, 0, dropT5, "negative_", rec, cancel, timings)
                     .repeatEachItem(r.imagesPerPrompt());
-            result = PromptEmbeddings.forGuidance(negative, result);
+            emit(rec, "negative_", negative);
+            result = PromptEmbeddings.forGuidance(negative, positive);
         }
         sessions.release(Component.TEXT_ENCODER, Component.TEXT_ENCODER_2, Component.TEXT_ENCODER_3);
         timings.add("encode", System.nanoTime() - t0);
         if (options.memoryMode() == MemoryMode.RESIDENT) {
-            embeddingCache.put(key, result);
+            embeddingCache.put(key, rec.finish(result));
         }
         return result;
+    }
+
+    private static void emit(ProgressListener l, String prefix, PromptEmbeddings e) {
+        l.tensor(prefix + "prompt_embeds", e.promptEmbeds());
+        l.tensor(prefix + "pooled_prompt_embeds", e.pooledPromptEmbeds());
     }
 
     private PromptEmbeddings encode(PromptSet prompts, GenerationRequest r, int clipSkip, boolean dropT5,
@@ -343,8 +352,6 @@ public final class Sd3Pipeline implements Sd3Generator {
                 EmbeddingAssembly.pooled(outL.pooled(), outG.pooled()));
         requireFinite(e.promptEmbeds(), "the prompt embeddings", "the text encoder exports may be broken");
         requireFinite(e.pooledPromptEmbeds(), "the pooled prompt embeddings", "the text encoder exports may be broken");
-        l.tensor(dumpPrefix + "prompt_embeds", e.promptEmbeds());
-        l.tensor(dumpPrefix + "pooled_prompt_embeds", e.pooledPromptEmbeds());
         return e;
     }
 
