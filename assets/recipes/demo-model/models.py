@@ -200,20 +200,24 @@ class JointBlock(nn.Module):
         self.x_out = Linear(d, d)
         self.x_norm2 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.x_mlp = Mlp(d, mlp_ratio * d)
-        self.c_mod = Linear(d, (2 if context_pre_only else 6) * d)
-        self.c_norm1 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         if context_pre_only:
+            # text stream only supplies keys/values; it is not modulated, so one prompt's
+            # keys/values can be computed once and shared by all samples that use it
+            self.c_norm1 = nn.LayerNorm(d, eps=1e-6)
             self.c_kv = Linear(d, 2 * d)
         else:
+            self.c_mod = Linear(d, 6 * d)
+            self.c_norm1 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
             self.c_qkv = Linear(d, 3 * d)
             self.c_out = Linear(d, d)
             self.c_norm2 = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
             self.c_mlp = Mlp(d, mlp_ratio * d)
-        for m in (self.x_mod, self.c_mod):
+        for m in (self.x_mod,) + (() if context_pre_only else (self.c_mod,)):
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)
 
-    def forward(self, x, c, cond):
+    def forward(self, x, c, cond, idx=None):
+        """idx (training only): row of c used by each sample of x (prompt sharing)."""
         B, N, D = x.shape
         T = c.shape[1]
         H, hd = self.heads, D // self.heads
@@ -222,9 +226,9 @@ class JointBlock(nn.Module):
         hx = modulate(self.x_norm1(x), xs1, xc1)
         qx, kx, vx = self.x_qkv(hx).reshape(B, N, 3, H, hd).permute(2, 0, 3, 1, 4)
         if self.pre_only:
-            cs1, cc1 = self.c_mod(ycond).chunk(2, -1)
-            hc = modulate(self.c_norm1(c), cs1, cc1)
-            kc, vc = self.c_kv(hc).reshape(B, T, 2, H, hd).permute(2, 0, 3, 1, 4)
+            kc, vc = self.c_kv(self.c_norm1(c)).reshape(c.shape[0], T, 2, H, hd).permute(2, 0, 3, 1, 4)
+            if idx is not None:
+                kc, vc = kc[idx], vc[idx]
             q = qx
         else:
             cs1, cc1, cg1, cs2, cc2, cg2 = self.c_mod(ycond).chunk(6, -1)
@@ -250,7 +254,7 @@ class MMDiT(nn.Module):
                  pos_max=16, dual_layers=None):
         super().__init__()
         self.patch, self.in_ch, self.d, self.pos_max = patch, in_ch, d, pos_max
-        self.dual_layers = layers - 1 if dual_layers is None else dual_layers
+        self.dual_layers = 0 if dual_layers is None else dual_layers
         self.x_embed = nn.Conv2d(in_ch, d, patch, stride=patch)
         self.register_buffer("pos", sincos_2d(d, pos_max).reshape(pos_max, pos_max, d), persistent=True)
         self.t_mlp = nn.Sequential(Linear(256, d), nn.SiLU(), Linear(d, d))
@@ -265,17 +269,17 @@ class MMDiT(nn.Module):
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)
 
-    def forward(self, x, ctx, pooled, timestep):
+    def forward(self, x, ctx, pooled, timestep, idx=None):
         B, C, h, w = x.shape
         p = self.patch
         hp, wp = h // p, w // p
         top, left = (self.pos_max - hp) // 2, (self.pos_max - wp) // 2
         pos = self.pos[top:top + hp, left:left + wp].reshape(1, -1, self.d)
         tok = self.x_embed(x).flatten(2).transpose(1, 2) + pos
-        cond = self.t_mlp(timestep_embedding(timestep)) + self.p_mlp(pooled)
+        cond = self.t_mlp(timestep_embedding(timestep)) + self.p_mlp(pooled if idx is None else pooled[idx])
         c = self.c_embed(ctx)
         for blk in self.blocks:
-            tok, c = blk(tok, c, cond)
+            tok, c = blk(tok, c, cond, idx)
         sh, sc = self.mod_out(F.silu(cond)).chunk(2, -1)
         out = self.proj_out(modulate(self.norm_out(tok), sh, sc))  # B, hp*wp, p*p*C
         out = out.reshape(B, hp, wp, p, p, C).permute(0, 5, 1, 3, 2, 4).reshape(B, C, h, w)
@@ -283,60 +287,47 @@ class MMDiT(nn.Module):
 
 
 # ------------------------------------------------------------------ VAE
-class ResBlock(nn.Module):
-    def __init__(self, cin, cout, groups=8):
+class Res(nn.Module):
+    def __init__(self, c):
         super().__init__()
-        self.n1 = nn.GroupNorm(groups, cin)
-        self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
-        self.n2 = nn.GroupNorm(groups, cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
-        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
 
     def forward(self, x):
-        h = self.c1(F.silu(self.n1(x)))
-        h = self.c2(F.silu(self.n2(h)))
-        return self.skip(x) + h
+        return x + self.conv(F.silu(x))
 
 
 class VAEEncoder(nn.Module):
-    def __init__(self, ch=(32, 48, 64, 64), latent=16):
+    """64x64x3 in [-1,1] -> 8x8x32 = [mean | logvar] (3 stride-2 stages)."""
+
+    def __init__(self, ch=(24, 48, 64), latent=16):
         super().__init__()
-        self.conv_in = nn.Conv2d(3, ch[0], 3, padding=1)
-        blocks = []
-        for i in range(len(ch)):
-            cin = ch[max(i - 1, 0)]
-            blocks.append(ResBlock(cin, ch[i]))
-            if i < len(ch) - 1:
-                blocks.append(nn.Conv2d(ch[i], ch[i], 3, stride=2, padding=1))
-        self.blocks = nn.Sequential(*blocks)
-        self.mid = ResBlock(ch[-1], ch[-1])
-        self.norm = nn.GroupNorm(8, ch[-1])
-        self.conv_out = nn.Conv2d(ch[-1], 2 * latent, 3, padding=1)
+        layers, cin = [], 3
+        for c in ch:
+            layers += [nn.Conv2d(cin, c, 3, stride=2, padding=1), Res(c), nn.SiLU()]
+            cin = c
+        layers += [Res(cin), nn.Conv2d(cin, 2 * latent, 1)]
+        self.net = nn.Sequential(*layers)
 
     def forward(self, x):
-        h = self.mid(self.blocks(self.conv_in(x)))
-        return self.conv_out(F.silu(self.norm(h)))  # [mean | logvar]
+        return self.net(x)
 
 
 class VAEDecoder(nn.Module):
-    def __init__(self, ch=(32, 48, 64, 64), latent=16):
+    """8x8x16 latent (VAE space) -> 64x64x3 in ~[-1,1]."""
+
+    def __init__(self, ch=(64, 48, 24), latent=16):
         super().__init__()
-        rch = list(reversed(ch))
-        self.conv_in = nn.Conv2d(latent, rch[0], 3, padding=1)
-        self.mid = ResBlock(rch[0], rch[0])
-        blocks = []
-        for i in range(len(rch)):
-            cin = rch[max(i - 1, 0)]
-            blocks.append(ResBlock(cin, rch[i]))
-            if i < len(rch) - 1:
-                blocks.append(nn.Upsample(scale_factor=2, mode="nearest"))
-                blocks.append(nn.Conv2d(rch[i], rch[i], 3, padding=1))
-        self.blocks = nn.Sequential(*blocks)
-        self.norm = nn.GroupNorm(8, rch[-1])
-        self.conv_out = nn.Conv2d(rch[-1], 3, 3, padding=1)
+        layers = [nn.Conv2d(latent, ch[0], 3, padding=1), Res(ch[0]), Res(ch[0])]
+        cin = ch[0]
+        for c in ch[1:]:
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, c, 3, padding=1), Res(c)]
+            cin = c
+        layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, 16, 3, padding=1), nn.SiLU(),
+                   nn.Conv2d(16, 3, 3, padding=1)]
+        self.net = nn.Sequential(*layers)
 
     def forward(self, z):
-        return self.conv_out(F.silu(self.norm(self.blocks(self.mid(self.conv_in(z))))))
+        return self.net(z)
 
 
 # ------------------------------------------------------------------ tiny preview autoencoder

@@ -158,6 +158,7 @@ public final class Sd3Pipeline implements Sd3Generator {
             FloatTensor latents = denoise(resolved, embeddings, prepared, l, cancel, timings);
             FloatTensor images = decode(latents, l, cancel, timings);
             timings.add("total", System.nanoTime() - start);
+            runtime.fallbackReason().ifPresent(l::warning);
             return new GenerationResult(images, resolved, List.copyOf(runWarnings), timings.snapshot());
         } catch (OutOfMemoryError e) {
             throw new EngineException(Kind.OUT_OF_MEMORY, "Java ran out of memory; use a smaller size or batch,"

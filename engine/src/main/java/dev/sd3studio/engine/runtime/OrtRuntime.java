@@ -32,6 +32,11 @@ public final class OrtRuntime {
     public OrtRuntime(Device requested, int threads) {
         this.requested = requested;
         this.threads = Math.max(1, threads);
+        if (requested.kind() == Device.Kind.CUDA) {
+            // Probe now, so the reason is known before the first (possibly long) model load.
+            String dir = System.getProperty(CUDA_DIR_PROPERTY, System.getenv("SD3STUDIO_CUDA_DIR"));
+            CudaProbe.firstMissing(dir == null ? null : Path.of(dir)).ifPresent(this::fallToCpu);
+        }
     }
 
     public static OrtEnvironment environment() {
@@ -79,12 +84,6 @@ public final class OrtRuntime {
     }
 
     private void addCuda(OrtSession.SessionOptions options) {
-        String dir = System.getProperty(CUDA_DIR_PROPERTY, System.getenv("SD3STUDIO_CUDA_DIR"));
-        Optional<String> missing = CudaProbe.firstMissing(dir == null ? null : Path.of(dir));
-        if (missing.isPresent()) {
-            fallToCpu(missing.get());
-            return;
-        }
         try {
             options.addCUDA(requested.index());
             active.set(requested);
