@@ -1,0 +1,62 @@
+"""Single entry point: train every component and export the ONNX model folder.
+
+    /usr/bin/python3 assets/recipes/demo-model/build.py --out assets/models/sd3-demo
+
+Checkpoints and the rendered data set go to --work (default /tmp/demo-train), never into the repo.
+A stage whose checkpoint exists is skipped unless --redo names it."""
+import argparse
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train  # noqa: E402
+
+STAGES = ["data", "text", "embed", "vae", "transformer", "taesd", "export", "eval"]
+OUTPUTS = {"data": "images.npy", "text": "text.pt", "embed": "embeds.pt", "vae": "vae.pt",
+           "transformer": "transformer_ema.pt", "taesd": "taesd.pt"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="assets/models/sd3-demo")
+    ap.add_argument("--work", default="/tmp/demo-train")
+    ap.add_argument("--stages", default=",".join(STAGES))
+    ap.add_argument("--redo", default="", help="comma list of stages to rerun even if done")
+    ap.add_argument("--transformer-steps", type=int, default=4000)
+    ap.add_argument("--shift", type=float, default=1.0, help="scheduler shift written to the model")
+    ap.add_argument("--eval-n", type=int, default=120)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    os.makedirs(a.work, exist_ok=True)
+    log = train.Log(os.path.join(a.work, "build.log"))
+    redo = set(filter(None, a.redo.split(",")))
+    for st in a.stages.split(","):
+        out = OUTPUTS.get(st)
+        if out and os.path.exists(os.path.join(a.work, out)) and st not in redo and st != "transformer":
+            log("skip", st, "(done)")
+            continue
+        log("stage", st)
+        if st == "data":
+            train.stage_data(a.work, log)
+        elif st == "text":
+            train.stage_text(a.work, log)
+        elif st == "embed":
+            train.stage_embed(a.work, log)
+        elif st == "vae":
+            train.stage_vae(a.work, log)
+        elif st == "transformer":
+            train.stage_transformer(a.work, log, steps=a.transformer_steps, resume=st not in redo)
+        elif st == "taesd":
+            train.stage_taesd(a.work, log)
+        elif st == "export":
+            import export
+            export.export_all(a.work, a.out, a.shift, log)
+        elif st == "eval":
+            import evaluate
+            evaluate.run(a.work, log, n=a.eval_n, shift=a.shift)
+
+
+if __name__ == "__main__":
+    main()
