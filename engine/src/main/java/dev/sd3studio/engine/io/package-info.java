@@ -1,0 +1,4 @@
+/**
+ * NumPy .npy/.npz reading and writing, and atomic file writes.
+ */
+package dev.sd3studio.engine.io;
