@@ -125,7 +125,7 @@ def export_all(work, out, shift, log):
                "force_upcast": False, "in_channels": 3, "latent_channels": 16, "latents_mean": None,
                "latents_std": None, "layers_per_block": 1, "mid_block_add_attention": False,
                "norm_num_groups": 8, "out_channels": 3, "sample_size": 64,
-               "scaling_factor": round(float(m["scaling"]), 4), "shift_factor": round(float(m["shift"]), 4),
+               "scaling_factor": float(m["scaling"]), "shift_factor": float(m["shift"]),
                "up_block_types": ["UpDecoderBlock2D"] * 4, "use_post_quant_conv": False, "use_quant_conv": False}
     img = torch.rand(2, 3, 64, 64) * 2 - 1
     _export(VaeEncWrap(m["vae_enc"]), (img,), os.path.join(out, "vae_encoder", "model.onnx"), ["sample"],
