@@ -21,9 +21,16 @@ import java.util.Iterator;
  * JPEG EXIF orientation applied, so the picture comes out as a person sees it.
  */
 public final class ImageLoader {
-    /** Larger pictures would take gigabytes to decode; nothing SD3 makes needs them. */
+    /** Header bound: more pixels than this are refused (decoding them would take seconds even subsampled). */
     public static final long MAX_PIXELS = 64L * 1024 * 1024;
     public static final int MAX_SIDE = 16384;
+    /**
+     * Memory bound: pictures with more pixels are decoded with every s-th pixel of every s-th row
+     * (ImageIO source subsampling), so even a decompression bomb costs at most about 0.5 GB: up to
+     * 8 bytes a pixel for the raster, 12 for the float copy, 12 more when EXIF turns it. Phone
+     * photos up to 16 MP decode in full; the model works at about 1 MP anyway.
+     */
+    public static final long MAX_DECODED_PIXELS = 16L * 1024 * 1024;
 
     static {
         ImageIO.setUseCache(false);
@@ -58,19 +65,21 @@ public final class ImageLoader {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
-                int w = reader.getWidth(0);
-                int h = reader.getHeight(0);
-                if (w <= 0 || h <= 0) {
-                    throw bad(file, "has no pixels (" + w + "x" + h + ")");
-                }
+                int[] size = headerSize(file, reader);
+                int w = size[0];
+                int h = size[1];
                 if (w > MAX_SIDE || h > MAX_SIDE || (long) w * h > MAX_PIXELS) {
                     throw bad(file, "is " + w + "x" + h + " pixels, too large to use (at most " + MAX_SIDE
                             + " per side and " + (MAX_PIXELS / 1024 / 1024) + " megapixels); scale it down first");
                 }
                 int orientation = ExifOrientation.read(file);
                 ImageReadParam param = reader.getDefaultReadParam();
+                int s = subsampling(w, h);
+                if (s > 1) {
+                    param.setSourceSubsampling(s, s, 0, 0);
+                }
                 BufferedImage image = reader.read(0, param);
-                return ExifOrientation.apply(toRgb(image), orientation);
+                return ExifOrientation.apply(PixelConversion.toRgb(image), orientation);
             } finally {
                 reader.dispose();
             }
@@ -81,42 +90,55 @@ public final class ImageLoader {
                     + (e.getMessage() == null ? "" : " (" + firstLine(e.getMessage()) + ")")
                     + "; open it in an image editor and save it again");
         } catch (OutOfMemoryError e) {
-            throw new EngineException(Kind.BAD_IMAGE, file + " needs more memory to decode than is available;"
-                    + " scale it down first.");
+            throw new EngineException(Kind.BAD_IMAGE, "image " + file + " needs more memory to decode than is"
+                    + " available; scale it down first.");
         }
+    }
+
+    /** Width and height from the header alone; a header that cannot say them is a damaged file. */
+    private static int[] headerSize(Path file, ImageReader reader) throws EngineException {
+        int w;
+        int h;
+        try {
+            w = reader.getWidth(0);
+            h = reader.getHeight(0);
+        } catch (IOException | RuntimeException e) {
+            String why = e.getMessage() == null ? "" : firstLine(e.getMessage());
+            // The PNG reader refuses 0-pixel headers itself, in a cause ("Image width <= 0!").
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t.getMessage() != null && t.getMessage().matches("(?s).*(width|height) <= 0.*")) {
+                    throw bad(file, "has no pixels (its header says width or height 0)");
+                }
+            }
+            throw bad(file, "has a damaged header" + (why.isEmpty() ? "" : " (" + why + ")")
+                    + "; open it in an image editor and save it again");
+        }
+        if (w <= 0 || h <= 0) {
+            throw bad(file, "has no pixels (" + w + "x" + h + ")");
+        }
+        return new int[] {w, h};
+    }
+
+    /** The smallest step s with ceil(w/s)·ceil(h/s) within {@link #MAX_DECODED_PIXELS}. */
+    static int subsampling(int w, int h) {
+        int s = 1;
+        while ((long) ceilDiv(w, s) * ceilDiv(h, s) > MAX_DECODED_PIXELS) {
+            s++;
+        }
+        return s;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
     }
 
     private static String firstLine(String s) {
         String line = s.lines().findFirst().orElse("").strip();
-        return line.replaceAll("\\w*Exception:?\\s*", "");
+        // Drops class names (javax.imageio.IIOException: ...) but keeps words like "Error reading".
+        return line.replaceAll("[\\w.$]*\\w(Exception|Error)\\b:?\\s*", "").strip();
     }
 
     private static EngineException bad(Path file, String what) {
         return new EngineException(Kind.BAD_IMAGE, "image " + file + " " + what + ".");
-    }
-
-    /** Any BufferedImage to RGB floats in [0, 1], transparent pixels over white. */
-    static RgbImage toRgb(BufferedImage image) {
-        int w = image.getWidth();
-        int h = image.getHeight();
-        float[] rgb = new float[w * h * 3];
-        int[] row = new int[w];
-        boolean alpha = image.getColorModel().hasAlpha();
-        for (int y = 0; y < h; y++) {
-            image.getRGB(0, y, w, 1, row, 0, w);
-            for (int x = 0; x < w; x++) {
-                int p = row[x];
-                float a = alpha ? ((p >>> 24) & 0xff) / 255f : 1f;
-                int i = (y * w + x) * 3;
-                rgb[i] = over(((p >> 16) & 0xff) / 255f, a);
-                rgb[i + 1] = over(((p >> 8) & 0xff) / 255f, a);
-                rgb[i + 2] = over((p & 0xff) / 255f, a);
-            }
-        }
-        return new RgbImage(w, h, rgb);
-    }
-
-    private static float over(float c, float a) {
-        return a >= 1f ? c : c * a + (1f - a);
     }
 }

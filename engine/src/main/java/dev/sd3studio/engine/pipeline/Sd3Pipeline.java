@@ -222,9 +222,11 @@ public final class Sd3Pipeline implements Sd3Generator {
             }
             int run = r.steps() - FlowMatchEulerScheduler.startStep(r.steps(), r.strength());
             if (run < 1) {
-                throw EngineException.invalid("strength " + r.strength() + " with " + r.steps()
-                        + " steps leaves no step to run; raise the strength or the steps (at least "
-                        + (int) Math.ceil(1.0 / r.strength()) + " steps at this strength).");
+                // Any strength above 0 runs at least the last step (t_start truncates), so only 0
+                // and values too small to move N·strength get here; 1/strength is no useful hint.
+                throw EngineException.invalid("strength " + r.strength() + " runs no denoising step ("
+                        + r.steps() + " steps × strength " + r.strength() + " rounds to none) and would return"
+                        + " the picture unchanged; use a strength above 0 (0.6 is the usual).");
             }
         }
         return resolved;
@@ -242,8 +244,10 @@ public final class Sd3Pipeline implements Sd3Generator {
             return new int[] {r.width(), r.height()};
         }
         if (r.isImageToImage() && r.width() == null && r.height() == null) {
+            int maxPatches = transformerConfig.posEmbedMaxSize();
             return SizePolicy.forImage(r.initImage().width(), r.initImage().height(),
-                    defaultWidth(), defaultHeight(), sizeMultiple());
+                    defaultWidth(), defaultHeight(), sizeMultiple(),
+                    maxPatches > 0 ? maxPatches * sizeMultiple() : Integer.MAX_VALUE);
         }
         return new int[] {r.width() != null ? r.width() : defaultWidth(),
                 r.height() != null ? r.height() : defaultHeight()};
