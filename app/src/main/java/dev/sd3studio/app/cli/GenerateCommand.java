@@ -106,7 +106,12 @@ public final class GenerateCommand implements Callable<Integer> {
             Thread hook = new Thread(cancel::cancel, "sd3-cancel");
             Runtime.getRuntime().addShutdownHook(hook);
             GenerationResult result = engine.generate(request, new CliListener(err), cancel);
-            writeOutputs(result, engine.info().name());
+            try {
+                writeOutputs(result, engine.info().name());
+            } catch (IOException e) {
+                throw new CliException("cannot write the output (" + e.getMessage() + "); free some disk space"
+                        + " or choose another folder (no partial file is left behind).", Cli.EXIT_FAILED);
+            }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException ignored) {
