@@ -28,34 +28,28 @@ final class EmbeddingCache {
     }
 
     /** Passes events on while remembering the ones to replay on a cache hit. */
-    static final class Recording implements ProgressListener {
-        private final ProgressListener delegate;
+    static final class Recording extends ForwardingListener {
         private final List<Consumer<ProgressListener>> reports = new ArrayList<>();
 
         Recording(ProgressListener delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public void stage(String name) {
-            delegate.stage(name);
+            super(delegate);
         }
 
         @Override
         public void warning(String message) {
-            delegate.warning(message);
+            super.warning(message);
             reports.add(l -> l.warning(message));
         }
 
         @Override
         public void tensor(String name, FloatTensor value) {
-            delegate.tensor(name, value);
+            super.tensor(name, value);
             reports.add(l -> l.tensor(name, value));
         }
 
         @Override
         public void ids(String name, long[][] ids) {
-            delegate.ids(name, ids);
+            super.ids(name, ids);
             reports.add(l -> l.ids(name, ids));
         }
 

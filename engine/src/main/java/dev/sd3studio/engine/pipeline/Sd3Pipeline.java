@@ -514,38 +514,20 @@ public final class Sd3Pipeline implements Sd3Generator {
     }
 
     /** Collects warnings for the result while passing every event on. */
-    private record WarningCollector(ProgressListener delegate, List<String> warnings) implements ProgressListener {
-        @Override
-        public void stage(String name) {
-            delegate.stage(name);
-        }
+    private static final class WarningCollector extends ForwardingListener {
+        private final List<String> warnings;
 
-        @Override
-        public void step(StepEvent event) {
-            delegate.step(event);
-        }
-
-        @Override
-        public void preview(int step, FloatTensor image) {
-            delegate.preview(step, image);
+        WarningCollector(ProgressListener delegate, List<String> warnings) {
+            super(delegate);
+            this.warnings = warnings;
         }
 
         @Override
         public void warning(String message) {
             if (!warnings.contains(message)) {
                 warnings.add(message);
-                delegate.warning(message);
+                super.warning(message);
             }
-        }
-
-        @Override
-        public void tensor(String name, FloatTensor value) {
-            delegate.tensor(name, value);
-        }
-
-        @Override
-        public void ids(String name, long[][] ids) {
-            delegate.ids(name, ids);
         }
     }
 }

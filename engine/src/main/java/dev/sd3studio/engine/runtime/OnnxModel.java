@@ -196,6 +196,15 @@ public final class OnnxModel implements AutoCloseable {
 
     /** An int64 input such as token ids. */
     public record LongInput(long[] shape, long[] values) {
+        /** Equal-length rows (token ids of a batch) as one [rows, length] input. */
+        public static LongInput ofRows(long[][] rows) {
+            int length = rows[0].length;
+            long[] flat = new long[rows.length * length];
+            for (int b = 0; b < rows.length; b++) {
+                System.arraycopy(rows[b], 0, flat, b * length, length);
+            }
+            return new LongInput(new long[] {rows.length, length}, flat);
+        }
     }
 
     /** A one-line description of an input or output for check-model. */

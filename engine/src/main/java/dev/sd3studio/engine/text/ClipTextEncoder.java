@@ -63,14 +63,7 @@ public final class ClipTextEncoder implements AutoCloseable {
     /** Pooled [B, P] and hidden [B, 77, D] for a batch of token id rows. */
     public Output encode(long[][] ids, int clipSkip, CancelToken cancel) throws EngineException {
         String hidden = hiddenOutput(clipSkip);
-        int batch = ids.length;
-        int length = ids[0].length;
-        long[] flat = new long[batch * length];
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(ids[b], 0, flat, b * length, length);
-        }
-        Map<String, FloatTensor> out = model.run(Map.of(),
-                Map.of("input_ids", new OnnxModel.LongInput(new long[] {batch, length}, flat)),
+        Map<String, FloatTensor> out = model.run(Map.of(), Map.of("input_ids", OnnxModel.LongInput.ofRows(ids)),
                 List.of(pooledOutput, hidden), cancel);
         return new Output(out.get(pooledOutput), out.get(hidden));
     }

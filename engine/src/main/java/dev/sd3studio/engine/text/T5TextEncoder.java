@@ -20,14 +20,8 @@ public final class T5TextEncoder implements AutoCloseable {
     }
 
     public FloatTensor encode(long[][] ids, CancelToken cancel) throws EngineException {
-        int batch = ids.length;
-        int length = ids[0].length;
-        long[] flat = new long[batch * length];
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(ids[b], 0, flat, b * length, length);
-        }
-        return model.run(Map.of(), Map.of("input_ids", new OnnxModel.LongInput(new long[] {batch, length}, flat)),
-                List.of(output), cancel).get(output);
+        return model.run(Map.of(), Map.of("input_ids", OnnxModel.LongInput.ofRows(ids)), List.of(output), cancel)
+                .get(output);
     }
 
     @Override
