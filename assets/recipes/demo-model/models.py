@@ -216,8 +216,32 @@ class JointBlock(nn.Module):
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)
 
-    def forward(self, x, c, cond, idx=None):
-        """idx (training only): row of c used by each sample of x (prompt sharing)."""
+    def grouped_attention(self, qx, kx, vx, kc, vc, groups):
+        """Training-only joint attention for samples sorted by prompt row (groups = count per row):
+        the text part runs as grouped 1x1 convolutions (oneDNN) instead of slow generic-BLAS bmm.
+        Mathematically identical to the plain path below."""
+        _, H, N, hd = qx.shape
+        T = kc.shape[2]
+        outs, o = [], 0
+        for p, n in enumerate(groups):
+            if n == 0:
+                continue
+            q = qx[o:o + n]
+            inp = q.permute(1, 3, 0, 2).reshape(1, H * hd, n * N, 1)
+            sc = F.conv2d(inp, kc[p].reshape(H * T, hd, 1, 1), groups=H).reshape(H, T, n, N).permute(2, 0, 3, 1)
+            sx = q @ kx[o:o + n].transpose(-1, -2)
+            att = torch.softmax(torch.cat([sc, sx], -1) / math.sqrt(hd), -1)
+            ac, ax = att[..., :T], att[..., T:]
+            inp2 = ac.permute(1, 3, 0, 2).reshape(1, H * T, n * N, 1)
+            w2 = vc[p].transpose(1, 2).reshape(H * hd, T, 1, 1)
+            oc = F.conv2d(inp2, w2, groups=H).reshape(H, hd, n, N).permute(2, 0, 3, 1)
+            outs.append(oc + ax @ vx[o:o + n])
+            o += n
+        return torch.cat(outs, 0)
+
+    def forward(self, x, c, cond, idx=None, groups=None):
+        """idx (training only): row of c used by each sample of x (prompt sharing);
+        groups: per-row sample counts when the samples are sorted by idx."""
         B, N, D = x.shape
         T = c.shape[1]
         H, hd = self.heads, D // self.heads
@@ -227,11 +251,15 @@ class JointBlock(nn.Module):
         qx, kx, vx = self.x_qkv(hx).reshape(B, N, 3, H, hd).permute(2, 0, 3, 1, 4)
         if self.pre_only:
             kc, vc = self.c_kv(self.c_norm1(c)).reshape(c.shape[0], T, 2, H, hd).permute(2, 0, 3, 1, 4)
+            if groups is not None and FAST:
+                a = self.grouped_attention(qx, kx, vx, kc, vc, groups).transpose(1, 2).reshape(B, N, D)
+                return self.finish(x, c, a, N, T, ycond, (xs2, xc2, xg1, xg2), None)
             if idx is not None:
                 kc, vc = kc[idx], vc[idx]
             q = qx
         else:
             cs1, cc1, cg1, cs2, cc2, cg2 = self.c_mod(ycond).chunk(6, -1)
+            cmods = (cs2, cc2, cg1, cg2)
             hc = modulate(self.c_norm1(c), cs1, cc1)
             qc, kc, vc = self.c_qkv(hc).reshape(B, T, 3, H, hd).permute(2, 0, 3, 1, 4)
             q = torch.cat([qc, qx], 2)
@@ -239,10 +267,15 @@ class JointBlock(nn.Module):
         v = torch.cat([vc, vx], 2)
         a = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd), -1) @ v
         a = a.transpose(1, 2).reshape(B, -1, D)
+        return self.finish(x, c, a, N, T, ycond, (xs2, xc2, xg1, xg2), None if self.pre_only else cmods)
+
+    def finish(self, x, c, a, N, T, ycond, xm, cm):
+        xs2, xc2, xg1, xg2 = xm
         ax = a[:, -N:]
         x = x + xg1[:, None] * self.x_out(ax)
         x = x + xg2[:, None] * self.x_mlp(modulate(self.x_norm2(x), xs2, xc2))
-        if not self.pre_only:
+        if cm is not None:
+            cs2, cc2, cg1, cg2 = cm
             ac = a[:, :T]
             c = c + cg1[:, None] * self.c_out(ac)
             c = c + cg2[:, None] * self.c_mlp(modulate(self.c_norm2(c), cs2, cc2))
@@ -269,7 +302,7 @@ class MMDiT(nn.Module):
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)
 
-    def forward(self, x, ctx, pooled, timestep, idx=None):
+    def forward(self, x, ctx, pooled, timestep, idx=None, groups=None):
         B, C, h, w = x.shape
         p = self.patch
         hp, wp = h // p, w // p
@@ -279,7 +312,7 @@ class MMDiT(nn.Module):
         cond = self.t_mlp(timestep_embedding(timestep)) + self.p_mlp(pooled if idx is None else pooled[idx])
         c = self.c_embed(ctx)
         for blk in self.blocks:
-            tok, c = blk(tok, c, cond, idx)
+            tok, c = blk(tok, c, cond, idx, groups)
         sh, sc = self.mod_out(F.silu(cond)).chunk(2, -1)
         out = self.proj_out(modulate(self.norm_out(tok), sh, sc))  # B, hp*wp, p*p*C
         out = out.reshape(B, hp, wp, p, p, C).permute(0, 5, 1, 3, 2, 4).reshape(B, C, h, w)

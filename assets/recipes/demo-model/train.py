@@ -111,7 +111,7 @@ class AttrHeads(nn.Module):
         return loss
 
 
-def stage_text(work, log, steps=500, seed=2):
+def stage_text(work, log, steps=300, seed=2):
     seed_all(seed)
     (cl, cg, t5), (tl, tg, tt) = build_encoders()
     specs, caps, lab = prompt_table()
@@ -128,8 +128,8 @@ def stage_text(work, log, steps=500, seed=2):
         lr = 2e-3 * 0.5 * (1 + math.cos(math.pi * step / steps))
         for g in opt.param_groups:
             g["lr"] = lr
-        b = torch.cat([torch.randint(0, E, (63,)), torch.tensor([E])])
-        S = [77, 128, 256][step % 3]
+        b = torch.cat([torch.randint(0, E, (31,)), torch.tensor([E])])
+        S = [77, 128, 77, 256][step % 4]  # T5 sees pads as real input: train at several lengths
         pl, _, hsl = cl(ids_l[b])
         pg, _, hsg = cg(ids_g[b])
         ot = t5(ids_t[b, :S])
@@ -137,7 +137,7 @@ def stage_text(work, log, steps=500, seed=2):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step % 50 == 0 or step == steps - 1:
+        if step % 25 == 0 or step == steps - 1:
             log(f"text step {step} loss {loss.item():.4f}")
     torch.save({"clip_l": cl.state_dict(), "clip_g": cg.state_dict(), "t5": t5.state_dict()},
                os.path.join(work, "text.pt"))
@@ -271,6 +271,9 @@ def stage_transformer(work, log, steps=4000, seed=4, prompts_per_batch=8, per_pr
         drop = torch.rand(P * K) < p_uncond
         idx = torch.where(drop, torch.full_like(idx, P), idx)
         img = pid.repeat_interleave(K) * R + torch.randint(0, R, (P * K,))
+        order = torch.argsort(idx * (P * K) + torch.arange(P * K))  # group samples by prompt row
+        idx, img = idx[order], img[order]
+        groups = torch.bincount(idx, minlength=P + 1).tolist()
         z = lmean[img] + lstd[img] * torch.randn(P * K, 16, 8, 8)
         x0 = (z - shift) * scaling
         B = P * K
@@ -279,7 +282,7 @@ def stage_transformer(work, log, steps=4000, seed=4, prompts_per_batch=8, per_pr
         noise = torch.randn_like(x0)
         s4 = sig[:, None, None, None]
         xt = (1 - s4) * x0 + s4 * noise
-        v = model(xt, emb[rows], pooled[rows], sig * 1000, idx)
+        v = model(xt, emb[rows], pooled[rows], sig * 1000, idx, groups)
         loss = F.mse_loss(v, noise - x0)
         opt.zero_grad()
         loss.backward()

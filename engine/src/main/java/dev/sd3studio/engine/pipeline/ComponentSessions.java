@@ -44,7 +44,7 @@ final class ComponentSessions implements AutoCloseable {
             return (T) existing;
         }
         Path file = folder.requireModelFile(c);
-        listener.stage("load " + c.folder());
+        listener.stage("load " + c.folder() + " (" + humanSize(onDisk(file.getParent())) + ")");
         long t0 = System.nanoTime();
         OnnxModel model = OnnxModel.open(runtime, c.folder(), file);
         T wrapped;
@@ -78,6 +78,22 @@ final class ComponentSessions implements AutoCloseable {
         for (int i = order.size() - 1; i >= 0; i--) {
             closeQuietly(open.remove(order.get(i)));
         }
+    }
+
+    /** Bytes of the component's folder: the graph and its external weights. */
+    private static long onDisk(Path dir) {
+        try (var files = java.nio.file.Files.list(dir)) {
+            return files.mapToLong(p -> p.toFile().length()).sum();
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    static String humanSize(long bytes) {
+        if (bytes >= 1L << 30) {
+            return String.format(java.util.Locale.ROOT, "%.1f GB", bytes / (double) (1L << 30));
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f MB", bytes / (double) (1L << 20));
     }
 
     private static void closeQuietly(AutoCloseable c) {
