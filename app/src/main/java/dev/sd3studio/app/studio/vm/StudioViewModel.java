@@ -123,7 +123,7 @@ public final class StudioViewModel implements AutoCloseable {
         restoring = false;
         modelFolders.clear();
         modelFolders.addAll(s.modelFolders());
-        refreshModels(s.selectedModel());
+        refreshModels(s.selectedModel(), false);
         gallery.reload();
     }
 
@@ -134,22 +134,23 @@ public final class StudioViewModel implements AutoCloseable {
         if (!modelFolders.contains(f)) {
             modelFolders.add(f);
         }
-        refreshModels(f);
+        refreshModels(f, true);
     }
 
     public void removeModel(ModelEntry entry) {
         if (entry != null && !entry.builtIn()) {
             modelFolders.remove(entry.folder().toString());
-            refreshModels(null);
+            refreshModels(null, true);
         }
     }
 
-    private void refreshModels(String select) {
+    /** @param chosen the user picked {@code select}: its defaults replace the current parameters */
+    private void refreshModels(String select, boolean chosen) {
         List<Path> folders = new ArrayList<>();
         builtIn.ifPresent(folders::add);
         modelFolders.forEach(f -> folders.add(Path.of(f)));
         runner.run("check-models", () -> folders.stream().map(this::entry).toList(), entries -> {
-            restoring = true; // a restored or re-listed selection keeps the user's parameters
+            restoring = !chosen; // a restored selection keeps the user's last parameters
             params.models().setAll(entries);
             ModelEntry pick = entries.stream().filter(e -> e.folder().toString().equals(select)).findFirst()
                     .or(() -> entries.stream().filter(ModelEntry::usable).findFirst()).orElse(null);
