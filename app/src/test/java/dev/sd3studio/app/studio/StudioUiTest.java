@@ -75,8 +75,14 @@ class StudioUiTest {
         runner.close();
     }
 
-    private static void await(Callable<Boolean> condition) throws Exception {
-        WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, condition);
+    private void await(Callable<Boolean> condition) throws Exception {
+        try {
+            WaitForAsyncUtils.waitFor(15, TimeUnit.SECONDS, condition);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("timed out; status=" + vm.progressTextProperty().get() + ", message="
+                    + vm.messageProperty().get() + ", queue=" + vm.queue() + ", model=" + vm.parameters().modelProperty().get()
+                    + ", note=" + vm.parameters().modelNoteProperty().get(), e);
+        }
         WaitForAsyncUtils.waitForFxEvents();
     }
 
@@ -84,7 +90,12 @@ class StudioUiTest {
         await(() -> vm.parameters().modelProperty().get() != null);
         robot.clickOn("#prompt").write(prompt);
         await(() -> !robot.lookup("#generate").query().isDisabled());
-        robot.clickOn("#generate");
+        robot.press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
+    }
+
+    /** Controls below the fold of the editor's scroll pane: activate them as a click would. */
+    private static void fire(FxRobot robot, String id) {
+        robot.interact(() -> robot.lookup(id).queryAs(javafx.scene.control.ButtonBase.class).fire());
     }
 
     @Test
@@ -109,6 +120,7 @@ class StudioUiTest {
         robot.interact(() -> vm.parameters().stepsProperty().set(30));
         typePromptAndGenerate(robot, "slow");
         await(() -> vm.progressProperty().get() > 0);
+        robot.clickOn("#canvas"); // away from the prompt's tooltip, whose popup would take the key
         robot.press(KeyCode.ESCAPE).release(KeyCode.ESCAPE);
         await(() -> vm.runningProperty().get() == null);
         assertEquals("Cancelled", robot.lookup("#status").queryAs(Label.class).getText());
@@ -126,14 +138,14 @@ class StudioUiTest {
         await(() -> vm.gallery().items().size() == 1);
         assertTrue(engine.requests.getLast().isImageToImage());
         assertEquals("0.6", vm.gallery().items().getFirst().parameters().get("strength"));
-        robot.clickOn("#removeInit");
+        fire(robot, "#removeInit");
         assertFalse(robot.lookup("#initImageBar").query().isVisible());
     }
 
     @Test
     void offloadAndDropT5ReachTheEngine(FxRobot robot) throws Exception {
-        robot.clickOn("#offload");
-        robot.clickOn("#dropT5");
+        fire(robot, "#offload");
+        fire(robot, "#dropT5");
         typePromptAndGenerate(robot, "toggles");
         await(() -> vm.gallery().items().size() == 1);
         assertEquals(MemoryMode.OFFLOAD, engine.opened.getLast().memoryMode());
@@ -144,13 +156,13 @@ class StudioUiTest {
     @Test
     void exportTheSelectionWithMetadata(FxRobot robot) throws Exception {
         typePromptAndGenerate(robot, "export me");
-        robot.clickOn("#generate");
+        robot.press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
         await(() -> vm.gallery().items().size() == 2);
         robot.interact(() -> robot.lookup("#gallery").queryAs(ListView.class).getSelectionModel().selectAll());
-        robot.clickOn(robot.lookup("#exportPane").queryAs(TitledPane.class).lookup(".title"));
+        robot.interact(() -> robot.lookup("#exportPane").queryAs(TitledPane.class).setExpanded(true));
         Path out = data.resolve("exported");
-        robot.clickOn("#exportFolder").write(out.toString());
-        robot.clickOn("#exportGo");
+        robot.interact(() -> robot.lookup("#exportFolder").queryAs(javafx.scene.control.TextField.class).setText(out.toString()));
+        fire(robot, "#exportGo");
         await(() -> Files.isDirectory(out) && Files.list(out).count() == 2);
         try (var files = Files.list(out)) {
             for (Path f : files.toList()) {
@@ -163,7 +175,7 @@ class StudioUiTest {
 
     @Test
     void restartFindsGalleryAndSettingsIntact(FxRobot robot) throws Exception {
-        robot.clickOn("#offload");
+        fire(robot, "#offload");
         typePromptAndGenerate(robot, "remember me");
         await(() -> vm.gallery().items().size() == 1);
         robot.interact(() -> stage.hide());

@@ -87,6 +87,7 @@ final class GalleryView extends VBox {
         TitledPane export = new TitledPane("Export", exportPanel(vm));
         export.setId("exportPane");
         export.setExpanded(false);
+        export.setAnimated(false);
         export.setAccessibleText("Export the selected pictures");
         Label title = new Label("Gallery");
         title.getStyleClass().add("title-4");

@@ -12,6 +12,7 @@ import javafx.scene.control.SplitPane;
 import javafx.scene.input.KeyCode;
 import javafx.scene.input.KeyCodeCombination;
 import javafx.scene.input.KeyCombination;
+import javafx.scene.input.KeyEvent;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
@@ -53,8 +54,17 @@ public final class StudioWindow {
         root.setTop(new VBox(w.header(), new MessageBar(vm)));
         Settings.Window s = vm.windowProperty().get();
         Scene scene = new Scene(root, Math.max(800, s.width()), Math.max(600, s.height()));
-        scene.getAccelerators().put(new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN), vm::generate);
-        scene.getAccelerators().put(new KeyCodeCombination(KeyCode.ESCAPE), vm::cancel);
+        // filters, not accelerators: text areas would otherwise swallow Enter and Esc first
+        KeyCodeCombination generate = new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN);
+        scene.addEventFilter(KeyEvent.KEY_PRESSED, e -> {
+            if (generate.match(e)) {
+                vm.generate();
+                e.consume();
+            } else if (e.getCode() == KeyCode.ESCAPE && vm.runningProperty().get() != null) {
+                vm.cancel();
+                e.consume();
+            }
+        });
         stage.setTitle("SD3 Studio");
         stage.setScene(scene);
         if (!Double.isNaN(s.x()) && !Double.isNaN(s.y())) {
