@@ -15,7 +15,7 @@ public record Settings(Window window, String theme, List<String> modelFolders, S
     public record Window(double x, double y, double width, double height, boolean maximized,
                          double leftDivider, double rightDivider) {
         public static Window defaults() {
-            return new Window(Double.NaN, Double.NaN, 1280, 800, false, 0.3, 0.75);
+            return new Window(Double.NaN, Double.NaN, 1280, 800, false, 0.32, 0.74);
         }
     }
 

@@ -51,6 +51,7 @@ final class CanvasView extends VBox {
         canvas.getStyleClass().add("canvas");
         canvas.setStyle("-fx-background-color: -color-bg-subtle; -fx-border-color: -color-border-muted; -fx-border-radius: 6; -fx-background-radius: 6;");
         canvas.setMinSize(200, 200);
+        canvas.setPrefSize(200, 200); // the picture fills what the split gives; it must not widen the column
         preview.fitWidthProperty().bind(canvas.widthProperty().subtract(16));
         preview.fitHeightProperty().bind(canvas.heightProperty().subtract(16));
         VBox.setVgrow(canvas, Priority.ALWAYS);
@@ -113,7 +114,7 @@ final class CanvasView extends VBox {
         Label status = new Label();
         status.setId("status");
         status.textProperty().bind(vm.progressTextProperty());
-        status.setMinWidth(220);
+        status.setMinWidth(Region.USE_PREF_SIZE);
         Button generate = Controls.describe(new Button("Generate"), "generate", "Queue a generation with these settings (Ctrl+Enter)");
         generate.getStyleClass().add(Styles.ACCENT);
         generate.setDefaultButton(false);
@@ -133,6 +134,7 @@ final class CanvasView extends VBox {
         HBox.setHgrow(bar, Priority.ALWAYS);
         Region gap = new Region();
         HBox.setHgrow(gap, Priority.SOMETIMES);
+        bar.setMinWidth(60);
         HBox actions = new HBox(8, generate, cancel, paste, bar, status);
         actions.setAlignment(Pos.CENTER_LEFT);
 

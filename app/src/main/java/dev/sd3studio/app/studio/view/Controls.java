@@ -9,6 +9,7 @@ import javafx.scene.control.Label;
 import javafx.scene.control.Spinner;
 import javafx.scene.control.SpinnerValueFactory;
 import javafx.scene.control.Tooltip;
+import javafx.scene.layout.Region;
 import javafx.util.Duration;
 
 /** Small factories so every control gets an id, a tooltip and an accessible label the same way. */
@@ -23,6 +24,9 @@ final class Controls {
         t.setWrapText(true);
         t.setMaxWidth(360);
         c.setTooltip(t);
+        if (c instanceof javafx.scene.control.ButtonBase) {
+            c.setMinWidth(Region.USE_PREF_SIZE); // never "Gen…": labels stay whole, layouts wrap instead
+        }
         if (c.getAccessibleText() == null) {
             c.setAccessibleText(tooltip);
         }

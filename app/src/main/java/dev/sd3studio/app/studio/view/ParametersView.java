@@ -51,7 +51,8 @@ final class ParametersView extends GridPane {
                 () -> vm.modelProperty().get() == null || vm.modelProperty().get().builtIn(), vm.modelProperty()));
         remove.setOnAction(e -> studio.removeModel(vm.modelProperty().get()));
         HBox.setHgrow(model, Priority.ALWAYS);
-        add("Model", model, new HBox(6, model, add, remove));
+        add("Model", model, model);
+        add(new HBox(6, add, remove), 1, row++);
         Label note = Controls.help("");
         note.setId("modelNote");
         note.textProperty().bind(vm.modelNoteProperty());
@@ -103,7 +104,8 @@ final class ParametersView extends GridPane {
             Clipboard.getSystemClipboard().setContent(c);
         });
         HBox.setHgrow(seed, Priority.ALWAYS);
-        add("Seed", seed, new HBox(6, random, seed, reuse, copy));
+        add("Seed", seed, new HBox(6, random, seed));
+        add(new HBox(6, reuse, copy), 1, row++);
         add("Images", null, Controls.describe(Controls.intSpinner(vm.imagesPerPromptProperty(), 1, 16, 1), "imagesPerPrompt",
                 "Images per prompt, generated as one batch with consecutive seeds"));
 

@@ -43,6 +43,10 @@ public final class StudioWindow {
         split = new SplitPane(left, canvas, gallery);
         split.setId("split");
         left.setMinWidth(300);
+        // the canvas column must not claim its children's widths, or the split squeezes the editor
+        canvas.setMinWidth(0);
+        canvas.setPrefWidth(400);
+        gallery.setPrefWidth(300);
         gallery.setMinWidth(220);
     }
 

@@ -108,6 +108,8 @@ public final class StudioViewModel implements AutoCloseable {
 
     /** Restores settings, lists the models and loads the gallery. */
     public void start() {
+        // on the very first start the model's defaults (size, steps) beat the generic ones
+        boolean firstRun = !Files.exists(settingsStore.file());
         Settings s = settingsStore.load();
         restoring = true;
         theme.set(s.theme());
@@ -123,7 +125,7 @@ public final class StudioViewModel implements AutoCloseable {
         restoring = false;
         modelFolders.clear();
         modelFolders.addAll(s.modelFolders());
-        refreshModels(s.selectedModel(), false);
+        refreshModels(s.selectedModel(), firstRun);
         gallery.reload();
     }
 
