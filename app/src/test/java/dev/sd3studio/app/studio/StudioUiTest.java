@@ -48,6 +48,7 @@ class StudioUiTest {
     private Path data;
     private Path model;
     private Stage stage;
+    private int steps = 4;
     private StudioViewModel vm;
     private StudioWindow window;
     private FxTaskRunner runner;
@@ -64,9 +65,6 @@ class StudioUiTest {
         runner = new FxTaskRunner();
         vm = Studio.create(new AppDirs(data.resolve("config"), data.resolve("data")), factory, runner, builtIn);
         window = StudioWindow.show(s, vm);
-        vm.parameters().widthProperty().set(64);
-        vm.parameters().heightProperty().set(64);
-        vm.parameters().stepsProperty().set(4);
     }
 
     @AfterEach
@@ -87,7 +85,14 @@ class StudioUiTest {
     }
 
     private void typePromptAndGenerate(FxRobot robot, String prompt) throws Exception {
-        await(() -> vm.parameters().modelProperty().get() != null);
+        // the model opens in the background; its defaults land first, then the test's choices
+        await(() -> vm.parameters().modelProperty().get() != null
+                && !vm.parameters().modelNoteProperty().get().startsWith("Loading"));
+        robot.interact(() -> {
+            vm.parameters().widthProperty().set(64);
+            vm.parameters().heightProperty().set(64);
+            vm.parameters().stepsProperty().set(steps);
+        });
         robot.clickOn("#prompt").write(prompt);
         await(() -> !robot.lookup("#generate").query().isDisabled());
         robot.press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
@@ -117,7 +122,7 @@ class StudioUiTest {
     @Test
     void escCancelsMidRunAndSavesNothing(FxRobot robot) throws Exception {
         engine.stepMillis = 300;
-        robot.interact(() -> vm.parameters().stepsProperty().set(30));
+        steps = 30;
         typePromptAndGenerate(robot, "slow");
         await(() -> vm.progressProperty().get() > 0);
         robot.clickOn("#canvas"); // away from the prompt's tooltip, whose popup would take the key
