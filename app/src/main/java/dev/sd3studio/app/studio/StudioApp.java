@@ -1,19 +1,27 @@
 package dev.sd3studio.app.studio;
 
-import atlantafx.base.theme.PrimerDark;
+import dev.sd3studio.app.settings.AppDirs;
+import dev.sd3studio.app.studio.task.FxTaskRunner;
+import dev.sd3studio.app.studio.view.StudioWindow;
+import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.application.Application;
-import javafx.scene.Scene;
-import javafx.scene.control.Label;
-import javafx.scene.layout.StackPane;
 import javafx.stage.Stage;
 
-/** The studio window. */
+/** The studio window as a JavaFX application, wired to the real engine. */
 public final class StudioApp extends Application {
+    private FxTaskRunner runner;
+
     @Override
     public void start(Stage stage) {
-        Application.setUserAgentStylesheet(new PrimerDark().getUserAgentStylesheet());
-        stage.setTitle("SD3 Studio");
-        stage.setScene(new Scene(new StackPane(new Label("SD3 Studio")), 1280, 800));
-        stage.show();
+        runner = new FxTaskRunner();
+        StudioViewModel vm = Studio.create(AppDirs.detect(), runner);
+        StudioWindow.show(stage, vm);
+    }
+
+    @Override
+    public void stop() {
+        if (runner != null) {
+            runner.close();
+        }
     }
 }

@@ -1,6 +1,9 @@
 package dev.sd3studio.app.studio;
 
-/** Opens the studio window (placeholder until the studio lands). */
+/**
+ * Opens the studio window. A plain class, so {@code Main} starts JavaFX from the classpath without
+ * being an Application subclass itself (which the JavaFX launcher would otherwise insist on).
+ */
 public final class StudioLauncher {
     private StudioLauncher() {
     }

@@ -1,0 +1,43 @@
+package dev.sd3studio.app.settings;
+
+import java.util.List;
+
+/**
+ * Everything the studio restores at start. Unknown or missing fields fall back to
+ * {@link #defaults()} so an older or hand-edited file never stops the app.
+ *
+ * @param theme "system", "light" or "dark"
+ */
+public record Settings(Window window, String theme, List<String> modelFolders, String selectedModel,
+                       String outputFolder, Parameters parameters, List<String> promptHistory) {
+
+    /** Window bounds and split positions. */
+    public record Window(double x, double y, double width, double height, boolean maximized,
+                         double leftDivider, double rightDivider) {
+        public static Window defaults() {
+            return new Window(Double.NaN, Double.NaN, 1280, 800, false, 0.32, 0.74);
+        }
+    }
+
+    /** The last parameters, restored into the editor. */
+    public record Parameters(String prompt, String negative, String prompt2, String prompt3, int width, int height,
+                             int steps, double guidance, double shift, boolean randomSeed, long seed,
+                             int imagesPerPrompt, String device, boolean offload, boolean dropT5,
+                             int maxSequenceLength, double strength) {
+        public static Parameters defaults() {
+            return new Parameters("", "", "", "", 1024, 1024, 28, 7.0, 0, true, 0, 1, "cpu", false, false, 256, 0.6);
+        }
+    }
+
+    public static Settings defaults() {
+        return new Settings(Window.defaults(), "system", List.of(), null, null, Parameters.defaults(), List.of());
+    }
+
+    public Settings {
+        window = window == null ? Window.defaults() : window;
+        theme = theme == null ? "system" : theme;
+        modelFolders = modelFolders == null ? List.of() : List.copyOf(modelFolders);
+        parameters = parameters == null ? Parameters.defaults() : parameters;
+        promptHistory = promptHistory == null ? List.of() : List.copyOf(promptHistory);
+    }
+}

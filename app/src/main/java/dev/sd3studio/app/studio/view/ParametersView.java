@@ -1,0 +1,152 @@
+package dev.sd3studio.app.studio.view;
+
+import dev.sd3studio.app.studio.vm.ModelEntry;
+import dev.sd3studio.app.studio.vm.ParametersViewModel;
+import dev.sd3studio.app.studio.vm.SizePreset;
+import dev.sd3studio.app.studio.vm.StudioViewModel;
+import javafx.beans.binding.Bindings;
+import javafx.scene.control.Button;
+import javafx.scene.control.CheckBox;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.TextField;
+import javafx.scene.input.Clipboard;
+import javafx.scene.input.ClipboardContent;
+import javafx.scene.layout.ColumnConstraints;
+import javafx.scene.layout.GridPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.stage.DirectoryChooser;
+
+/** Model, size, sampler, seed, device and memory toggles, laid out as one labelled grid. */
+final class ParametersView extends GridPane {
+    private int row;
+
+    ParametersView(StudioViewModel studio) {
+        ParametersViewModel vm = studio.parameters();
+        setHgap(8);
+        setVgap(6);
+        ColumnConstraints labels = new ColumnConstraints();
+        labels.setMinWidth(90);
+        ColumnConstraints fields = new ColumnConstraints();
+        fields.setHgrow(Priority.ALWAYS);
+        fields.setFillWidth(true);
+        getColumnConstraints().addAll(labels, fields);
+
+        ComboBox<ModelEntry> model = Controls.describe(new ComboBox<>(vm.models()), "model",
+                "The model folder to generate with: the built-in demo model or folders you added");
+        model.valueProperty().bindBidirectional(vm.modelProperty());
+        model.setMaxWidth(Double.MAX_VALUE);
+        Button add = Controls.describe(new Button("Add folder…"), "addModel", "Add a model folder (an SD3 ONNX export)");
+        add.setOnAction(e -> {
+            DirectoryChooser chooser = new DirectoryChooser();
+            chooser.setTitle("Choose an SD3 model folder");
+            var dir = chooser.showDialog(getScene().getWindow());
+            if (dir != null) {
+                studio.addModelFolder(dir.toPath());
+            }
+        });
+        Button remove = Controls.describe(new Button("Remove"), "removeModel", "Forget the chosen model folder (files stay)");
+        remove.disableProperty().bind(Bindings.createBooleanBinding(
+                () -> vm.modelProperty().get() == null || vm.modelProperty().get().builtIn(), vm.modelProperty()));
+        remove.setOnAction(e -> studio.removeModel(vm.modelProperty().get()));
+        HBox.setHgrow(model, Priority.ALWAYS);
+        add("Model", model, model);
+        add(new HBox(6, add, remove), 1, row++);
+        Label note = Controls.help("");
+        note.setId("modelNote");
+        note.textProperty().bind(vm.modelNoteProperty());
+        add(note, 1, row++);
+
+        ComboBox<SizePreset> preset = Controls.describe(new ComboBox<>(), "sizePreset",
+                "Aspect presets suited to SD3 (about one megapixel); Custom keeps your own size");
+        preset.getItems().setAll(SizePreset.ALL);
+        preset.valueProperty().bindBidirectional(vm.presetProperty());
+        preset.setMaxWidth(Double.MAX_VALUE);
+        add("Size", preset, preset);
+        var w = Controls.describe(Controls.intSpinner(vm.widthProperty(), 16, 4096, 16), "width", "Width in pixels, a multiple of 16");
+        var h = Controls.describe(Controls.intSpinner(vm.heightProperty(), 16, 4096, 16), "height", "Height in pixels, a multiple of 16");
+        add(new HBox(6, w, new Label("×"), h), 1, row++);
+
+        add("Steps", null, Controls.describe(Controls.intSpinner(vm.stepsProperty(), 1, 200, 1), "steps",
+                "Denoising steps: more is slower and usually finer (28 for SD3, 4 for turbo models)"));
+        add("Guidance", null, Controls.describe(Controls.doubleSpinner(vm.guidanceProperty(), 0, 30, 0.5), "guidance",
+                "How strongly the prompt steers (CFG scale); 1 or less turns guidance off (turbo models)"));
+        add("Shift", null, Controls.describe(Controls.doubleSpinner(vm.shiftProperty(), 0, 20, 0.5), "shift",
+                "Schedule shift; 0 uses the model's scheduler setting (3.0 for SD3)"));
+
+        CheckBox random = Controls.describe(new CheckBox("Random"), "randomSeed", "A new random seed for every generation");
+        random.selectedProperty().bindBidirectional(vm.randomSeedProperty());
+        TextField seed = Controls.describe(new TextField(), "seed", "The fixed seed: the same seed and parameters give the same picture");
+        seed.setText(Long.toString(vm.seedProperty().get()));
+        seed.textProperty().addListener((o, a, t) -> {
+            try {
+                vm.seedProperty().set(Long.parseLong(t.trim()));
+            } catch (NumberFormatException ignored) {
+                // not a number yet
+            }
+        });
+        vm.seedProperty().addListener((o, a, v) -> {
+            if (!seed.getText().trim().equals(v.toString())) {
+                seed.setText(v.toString());
+            }
+        });
+        seed.disableProperty().bind(vm.randomSeedProperty());
+        seed.setPrefColumnCount(10);
+        Button reuse = Controls.describe(new Button("Reuse"), "reuseSeed", "Fix the seed of the last generated picture");
+        reuse.disableProperty().bind(vm.lastSeedProperty().isNull());
+        reuse.setOnAction(e -> vm.reuseLastSeed());
+        Button copy = Controls.describe(new Button("Copy"), "copySeed", "Copy the last seed (or the fixed one) to the clipboard");
+        copy.setOnAction(e -> {
+            ClipboardContent c = new ClipboardContent();
+            Long last = vm.lastSeedProperty().get();
+            c.putString(Long.toString(last != null ? last : vm.seedProperty().get()));
+            Clipboard.getSystemClipboard().setContent(c);
+        });
+        HBox.setHgrow(seed, Priority.ALWAYS);
+        add("Seed", seed, new HBox(6, random, seed));
+        add(new HBox(6, reuse, copy), 1, row++);
+        add("Images", null, Controls.describe(Controls.intSpinner(vm.imagesPerPromptProperty(), 1, 16, 1), "imagesPerPrompt",
+                "Images per prompt, generated as one batch with consecutive seeds"));
+
+        ComboBox<String> device = Controls.describe(new ComboBox<>(), "device", "Where to run: the CPU, or a CUDA GPU by number");
+        device.getItems().setAll(ParametersViewModel.DEVICES);
+        device.setConverter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(String d) {
+                return d == null ? "" : d.equals("cpu") ? "CPU" : "GPU " + d.substring(5);
+            }
+
+            @Override
+            public String fromString(String s) {
+                return s;
+            }
+        });
+        device.valueProperty().bindBidirectional(vm.deviceProperty());
+        add("Device", device, device);
+        Label deviceNote = Controls.help("");
+        deviceNote.setId("deviceNote");
+        deviceNote.textProperty().bind(vm.deviceNoteProperty());
+        deviceNote.visibleProperty().bind(vm.deviceNoteProperty().isNotEmpty());
+        deviceNote.managedProperty().bind(deviceNote.visibleProperty());
+        add(deviceNote, 1, row++);
+
+        CheckBox offload = Controls.describe(new CheckBox("Offload models"), "offload", ParametersViewModel.OFFLOAD_HELP);
+        offload.selectedProperty().bindBidirectional(vm.offloadProperty());
+        add(offload, 1, row++);
+        add(Controls.help(ParametersViewModel.OFFLOAD_HELP), 1, row++);
+        CheckBox dropT5 = Controls.describe(new CheckBox("Drop T5 encoder"), "dropT5", ParametersViewModel.DROP_T5_HELP);
+        dropT5.selectedProperty().bindBidirectional(vm.dropT5Property());
+        add(dropT5, 1, row++);
+        add(Controls.help(ParametersViewModel.DROP_T5_HELP), 1, row++);
+        var t5 = Controls.describe(Controls.intSpinner(vm.maxSequenceLengthProperty(), 32, 512, 32), "maxSequenceLength",
+                "T5 prompt length in tokens (the T5 limit shown under the prompt)");
+        t5.disableProperty().bind(vm.dropT5Property());
+        add("T5 tokens", t5, t5);
+    }
+
+    private void add(String label, javafx.scene.Node labelFor, javafx.scene.Node field) {
+        add(Controls.label(label, labelFor != null ? labelFor : field), 0, row);
+        add(field, 1, row++);
+    }
+}

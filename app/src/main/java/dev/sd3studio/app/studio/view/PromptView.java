@@ -1,0 +1,112 @@
+package dev.sd3studio.app.studio.view;
+
+import dev.sd3studio.app.studio.vm.PromptViewModel;
+import dev.sd3studio.app.studio.vm.TokenInfo;
+import javafx.collections.ListChangeListener;
+import javafx.geometry.Insets;
+import javafx.scene.control.Button;
+import javafx.scene.control.Label;
+import javafx.scene.control.MenuButton;
+import javafx.scene.control.MenuItem;
+import javafx.scene.control.TextArea;
+import javafx.scene.control.TitledPane;
+import javafx.scene.layout.FlowPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
+import javafx.scene.layout.VBox;
+import javafx.scene.text.Text;
+import javafx.scene.text.TextFlow;
+
+/** Prompt, negative prompt, per-encoder prompts, token counts with the cut part, undo/redo, history. */
+final class PromptView extends VBox {
+    private TextArea focused;
+
+    PromptView(PromptViewModel vm) {
+        super(6);
+        TextArea prompt = area(vm.promptProperty(), "prompt", "Prompt: what the picture shows. Ctrl+Enter generates.", 4);
+        TextArea negative = area(vm.negativeProperty(), "negative", "Negative prompt: what to steer away from.", 2);
+        TextArea prompt2 = area(vm.prompt2Property(), "prompt2", "Prompt for the second encoder (CLIP-G); empty uses the prompt.", 2);
+        TextArea prompt3 = area(vm.prompt3Property(), "prompt3", "Prompt for the third encoder (T5); empty uses the prompt.", 2);
+        focused = prompt;
+
+        TitledPane perEncoder = new TitledPane("Separate prompts per encoder",
+                new VBox(4, Controls.label("CLIP-G prompt", prompt2), prompt2, Controls.label("T5 prompt", prompt3), prompt3));
+        perEncoder.setId("perEncoder");
+        perEncoder.expandedProperty().bindBidirectional(vm.perEncoderProperty());
+        perEncoder.setAccessibleText("Separate prompts for the second and third text encoders");
+
+        FlowPane counts = new FlowPane(8, 4);
+        counts.setId("tokenCounts");
+        TextFlow cut = new TextFlow();
+        cut.setId("tokenCut");
+        vm.tokens().addListener((ListChangeListener<TokenInfo>) c -> showTokens(vm, counts, cut));
+
+        Button undo = Controls.describe(new Button("Undo"), "undo", "Undo the last edit in the focused prompt (Ctrl+Z)");
+        undo.setOnAction(e -> focused.undo());
+        Button redo = Controls.describe(new Button("Redo"), "redo", "Redo (Ctrl+Y or Ctrl+Shift+Z)");
+        redo.setOnAction(e -> focused.redo());
+        MenuButton history = new MenuButton("History");
+        history.setId("history");
+        history.setTooltip(new javafx.scene.control.Tooltip("Prompts you generated with, newest first"));
+        history.setAccessibleText("Prompt history");
+        Runnable fill = () -> {
+            history.getItems().setAll(vm.history().stream().map(h -> {
+                MenuItem item = new MenuItem(h.length() > 60 ? h.substring(0, 60) + "…" : h);
+                item.setOnAction(e -> vm.promptProperty().set(h));
+                return item;
+            }).toList());
+            history.setDisable(vm.history().isEmpty());
+        };
+        vm.history().addListener((ListChangeListener<String>) c -> fill.run());
+        fill.run();
+        for (TextArea a : new TextArea[] {prompt, negative, prompt2, prompt3}) {
+            a.focusedProperty().addListener((o, was, is) -> {
+                if (is) {
+                    focused = a;
+                }
+            });
+        }
+        Region grow = new Region();
+        HBox.setHgrow(grow, Priority.ALWAYS);
+        HBox tools = new HBox(6, Controls.label("Prompt", prompt), grow, undo, redo, history);
+        tools.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+        getChildren().addAll(tools, prompt, counts, cut, Controls.label("Negative prompt", negative), negative, perEncoder);
+        setPadding(new Insets(0, 0, 8, 0));
+    }
+
+    private static TextArea area(javafx.beans.property.StringProperty p, String id, String tip, int rows) {
+        TextArea a = Controls.describe(new TextArea(), id, tip);
+        a.setWrapText(true);
+        a.setPrefRowCount(rows);
+        a.textProperty().bindBidirectional(p);
+        return a;
+    }
+
+    /** One chip per encoder; below, the first truncated prompt with the cut part struck through. */
+    private static void showTokens(PromptViewModel vm, FlowPane counts, TextFlow cut) {
+        counts.getChildren().setAll(vm.tokens().stream().map(t -> {
+            Label l = new Label(t.label() + (t.truncated() ? " — cut" : ""));
+            l.setId("tokens-" + t.encoder());
+            l.getStyleClass().add(t.truncated() ? "danger" : "text-muted");
+            l.setTooltip(new javafx.scene.control.Tooltip(t.encoder() + " reads at most " + t.limit() + " tokens"
+                    + (t.truncated() ? "; the struck-through text below is ignored by it." : ".")));
+            l.setAccessibleText(t.label() + (t.truncated() ? ", truncated" : ""));
+            return l;
+        }).toList());
+        cut.getChildren().clear();
+        vm.tokens().stream().filter(TokenInfo::truncated).findFirst().ifPresent(t -> {
+            Text kept = new Text(tail(t.kept()));
+            kept.getStyleClass().add("text");
+            Text dropped = new Text(t.cut());
+            dropped.setId("cutText");
+            dropped.setStrikethrough(true);
+            dropped.setStyle("-fx-fill: -color-danger-fg;");
+            cut.getChildren().addAll(new Text(t.encoder() + " cuts: …"), kept, dropped);
+        });
+    }
+
+    private static String tail(String s) {
+        return s.length() > 30 ? s.substring(s.length() - 30) : s;
+    }
+}

@@ -1,0 +1,113 @@
+package dev.sd3studio.app.studio.view;
+
+import dev.sd3studio.app.settings.Settings;
+import dev.sd3studio.app.studio.vm.StudioViewModel;
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
+import javafx.scene.Scene;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.ScrollPane;
+import javafx.scene.control.SplitPane;
+import javafx.scene.input.KeyCode;
+import javafx.scene.input.KeyCodeCombination;
+import javafx.scene.input.KeyCombination;
+import javafx.scene.input.KeyEvent;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
+import javafx.scene.layout.VBox;
+import javafx.stage.Stage;
+
+/**
+ * The main window: editor on the left, canvas in the middle, gallery on the right. Restores and
+ * records the window layout through the view-model; Ctrl+Enter generates, Esc cancels.
+ */
+public final class StudioWindow {
+    private final StudioViewModel vm;
+    private final CanvasView canvas;
+    private final SplitPane split;
+
+    private StudioWindow(StudioViewModel vm) {
+        this.vm = vm;
+        VBox editor = new VBox(12, new PromptView(vm.prompt()), new ParametersView(vm));
+        editor.setPadding(new Insets(10));
+        ScrollPane left = new ScrollPane(editor);
+        left.setFitToWidth(true);
+        left.setId("editorScroll");
+        canvas = new CanvasView(vm);
+        canvas.setPadding(new Insets(10));
+        GalleryView gallery = new GalleryView(vm);
+        gallery.setPadding(new Insets(10));
+        split = new SplitPane(left, canvas, gallery);
+        split.setId("split");
+        left.setMinWidth(300);
+        // the canvas column must not claim its children's widths, or the split squeezes the editor
+        canvas.setMinWidth(0);
+        canvas.setPrefWidth(400);
+        gallery.setPrefWidth(300);
+        gallery.setMinWidth(220);
+    }
+
+    /** Builds the window into {@code stage} and shows it; closing the stage closes the view-model. */
+    public static StudioWindow show(Stage stage, StudioViewModel vm) {
+        StudioWindow w = new StudioWindow(vm);
+        Theme.follow(vm.themeProperty());
+        BorderPane root = new BorderPane(w.split);
+        root.setTop(new VBox(w.header(), new MessageBar(vm)));
+        Settings.Window s = vm.windowProperty().get();
+        Scene scene = new Scene(root, Math.max(800, s.width()), Math.max(600, s.height()));
+        // filters, not accelerators: text areas would otherwise swallow Enter and Esc first
+        KeyCodeCombination generate = new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN);
+        scene.addEventFilter(KeyEvent.KEY_PRESSED, e -> {
+            if (generate.match(e)) {
+                vm.generate();
+                e.consume();
+            } else if (e.getCode() == KeyCode.ESCAPE && vm.runningProperty().get() != null) {
+                vm.cancel();
+                e.consume();
+            }
+        });
+        stage.setTitle("SD3 Studio");
+        stage.setScene(scene);
+        if (!Double.isNaN(s.x()) && !Double.isNaN(s.y())) {
+            stage.setX(s.x());
+            stage.setY(s.y());
+        }
+        stage.setMaximized(s.maximized());
+        w.split.setDividerPositions(s.leftDivider(), s.rightDivider());
+        stage.setOnHidden(e -> {
+            w.remember(stage);
+            vm.close();
+        });
+        stage.show();
+        return w;
+    }
+
+    /** Records the layout into the view-model (saved with the settings). */
+    public void remember(Stage stage) {
+        double[] d = split.getDividerPositions();
+        vm.windowProperty().set(new Settings.Window(stage.getX(), stage.getY(), stage.getScene().getWidth(),
+                stage.getScene().getHeight(), stage.isMaximized(), d[0], d.length > 1 ? d[1] : 0.75));
+    }
+
+    /** For tests: a drop onto the canvas. */
+    public void dropFiles(java.util.List<java.io.File> files) {
+        canvas.handleFiles(files);
+    }
+
+    private HBox header() {
+        Label title = new Label("SD3 Studio");
+        title.getStyleClass().add("title-3");
+        ComboBox<String> theme = Controls.describe(new ComboBox<>(), "theme", "Light, dark, or follow the system setting");
+        theme.getItems().setAll("system", "light", "dark");
+        theme.valueProperty().bindBidirectional(vm.themeProperty());
+        Region grow = new Region();
+        HBox.setHgrow(grow, Priority.ALWAYS);
+        HBox h = new HBox(8, title, grow, Controls.label("Theme", theme), theme);
+        h.setAlignment(Pos.CENTER_LEFT);
+        h.setPadding(new Insets(8, 12, 8, 12));
+        return h;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.sd3studio.app.studio.vm;
+
+import dev.sd3studio.app.gallery.ExportFormat;
+import dev.sd3studio.app.gallery.Exporter;
+import dev.sd3studio.app.gallery.GalleryItem;
+import dev.sd3studio.app.gallery.GalleryStore;
+import dev.sd3studio.app.studio.task.TaskRunner;
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.SimpleDoubleProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** Everything generated, newest first; selection, delete with undo, and export. */
+public final class GalleryViewModel {
+    private final TaskRunner runner;
+    private final GalleryStore store;
+    private final Consumer<UserMessage> messages;
+    private final ObservableList<GalleryItem> items = FXCollections.observableArrayList();
+    private final ObservableList<GalleryItem> selected = FXCollections.observableArrayList();
+    private final List<GalleryItem> lastDeleted = new ArrayList<>();
+    private final BooleanProperty canUndoDelete = new SimpleBooleanProperty(false);
+    private final ObjectProperty<ExportFormat> exportFormat = new SimpleObjectProperty<>(ExportFormat.PNG);
+    private final DoubleProperty exportQuality = new SimpleDoubleProperty(0.9);
+    private final BooleanProperty exportMetadata = new SimpleBooleanProperty(true);
+    private final StringProperty exportFolder = new SimpleStringProperty("");
+
+    GalleryViewModel(TaskRunner runner, GalleryStore store, Consumer<UserMessage> messages) {
+        this.runner = runner;
+        this.store = store;
+        this.messages = messages;
+    }
+
+    public ObservableList<GalleryItem> items() { return items; }
+    /** Kept in step with the view's selection. */
+    public ObservableList<GalleryItem> selected() { return selected; }
+    public BooleanProperty canUndoDeleteProperty() { return canUndoDelete; }
+    public ObjectProperty<ExportFormat> exportFormatProperty() { return exportFormat; }
+    public DoubleProperty exportQualityProperty() { return exportQuality; }
+    public BooleanProperty exportMetadataProperty() { return exportMetadata; }
+    public StringProperty exportFolderProperty() { return exportFolder; }
+
+    public List<ExportFormat> formats() {
+        return ExportFormat.available();
+    }
+
+    public Path folder() {
+        return store.dir();
+    }
+
+    void reload() {
+        runner.run("gallery-load", store::load, items::setAll, e -> messages.accept(ErrorMessages.of(e)));
+    }
+
+    void added(List<GalleryItem> fresh) {
+        items.addAll(0, fresh.reversed());
+    }
+
+    public void deleteSelected() {
+        List<GalleryItem> doomed = List.copyOf(selected);
+        if (doomed.isEmpty()) {
+            return;
+        }
+        runner.run("gallery-delete", () -> {
+            for (GalleryItem i : doomed) {
+                store.delete(i);
+            }
+            return doomed;
+        }, done -> {
+            items.removeAll(done);
+            lastDeleted.clear();
+            lastDeleted.addAll(done);
+            canUndoDelete.set(true);
+            messages.accept(UserMessage.info("Deleted " + done.size() + " image(s). Undo brings them back."));
+        }, e -> messages.accept(ErrorMessages.of(e)));
+    }
+
+    public void undoDelete() {
+        List<GalleryItem> back = List.copyOf(lastDeleted);
+        runner.run("gallery-undo", () -> {
+            for (GalleryItem i : back) {
+                store.restore(i);
+            }
+            return back;
+        }, done -> {
+            lastDeleted.clear();
+            canUndoDelete.set(false);
+            items.addAll(done);
+            // restored items keep their names, so sorting by name restores "newest first"
+            FXCollections.sort(items, (a, b) -> b.file().getFileName().compareTo(a.file().getFileName()));
+        }, e -> messages.accept(ErrorMessages.of(e)));
+    }
+
+    /** Exports the selection (or everything when nothing is selected) to the export folder. */
+    public void exportSelected() {
+        List<GalleryItem> chosen = selected.isEmpty() ? List.copyOf(items) : List.copyOf(selected);
+        String folder = exportFolder.get();
+        if (folder == null || folder.isBlank()) {
+            messages.accept(UserMessage.warning("Choose an export folder first."));
+            return;
+        }
+        var options = new Exporter.Options(exportFormat.get(), (float) exportQuality.get(), exportMetadata.get());
+        runner.run("export", () -> Exporter.export(chosen, Path.of(folder), options),
+                files -> messages.accept(UserMessage.info("Exported " + files.size() + " image(s) to " + folder + ".")),
+                e -> messages.accept(ErrorMessages.of(e)));
+    }
+}

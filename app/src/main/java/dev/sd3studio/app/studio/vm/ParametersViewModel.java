@@ -1,0 +1,153 @@
+package dev.sd3studio.app.studio.vm;
+
+import dev.sd3studio.app.settings.Settings;
+import dev.sd3studio.engine.api.Device;
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.api.EngineOptions;
+import dev.sd3studio.engine.api.MemoryMode;
+import dev.sd3studio.engine.api.RgbImage;
+import dev.sd3studio.engine.api.Sd3Generator;
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.LongProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.SimpleDoubleProperty;
+import javafx.beans.property.SimpleIntegerProperty;
+import javafx.beans.property.SimpleLongProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+import java.util.List;
+import java.util.Locale;
+
+/** Model, size, sampler settings, seed, device and memory toggles, and the init image. */
+public final class ParametersViewModel {
+    public static final List<String> DEVICES = List.of("cpu", "cuda:0", "cuda:1");
+    public static final String OFFLOAD_HELP =
+            "Loads each model part only while it runs: much lower peak memory, each image a few seconds slower.";
+    public static final String DROP_T5_HELP =
+            "Skips the T5 text encoder (~9 GB at full size): far less memory and faster, long prompts follow less closely.";
+
+    private final ObservableList<ModelEntry> models = FXCollections.observableArrayList();
+    private final ObjectProperty<ModelEntry> model = new SimpleObjectProperty<>();
+    private final StringProperty modelNote = new SimpleStringProperty("");
+    private final ObjectProperty<SizePreset> preset = new SimpleObjectProperty<>(SizePreset.ALL.getFirst());
+    private final IntegerProperty width = new SimpleIntegerProperty(1024);
+    private final IntegerProperty height = new SimpleIntegerProperty(1024);
+    private final IntegerProperty steps = new SimpleIntegerProperty(28);
+    private final DoubleProperty guidance = new SimpleDoubleProperty(7.0);
+    private final DoubleProperty shift = new SimpleDoubleProperty(0);
+    private final BooleanProperty randomSeed = new SimpleBooleanProperty(true);
+    private final LongProperty seed = new SimpleLongProperty(0);
+    private final ObjectProperty<Long> lastSeed = new SimpleObjectProperty<>();
+    private final IntegerProperty imagesPerPrompt = new SimpleIntegerProperty(1);
+    private final StringProperty device = new SimpleStringProperty("cpu");
+    private final StringProperty deviceNote = new SimpleStringProperty("");
+    private final BooleanProperty offload = new SimpleBooleanProperty(false);
+    private final BooleanProperty dropT5 = new SimpleBooleanProperty(false);
+    private final IntegerProperty maxSequenceLength = new SimpleIntegerProperty(256);
+    private final ObjectProperty<RgbImage> initImage = new SimpleObjectProperty<>();
+    private final StringProperty initImageName = new SimpleStringProperty("");
+    private final DoubleProperty strength = new SimpleDoubleProperty(0.6);
+    private final IntegerProperty sizeMultiple = new SimpleIntegerProperty(16);
+
+    public ParametersViewModel() {
+        preset.addListener((o, a, p) -> {
+            if (p != null && p != SizePreset.CUSTOM) {
+                width.set(p.width());
+                height.set(p.height());
+            }
+        });
+        // typing a size that matches a preset selects it; anything else shows "Custom"
+        width.addListener((o, a, b) -> preset.set(SizePreset.matching(width.get(), height.get())));
+        height.addListener((o, a, b) -> preset.set(SizePreset.matching(width.get(), height.get())));
+    }
+
+    public ObservableList<ModelEntry> models() { return models; }
+    public ObjectProperty<ModelEntry> modelProperty() { return model; }
+    public StringProperty modelNoteProperty() { return modelNote; }
+    public ObjectProperty<SizePreset> presetProperty() { return preset; }
+    public IntegerProperty widthProperty() { return width; }
+    public IntegerProperty heightProperty() { return height; }
+    public IntegerProperty stepsProperty() { return steps; }
+    public DoubleProperty guidanceProperty() { return guidance; }
+    /** 0 means "the scheduler config's shift". */
+    public DoubleProperty shiftProperty() { return shift; }
+    public BooleanProperty randomSeedProperty() { return randomSeed; }
+    public LongProperty seedProperty() { return seed; }
+    /** The seed of the last finished generation, for "reuse" and "copy". */
+    public ObjectProperty<Long> lastSeedProperty() { return lastSeed; }
+    public IntegerProperty imagesPerPromptProperty() { return imagesPerPrompt; }
+    public StringProperty deviceProperty() { return device; }
+    /** Why the GPU is not used, when it is not. */
+    public StringProperty deviceNoteProperty() { return deviceNote; }
+    public BooleanProperty offloadProperty() { return offload; }
+    public BooleanProperty dropT5Property() { return dropT5; }
+    public IntegerProperty maxSequenceLengthProperty() { return maxSequenceLength; }
+    public ObjectProperty<RgbImage> initImageProperty() { return initImage; }
+    public StringProperty initImageNameProperty() { return initImageName; }
+    public DoubleProperty strengthProperty() { return strength; }
+    public IntegerProperty sizeMultipleProperty() { return sizeMultiple; }
+
+    /** Fix the seed to the last one used, so the next run repeats it. */
+    public void reuseLastSeed() {
+        if (lastSeed.get() != null) {
+            seed.set(lastSeed.get());
+            randomSeed.set(false);
+        }
+    }
+
+    public void clearInitImage() {
+        initImage.set(null);
+        initImageName.set("");
+    }
+
+    /** Defaults follow the model: its native size, and for turbo models 4 steps without guidance. */
+    public void applyModelDefaults(Sd3Generator.ModelInfo info) {
+        width.set(info.defaultWidth());
+        height.set(info.defaultHeight());
+        sizeMultiple.set(info.sizeMultiple());
+        boolean turbo = info.name().toLowerCase(Locale.ROOT).contains("turbo");
+        steps.set(turbo ? 4 : 28);
+        guidance.set(turbo ? 0 : 7.0);
+        shift.set(0);
+    }
+
+    /** A size error the user can fix, or null when the size is fine. */
+    public String sizeProblem() {
+        int m = Math.max(1, sizeMultiple.get());
+        for (int v : new int[] {width.get(), height.get()}) {
+            if (v <= 0 || v % m != 0) {
+                int lo = Math.max(m, v / m * m);
+                return "size " + v + " is not a multiple of " + m + "; " + lo + " or " + (lo + m) + " would work.";
+            }
+        }
+        return null;
+    }
+
+    public EngineOptions engineOptions() throws EngineException {
+        return EngineOptions.defaults().withDevice(Device.parse(device.get()))
+                .withMemoryMode(offload.get() ? MemoryMode.OFFLOAD : MemoryMode.RESIDENT);
+    }
+
+    void restore(Settings.Parameters p) {
+        width.set(p.width());
+        height.set(p.height());
+        steps.set(p.steps());
+        guidance.set(p.guidance());
+        shift.set(p.shift());
+        randomSeed.set(p.randomSeed());
+        seed.set(p.seed());
+        imagesPerPrompt.set(Math.max(1, p.imagesPerPrompt()));
+        device.set(DEVICES.contains(p.device()) ? p.device() : "cpu");
+        offload.set(p.offload());
+        dropT5.set(p.dropT5());
+        maxSequenceLength.set(p.maxSequenceLength() > 0 ? p.maxSequenceLength() : 256);
+        strength.set(p.strength() > 0 ? p.strength() : 0.6);
+    }
+}

@@ -1,0 +1,70 @@
+package dev.sd3studio.app.studio.vm;
+
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+import java.util.List;
+
+/** The prompts, their token counts per encoder, and the history of prompts generated with. */
+public final class PromptViewModel {
+    static final int HISTORY_SIZE = 50;
+
+    private final StringProperty prompt = new SimpleStringProperty("");
+    private final StringProperty negative = new SimpleStringProperty("");
+    private final StringProperty prompt2 = new SimpleStringProperty("");
+    private final StringProperty prompt3 = new SimpleStringProperty("");
+    private final BooleanProperty perEncoder = new SimpleBooleanProperty(false);
+    private final ObservableList<TokenInfo> tokens = FXCollections.observableArrayList();
+    private final ObservableList<String> history = FXCollections.observableArrayList();
+
+    public StringProperty promptProperty() {
+        return prompt;
+    }
+
+    public StringProperty negativeProperty() {
+        return negative;
+    }
+
+    /** Prompt for the second encoder (CLIP-G); empty means "same as the prompt". */
+    public StringProperty prompt2Property() {
+        return prompt2;
+    }
+
+    /** Prompt for the third encoder (T5); empty means "same as the prompt". */
+    public StringProperty prompt3Property() {
+        return prompt3;
+    }
+
+    /** Whether the per-encoder prompts are shown (collapsed by default). */
+    public BooleanProperty perEncoderProperty() {
+        return perEncoder;
+    }
+
+    public ObservableList<TokenInfo> tokens() {
+        return tokens;
+    }
+
+    public ObservableList<String> history() {
+        return history;
+    }
+
+    /** Newest first, without duplicates, bounded. */
+    public void remember(String text) {
+        if (text == null || text.isBlank()) {
+            return;
+        }
+        history.remove(text);
+        history.addFirst(text);
+        if (history.size() > HISTORY_SIZE) {
+            history.remove(HISTORY_SIZE, history.size());
+        }
+    }
+
+    public void restoreHistory(List<String> items) {
+        history.setAll(items.stream().limit(HISTORY_SIZE).toList());
+    }
+}

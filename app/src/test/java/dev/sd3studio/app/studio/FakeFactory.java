@@ -1,0 +1,107 @@
+package dev.sd3studio.app.studio;
+
+import dev.sd3studio.app.studio.vm.GeneratorFactory;
+import dev.sd3studio.engine.api.CancelToken;
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.api.EngineOptions;
+import dev.sd3studio.engine.api.FloatTensor;
+import dev.sd3studio.engine.api.GenerationRequest;
+import dev.sd3studio.engine.api.GenerationResult;
+import dev.sd3studio.engine.api.ProgressListener;
+import dev.sd3studio.engine.api.Sd3Generator;
+import dev.sd3studio.engine.api.StepEvent;
+import dev.sd3studio.engine.model.ModelCheck;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A recording, optionally slow, engine fake: remembers the options it was opened with and every
+ * request; one token per word; gradient images (or NaN ones when asked).
+ */
+public final class FakeFactory implements GeneratorFactory {
+    public final List<EngineOptions> opened = new CopyOnWriteArrayList<>();
+    public final List<GenerationRequest> requests = new CopyOnWriteArrayList<>();
+    public volatile long stepMillis;
+    public volatile boolean nanOutput;
+    public volatile String modelName = "fake-sd3";
+    public volatile List<String> missing = List.of();
+
+    @Override
+    public Sd3Generator open(Path modelDir, EngineOptions options) {
+        opened.add(options);
+        return new Fake();
+    }
+
+    @Override
+    public ModelCheck.Report check(Path modelDir) {
+        List<ModelCheck.Part> parts = missing.stream().map(m -> new ModelCheck.Part(m, m, true, ModelCheck.Status.MISSING,
+                "-", 0, List.of(), List.of(), "no " + m)).toList();
+        return new ModelCheck.Report(modelDir, "optimum", parts, List.of());
+    }
+
+    private final class Fake implements Sd3Generator {
+        @Override
+        public GenerationResult generate(GenerationRequest r, ProgressListener l, CancelToken cancel) throws EngineException {
+            requests.add(r);
+            int w = r.width() == null ? 64 : r.width();
+            int h = r.height() == null ? 64 : r.height();
+            long start = System.nanoTime();
+            l.stage("denoise");
+            for (int s = 1; s <= r.steps(); s++) {
+                cancel.throwIfCancelled();
+                if (stepMillis > 0) {
+                    try {
+                        Thread.sleep(stepMillis);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                cancel.throwIfCancelled();
+                l.step(new StepEvent(s, r.steps(), 1f, Duration.ofNanos(System.nanoTime() - start), null, null));
+                l.preview(s, image(1, w, h, s / (float) r.steps()));
+            }
+            int n = r.batchSize();
+            GenerationRequest resolved = r.toBuilder().optSize(w, h).optSeed(r.seed() == null ? 42L : r.seed()).build();
+            return new GenerationResult(image(n, w, h, 1f), resolved, List.of(), Map.of());
+        }
+
+        private FloatTensor image(int n, int w, int h, float level) {
+            float[] d = new float[n * w * h * 3];
+            for (int i = 0; i < d.length; i++) {
+                d[i] = nanOutput ? Float.NaN : level * ((i / 3) % w) / (float) w;
+            }
+            return new FloatTensor(new long[] {n, h, w, 3}, d);
+        }
+
+        @Override
+        public Map<String, TokenCount> tokenize(String prompt, int max) {
+            int words = prompt.isBlank() ? 0 : prompt.trim().split("\\s+").length;
+            return Map.of("tokenizer", count(words + 2, 77), "tokenizer_2", count(words + 2, 77),
+                    "tokenizer_3", count(words + 1, max));
+        }
+
+        private TokenCount count(int n, int limit) {
+            return new TokenCount(new long[limit], new long[limit], n, limit);
+        }
+
+        @Override
+        public ModelInfo info() {
+            return new ModelInfo(modelName, 64, 64, 16, true, true, "latent2rgb", List.of());
+        }
+
+        @Override
+        public Optional<String> deviceFallbackReason() {
+            return opened.getLast().device().kind() == dev.sd3studio.engine.api.Device.Kind.CUDA
+                    ? Optional.of("CUDA is not available: no libcudart found.") : Optional.empty();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package dev.sd3studio.app.studio;
+
+import dev.sd3studio.app.gallery.GalleryItem;
+import dev.sd3studio.app.gallery.PngFiles;
+import dev.sd3studio.app.gallery.PngMetadata;
+import dev.sd3studio.app.settings.AppDirs;
+import dev.sd3studio.app.studio.task.FxTaskRunner;
+import dev.sd3studio.app.studio.view.StudioWindow;
+import dev.sd3studio.app.studio.vm.GeneratorFactory;
+import dev.sd3studio.app.studio.vm.StudioViewModel;
+import dev.sd3studio.engine.api.MemoryMode;
+import dev.sd3studio.engine.api.RgbImage;
+import javafx.scene.Node;
+import javafx.scene.control.Label;
+import javafx.scene.control.ListView;
+import javafx.scene.control.TitledPane;
+import javafx.scene.image.ImageView;
+import javafx.scene.input.KeyCode;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Drives the real window headless (Monocle): typing, generating, cancelling, dropping, exporting, restarting. */
+@ExtendWith(ApplicationExtension.class)
+class StudioUiTest {
+    @TempDir
+    static Path tmp;
+    private final FakeFactory engine = new FakeFactory();
+    private Path data;
+    private Path model;
+    private Stage stage;
+    private int steps = 4;
+    private StudioViewModel vm;
+    private StudioWindow window;
+    private FxTaskRunner runner;
+
+    @Start
+    void start(Stage stage) throws Exception {
+        this.stage = stage;
+        data = Files.createTempDirectory(tmp, "studio");
+        model = Files.createDirectories(data.resolve("fake-model"));
+        show(stage, engine, Optional.of(model));
+    }
+
+    private void show(Stage s, GeneratorFactory factory, Optional<Path> builtIn) {
+        runner = new FxTaskRunner();
+        vm = Studio.create(new AppDirs(data.resolve("config"), data.resolve("data")), factory, runner, builtIn);
+        window = StudioWindow.show(s, vm);
+    }
+
+    @AfterEach
+    void tearDown(FxRobot robot) {
+        robot.interact(() -> stage.hide());
+        runner.close();
+    }
+
+    private void await(Callable<Boolean> condition) throws Exception {
+        try {
+            WaitForAsyncUtils.waitFor(15, TimeUnit.SECONDS, condition);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("timed out; status=" + vm.progressTextProperty().get() + ", message="
+                    + vm.messageProperty().get() + ", queue=" + vm.queue() + ", model=" + vm.parameters().modelProperty().get()
+                    + ", note=" + vm.parameters().modelNoteProperty().get(), e);
+        }
+        WaitForAsyncUtils.waitForFxEvents();
+    }
+
+    private void typePromptAndGenerate(FxRobot robot, String prompt) throws Exception {
+        // the model opens in the background; its defaults land first, then the test's choices
+        await(() -> vm.parameters().modelProperty().get() != null
+                && !vm.parameters().modelNoteProperty().get().startsWith("Loading"));
+        robot.interact(() -> {
+            vm.parameters().widthProperty().set(64);
+            vm.parameters().heightProperty().set(64);
+            vm.parameters().stepsProperty().set(steps);
+        });
+        robot.clickOn("#prompt").write(prompt);
+        await(() -> !robot.lookup("#generate").query().isDisabled());
+        robot.press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
+    }
+
+    /** Controls below the fold of the editor's scroll pane: activate them as a click would. */
+    private static void fire(FxRobot robot, String id) {
+        robot.interact(() -> robot.lookup(id).queryAs(javafx.scene.control.ButtonBase.class).fire());
+    }
+
+    @Test
+    void typeGenerateSeePreviewAndGalleryItem(FxRobot robot) throws Exception {
+        engine.stepMillis = 150;
+        typePromptAndGenerate(robot, "a red fox");
+        ImageView preview = robot.lookup("#preview").queryAs(ImageView.class);
+        await(() -> vm.runningProperty().get() != null && preview.getImage() != null);
+        assertTrue(robot.lookup("#status").queryAs(Label.class).getText().matches("Step \\d/4.*"),
+                "progress shows step i/N while running");
+        await(() -> vm.gallery().items().size() == 1);
+        GalleryItem item = vm.gallery().items().getFirst();
+        assertEquals("a red fox", item.parameters().get("prompt"));
+        assertEquals("4", item.parameters().get("steps"));
+        assertEquals(1, robot.lookup("#gallery").queryAs(ListView.class).getItems().size());
+        assertEquals("5/77", robot.lookup("#tokens-CLIP-L").queryAs(Label.class).getText().replace("CLIP-L ", ""));
+    }
+
+    @Test
+    void escCancelsMidRunAndSavesNothing(FxRobot robot) throws Exception {
+        engine.stepMillis = 300;
+        steps = 30;
+        typePromptAndGenerate(robot, "slow");
+        await(() -> vm.progressProperty().get() > 0);
+        robot.clickOn("#canvas"); // away from the prompt's tooltip, whose popup would take the key
+        robot.press(KeyCode.ESCAPE).release(KeyCode.ESCAPE);
+        await(() -> vm.runningProperty().get() == null);
+        assertEquals("Cancelled", robot.lookup("#status").queryAs(Label.class).getText());
+        assertTrue(vm.gallery().items().isEmpty());
+        assertTrue(engine.requests.size() == 1);
+    }
+
+    @Test
+    void droppingAnImageStartsImageToImage(FxRobot robot) throws Exception {
+        Path photo = data.resolve("photo.png");
+        PngFiles.write(photo, new RgbImage(8, 8, new float[8 * 8 * 3]), Map.of());
+        robot.interact(() -> window.dropFiles(List.of(photo.toFile())));
+        await(() -> robot.lookup("#initImageBar").query().isVisible());
+        typePromptAndGenerate(robot, "from a photo");
+        await(() -> vm.gallery().items().size() == 1);
+        assertTrue(engine.requests.getLast().isImageToImage());
+        assertEquals("0.6", vm.gallery().items().getFirst().parameters().get("strength"));
+        fire(robot, "#removeInit");
+        assertFalse(robot.lookup("#initImageBar").query().isVisible());
+    }
+
+    @Test
+    void offloadAndDropT5ReachTheEngine(FxRobot robot) throws Exception {
+        fire(robot, "#offload");
+        fire(robot, "#dropT5");
+        typePromptAndGenerate(robot, "toggles");
+        await(() -> vm.gallery().items().size() == 1);
+        assertEquals(MemoryMode.OFFLOAD, engine.opened.getLast().memoryMode());
+        assertTrue(engine.requests.getLast().dropT5());
+        assertEquals("true", vm.gallery().items().getFirst().parameters().get("drop_t5"));
+    }
+
+    @Test
+    void exportTheSelectionWithMetadata(FxRobot robot) throws Exception {
+        typePromptAndGenerate(robot, "export me");
+        robot.press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
+        await(() -> vm.gallery().items().size() == 2);
+        robot.interact(() -> robot.lookup("#gallery").queryAs(ListView.class).getSelectionModel().selectAll());
+        robot.interact(() -> robot.lookup("#exportPane").queryAs(TitledPane.class).setExpanded(true));
+        Path out = data.resolve("exported");
+        robot.interact(() -> robot.lookup("#exportFolder").queryAs(javafx.scene.control.TextField.class).setText(out.toString()));
+        fire(robot, "#exportGo");
+        await(() -> Files.isDirectory(out) && Files.list(out).count() == 2);
+        try (var files = Files.list(out)) {
+            for (Path f : files.toList()) {
+                Map<String, String> text = PngFiles.readText(f);
+                assertTrue(text.get(PngMetadata.PARAMETERS).startsWith("export me\nSteps: 4"), text.toString());
+                assertEquals("export me", PngMetadata.decode(text.get(PngMetadata.OURS)).get("prompt"));
+            }
+        }
+    }
+
+    @Test
+    void restartFindsGalleryAndSettingsIntact(FxRobot robot) throws Exception {
+        fire(robot, "#offload");
+        typePromptAndGenerate(robot, "remember me");
+        await(() -> vm.gallery().items().size() == 1);
+        robot.interact(() -> stage.hide());
+        runner.close();
+        robot.interact(() -> show(stage, engine, Optional.of(model)));
+        await(() -> vm.gallery().items().size() == 1 && vm.parameters().modelProperty().get() != null);
+        assertEquals("remember me", robot.lookup("#prompt").queryAs(javafx.scene.control.TextArea.class).getText());
+        assertTrue(robot.lookup("#offload").queryAs(javafx.scene.control.CheckBox.class).isSelected());
+        assertEquals("remember me", vm.gallery().items().getFirst().prompt());
+    }
+
+    @Test
+    void realEngineOnTinySd3(FxRobot robot) throws Exception {
+        Path tiny = Fixtures.tinySd3();
+        robot.interact(() -> {
+            stage.hide();
+            runner.close();
+            show(stage, GeneratorFactory.ENGINE, Optional.of(tiny));
+        });
+        await(() -> !robot.lookup("#tokenCounts").queryAs(javafx.scene.layout.Pane.class).getChildren().isEmpty()
+                || vm.prompt().promptProperty().get().isEmpty());
+        typePromptAndGenerate(robot, "a tiny test");
+        await(() -> vm.gallery().items().size() == 1);
+        Map<String, String> p = vm.gallery().items().getFirst().parameters();
+        assertEquals("a tiny test", p.get("prompt"));
+        assertEquals("64", p.get("width"));
+        assertEquals("tiny-sd3", p.get("model"));
+        Node counts = robot.lookup("#tokens-T5").query();
+        assertTrue(((Label) counts).getText().startsWith("T5 "));
+    }
+}

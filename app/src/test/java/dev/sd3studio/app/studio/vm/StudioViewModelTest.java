@@ -1,0 +1,222 @@
+package dev.sd3studio.app.studio.vm;
+
+import dev.sd3studio.app.gallery.ExportFormat;
+import dev.sd3studio.app.gallery.Exporter;
+import dev.sd3studio.app.gallery.PngFiles;
+import dev.sd3studio.app.gallery.PngMetadata;
+import dev.sd3studio.app.settings.AppDirs;
+import dev.sd3studio.app.studio.FakeFactory;
+import dev.sd3studio.app.studio.Studio;
+import dev.sd3studio.app.studio.task.DirectTaskRunner;
+import dev.sd3studio.engine.api.MemoryMode;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The studio's state and actions without any toolkit: synchronous task runner, fake engine. */
+class StudioViewModelTest {
+    @TempDir
+    Path tmp;
+    FakeFactory engine;
+    StudioViewModel vm;
+    Path model;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        engine = new FakeFactory();
+        model = Files.createDirectories(tmp.resolve("models/fake-sd3"));
+        vm = open();
+    }
+
+    private StudioViewModel open() {
+        return Studio.create(new AppDirs(tmp.resolve("config"), tmp.resolve("data")), engine, new DirectTaskRunner(),
+                Optional.of(model));
+    }
+
+    @Test
+    void generatesIntoTheGalleryWithTheParameters() throws Exception {
+        vm.prompt().promptProperty().set("a red fox");
+        vm.parameters().randomSeedProperty().set(false);
+        vm.parameters().seedProperty().set(1234);
+        vm.parameters().stepsProperty().set(3);
+        assertTrue(vm.generate().isPresent());
+        assertEquals(1, vm.gallery().items().size());
+        var item = vm.gallery().items().getFirst();
+        assertEquals("a red fox", item.parameters().get("prompt"));
+        assertEquals("1234", item.parameters().get("seed"));
+        assertEquals("3", item.parameters().get("steps"));
+        assertEquals("fake-sd3", PngMetadata.decode(PngFiles.readText(item.file()).get(PngMetadata.OURS)).get("model"));
+        assertEquals(1234L, vm.parameters().lastSeedProperty().get());
+        assertTrue(vm.progressTextProperty().get().startsWith("Done"));
+        assertNotNull(vm.previewProperty().get());
+        assertEquals(List.of("a red fox"), vm.prompt().history());
+    }
+
+    @Test
+    void modelDefaultsFollowTheModelAndTurboMeansFourStepsWithoutGuidance() {
+        vm.parameters().stepsProperty().set(50);
+        engine.modelName = "sd3.5-large-turbo";
+        Path other = tmp.resolve("models/turbo");
+        vm.addModelFolder(other);
+        assertEquals(4, vm.parameters().stepsProperty().get());
+        assertEquals(0.0, vm.parameters().guidanceProperty().get());
+        assertEquals(64, vm.parameters().widthProperty().get());
+    }
+
+    @Test
+    void offloadAndDropT5ReachTheEngine() {
+        vm.prompt().promptProperty().set("x");
+        vm.parameters().offloadProperty().set(true);
+        vm.parameters().dropT5Property().set(true);
+        vm.parameters().widthProperty().set(64);
+        vm.parameters().heightProperty().set(64);
+        vm.generate();
+        assertEquals(MemoryMode.OFFLOAD, engine.opened.getLast().memoryMode());
+        assertTrue(engine.requests.getLast().dropT5());
+    }
+
+    @Test
+    void tokenCountsShowTheLimitAndWhatIsCut() {
+        vm.prompt().promptProperty().set("one two three");
+        TokenInfo clip = vm.prompt().tokens().getFirst();
+        assertEquals("CLIP-L", clip.encoder());
+        assertEquals(5, clip.count());
+        assertFalse(clip.truncated());
+        String longPrompt = "word ".repeat(100).trim();
+        vm.prompt().promptProperty().set(longPrompt);
+        clip = vm.prompt().tokens().getFirst();
+        assertTrue(clip.truncated());
+        assertEquals(longPrompt, clip.kept() + clip.cut());
+        assertEquals(75, clip.kept().trim().split(" ").length, "75 words + BOS/EOS fit in 77");
+        vm.parameters().dropT5Property().set(true);
+        assertEquals(2, vm.prompt().tokens().size(), "no T5 count when T5 is dropped");
+    }
+
+    @Test
+    void anIncompleteFolderSaysWhatIsMissing() {
+        engine.missing = List.of("transformer");
+        vm.addModelFolder(tmp.resolve("broken"));
+        ModelEntry broken = vm.parameters().models().stream().filter(m -> m.name().equals("broken")).findFirst().orElseThrow();
+        assertFalse(broken.usable());
+        vm.parameters().modelProperty().set(broken);
+        assertTrue(vm.parameters().modelNoteProperty().get().contains("transformer"));
+        vm.prompt().promptProperty().set("x");
+        assertTrue(vm.generate().isEmpty());
+        assertTrue(vm.messageProperty().get().text().contains("incomplete"));
+    }
+
+    @Test
+    void nanOutputIsAnErrorAndNothingIsSaved() {
+        engine.nanOutput = true;
+        vm.prompt().promptProperty().set("x");
+        vm.parameters().widthProperty().set(64);
+        vm.parameters().heightProperty().set(64);
+        vm.generate();
+        assertEquals(UserMessage.Severity.ERROR, vm.messageProperty().get().severity());
+        assertTrue(vm.messageProperty().get().text().contains("No image was saved"));
+        assertTrue(vm.gallery().items().isEmpty());
+        assertNull(vm.runningProperty().get());
+    }
+
+    @Test
+    void aSizeThatIsNotAMultipleOf16IsRefusedWithAFix() {
+        vm.prompt().promptProperty().set("x");
+        vm.parameters().widthProperty().set(1000);
+        assertTrue(vm.generate().isEmpty());
+        assertTrue(vm.messageProperty().get().text().contains("992 or 1008"));
+    }
+
+    @Test
+    void ourPngOffersItsParametersOtherImagesBecomeTheInitImage() throws Exception {
+        vm.prompt().promptProperty().set("castle at dusk");
+        vm.parameters().randomSeedProperty().set(false);
+        vm.parameters().seedProperty().set(77);
+        vm.parameters().widthProperty().set(64);
+        vm.parameters().heightProperty().set(64);
+        vm.generate();
+        Path png = vm.gallery().items().getFirst().file();
+        vm.prompt().promptProperty().set("something else");
+        vm.parameters().seedProperty().set(5);
+        vm.dropFiles(List.of(png));
+        assertNotNull(vm.importOfferProperty().get());
+        vm.acceptOffer(true);
+        assertEquals("castle at dusk", vm.prompt().promptProperty().get());
+        assertEquals(77, vm.parameters().seedProperty().get());
+        assertNull(vm.parameters().initImageProperty().get());
+
+        Path plain = tmp.resolve("plain.png");
+        PngFiles.write(plain, new dev.sd3studio.engine.api.RgbImage(2, 2, new float[12]), Map.of());
+        vm.dropFiles(List.of(plain));
+        assertNotNull(vm.parameters().initImageProperty().get());
+        assertEquals("plain.png", vm.parameters().initImageNameProperty().get());
+        vm.generate();
+        assertTrue(engine.requests.getLast().isImageToImage());
+        vm.parameters().clearInitImage();
+        assertNull(vm.parameters().initImageProperty().get());
+    }
+
+    @Test
+    void deleteCanBeUndoneAndExportWritesJpegWithMetadata() throws Exception {
+        vm.prompt().promptProperty().set("x");
+        vm.parameters().widthProperty().set(64);
+        vm.parameters().heightProperty().set(64);
+        vm.generate();
+        vm.generate();
+        var gallery = vm.gallery();
+        assertEquals(2, gallery.items().size());
+        gallery.selected().setAll(gallery.items().getFirst());
+        gallery.deleteSelected();
+        assertEquals(1, gallery.items().size());
+        gallery.undoDelete();
+        assertEquals(2, gallery.items().size());
+
+        gallery.selected().setAll(gallery.items());
+        gallery.exportFormatProperty().set(ExportFormat.JPEG);
+        gallery.exportQualityProperty().set(0.8);
+        gallery.exportFolderProperty().set(tmp.resolve("out").toString());
+        gallery.exportSelected();
+        try (var files = Files.list(tmp.resolve("out"))) {
+            List<Path> jpgs = files.toList();
+            assertEquals(2, jpgs.size());
+            assertTrue(Exporter.jpegComment(jpgs.getFirst()).startsWith("x\nSteps: "));
+        }
+    }
+
+    @Test
+    void settingsAndGallerySurviveARestart() {
+        vm.prompt().promptProperty().set("kept prompt");
+        vm.parameters().stepsProperty().set(9);
+        vm.parameters().offloadProperty().set(true);
+        vm.themeProperty().set("dark");
+        vm.parameters().widthProperty().set(64);
+        vm.parameters().heightProperty().set(64);
+        vm.generate();
+        vm.close();
+        StudioViewModel again = open();
+        assertEquals("kept prompt", again.prompt().promptProperty().get());
+        assertEquals(9, again.parameters().stepsProperty().get());
+        assertTrue(again.parameters().offloadProperty().get());
+        assertEquals("dark", again.themeProperty().get());
+        assertEquals(1, again.gallery().items().size());
+        assertEquals(List.of("kept prompt"), again.prompt().history());
+        assertEquals(model, again.parameters().modelProperty().get().folder());
+    }
+
+    @Test
+    void progressTextShowsStepSpeedAndEta() {
+        assertEquals("Step 2/4 · 2.0 it/s · ETA 0:01", new Progress(2, 4, java.time.Duration.ofSeconds(1)).text());
+        assertEquals("Step 1/3 · 2.0 s/it · ETA 0:04", new Progress(1, 3, java.time.Duration.ofSeconds(2)).text());
+    }
+}
