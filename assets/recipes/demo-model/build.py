@@ -13,9 +13,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train  # noqa: E402
 
-STAGES = ["data", "text", "embed", "vae", "transformer", "taesd", "export", "eval"]
+STAGES = ["data", "text", "embed", "vae", "transformer", "vaedec", "taesd", "export", "eval"]
 OUTPUTS = {"data": "images.npy", "text": "text.pt", "embed": "embeds.pt", "vae": "vae.pt",
-           "transformer": "transformer_ema.pt", "taesd": "taesd.pt"}
+           "transformer": "transformer_ema.pt", "vaedec": "vae_decoder_ft.pt", "taesd": "taesd.pt"}
 
 
 def main():
@@ -48,6 +48,8 @@ def main():
             train.stage_vae(a.work, log)
         elif st == "transformer":
             train.stage_transformer(a.work, log, steps=a.transformer_steps, resume=st not in redo)
+        elif st == "vaedec":
+            train.stage_vae_decoder(a.work, log)
         elif st == "taesd":
             train.stage_taesd(a.work, log)
         elif st == "export":

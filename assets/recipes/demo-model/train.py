@@ -175,7 +175,7 @@ def to_float(u8):
     return torch.from_numpy(u8).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
-def stage_vae(work, log, steps=3000, seed=3, kl=1e-4):
+def stage_vae(work, log, steps=1500, seed=3, kl=1e-4):
     seed_all(seed)
     imgs = np.load(os.path.join(work, "images.npy"))
     enc, dec = VAEEncoder(), VAEDecoder()
@@ -220,11 +220,42 @@ def stage_vae(work, log, steps=3000, seed=3, kl=1e-4):
     log(f"vae shift_factor {shift:.4f} scaling_factor {scaling:.4f}")
 
 
+def stage_vae_decoder(work, log, steps=2500, seed=6):
+    """Sharpen the decoder with the encoder frozen (latents, shift and scaling stay valid, so this
+    can run after the transformer)."""
+    seed_all(seed)
+    imgs = np.load(os.path.join(work, "images.npy"))
+    lat = torch.load(os.path.join(work, "latents.pt"))
+    lmean, lstd = lat["mean"].float(), lat["std"].float()
+    dec = VAEDecoder()
+    dec.load_state_dict(torch.load(os.path.join(work, "vae.pt"))["dec"])
+    opt = torch.optim.AdamW(dec.parameters(), lr=5e-4, weight_decay=0.0)
+    for step in range(steps):
+        lr = 5e-4 * min(1, (step + 1) / 100) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        i = torch.from_numpy(np.random.randint(0, len(imgs), 32))
+        x = to_float(imgs[i.numpy()])
+        rec = dec(lmean[i] + lstd[i] * torch.randn(32, 16, 8, 8))
+        mse = F.mse_loss(rec, x)
+        loss = mse + 0.5 * (rec - x).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(dec.parameters(), 1.0)
+        opt.step()
+        if step % 250 == 0 or step == steps - 1:
+            log(f"vae decoder step {step} mse {mse.item():.5f}")
+    torch.save(dec.state_dict(), os.path.join(work, "vae_decoder_ft.pt"))
+
+
 def load_vae(work):
     sd = torch.load(os.path.join(work, "vae.pt"))
     enc, dec = VAEEncoder(), VAEDecoder()
     enc.load_state_dict(sd["enc"])
     dec.load_state_dict(sd["dec"])
+    ft = os.path.join(work, "vae_decoder_ft.pt")
+    if os.path.exists(ft):
+        dec.load_state_dict(torch.load(ft))
     enc.eval()
     dec.eval()
     return enc, dec, sd["shift"], sd["scaling"]

@@ -262,6 +262,8 @@ public final class StudioViewModel implements AutoCloseable {
             Job job = new Job(jobIds.incrementAndGet(), m.folder(), params.engineOptions(), buildRequest());
             prompt.remember(prompt.promptProperty().get());
             queue.add(job);
+            // Saved now too, not only at exit: a crash must not lose the prompt and parameters.
+            saveSettings();
             startNext();
             return Optional.of(job);
         } catch (EngineException e) {
