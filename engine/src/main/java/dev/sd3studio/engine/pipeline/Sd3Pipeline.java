@@ -424,7 +424,9 @@ public final class Sd3Pipeline implements Sd3Generator {
         sessions.release(Component.VAE_ENCODER);
         long[] one = shape.clone();
         one[0] = 1;
-        FloatTensor epsilon = r.encoderNoise() != null ? r.encoderNoise() : generator.randn(one);
+        // The reference draws ε first and the noise second; keep that order even when ε is supplied.
+        FloatTensor drawn = generator == null ? null : generator.randn(one);
+        FloatTensor epsilon = r.encoderNoise() != null ? r.encoderNoise() : drawn;
         FloatTensor imageLatents = ImageToImage.imageLatents(encoded, encoder.givesParameters(), epsilon, vaeConfig);
         FloatTensor noise = r.initialLatents() != null ? r.initialLatents().copy() : generator.randn(shape);
         float sigma = schedule.sigmas()[startStep];
