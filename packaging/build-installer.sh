@@ -20,13 +20,18 @@ version=0.1.0
 out="$root/packaging/target"
 rm -rf "$out" && mkdir -p "$out/input"
 
-(cd "$root" && ./mvnw -q -B package -DskipTests -Donnxruntime.artifact="$ort_artifact")
+# clean: copy-dependencies never removes a jar, and two ONNX Runtime jars must not meet.
+(cd "$root" && ./mvnw -q -B clean package -DskipTests -Donnxruntime.artifact="$ort_artifact")
 cp "$root"/app/target/sd3studio-app-*.jar "$out/input/"
 # The classifier-less JavaFX jars are empty placeholders; the platform jars hold the classes.
 find "$root/app/target/lib" -name '*.jar' ! -regex '.*/javafx-[a-z]*-[0-9.]*\.jar' -exec cp {} "$out/input/" \;
 # The built-in demo model travels inside the app, next to the jars ($APPDIR).
-mkdir -p "$out/input/assets/models"
-cp -r "$root/assets/models/sd3-demo" "$out/input/assets/models/"
+if [ -d "$root/assets/models/sd3-demo" ]; then
+  mkdir -p "$out/input/assets/models"
+  cp -r "$root/assets/models/sd3-demo" "$out/input/assets/models/"
+else
+  echo "warning: assets/models/sd3-demo is missing; the installer will have no built-in model" >&2
+fi
 
 # A trimmed runtime: the JDK modules the app and its libraries use.
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.desktop,java.logging,java.prefs,java.xml,java.naming,java.net.http,java.management,java.sql,jdk.unsupported,jdk.crypto.ec,jdk.zipfs,jdk.charsets \
@@ -47,4 +52,8 @@ case "$type" in
                 --win-dir-chooser --win-menu-group "SD3 Studio" ;;
   *) echo "unknown type $type: use app-image, deb, rpm, msi or exe" >&2; exit 2 ;;
 esac
+if [ "$ort_artifact" != onnxruntime_gpu ]; then
+  # leave no CPU-only build behind for ./sd3studio, which rebuilds when target/ is empty
+  (cd "$root" && ./mvnw -q -B clean)
+fi
 echo "built: $(ls -d "$out"/SD3Studio* "$out"/*.deb "$out"/*.rpm "$out"/*.msi "$out"/*.exe 2>/dev/null | tr '\n' ' ')"
