@@ -13,9 +13,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train  # noqa: E402
 
-STAGES = ["data", "text", "embed", "vae", "transformer", "vaedec", "taesd", "export", "eval"]
+STAGES = ["data", "text", "embed", "vae", "transformer", "vaedec", "refiner", "taesd", "export", "eval"]
 OUTPUTS = {"data": "images.npy", "text": "text.pt", "embed": "embeds.pt", "vae": "vae.pt",
-           "transformer": "transformer_ema.pt", "vaedec": "vae_decoder_ft.pt", "taesd": "taesd.pt"}
+           "transformer": "transformer_ema.pt", "vaedec": "vae_decoder_ft.pt", "refiner": "vae_refiner.pt", "taesd": "taesd.pt"}
 
 
 def main():
@@ -26,7 +26,7 @@ def main():
     ap.add_argument("--redo", default="", help="comma list of stages to rerun even if done")
     ap.add_argument("--transformer-steps", type=int, default=4000)
     ap.add_argument("--shift", type=float, default=1.0, help="scheduler shift written to the model")
-    ap.add_argument("--eval-n", type=int, default=120)
+    ap.add_argument("--eval-n", type=int, default=96)
     a = ap.parse_args()
     torch.set_num_threads(2)
     os.makedirs(a.work, exist_ok=True)
@@ -50,6 +50,8 @@ def main():
             train.stage_transformer(a.work, log, steps=a.transformer_steps, resume=st not in redo)
         elif st == "vaedec":
             train.stage_vae_decoder(a.work, log)
+        elif st == "refiner":
+            train.stage_refiner(a.work, log)
         elif st == "taesd":
             train.stage_taesd(a.work, log)
         elif st == "export":
@@ -58,6 +60,7 @@ def main():
         elif st == "eval":
             import evaluate
             evaluate.run(a.work, log, n=a.eval_n, shift=a.shift)
+            evaluate.img2img_check(a.work, log, shift=a.shift)
 
 
 if __name__ == "__main__":

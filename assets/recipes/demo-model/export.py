@@ -146,7 +146,7 @@ def export_all(work, out, shift, log):
             "latent_channels": 16, "latent_magnitude": 3, "latent_shift": 0.5, "num_decoder_blocks": [1, 1, 1, 1],
             "num_encoder_blocks": [1, 1, 1, 1], "out_channels": 3, "scaling_factor": 1.0, "shift_factor": 0.0,
             "upsample_fn": "nearest", "upsampling_scaling_factor": 2}
-    td = os.path.join(out, "taesd")
+    td = os.path.join(out, "taesd3")
     _export(tdec, (torch.randn(2, 16, 8, 8),), os.path.join(td, "vae_decoder", "model.onnx"),
             ["latent_sample"], ["sample"],
             {"latent_sample": {0: "batch_size", 2: "latent_height", 3: "latent_width"},

@@ -363,6 +363,29 @@ class VAEDecoder(nn.Module):
         return self.net(z)
 
 
+class Refiner(nn.Module):
+    """Full-resolution residual sharpener applied to the decoder output (trained last)."""
+
+    def __init__(self, c=24):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), Res(c), Res(c), Res(c), nn.SiLU(),
+                                 nn.Conv2d(c, 3, 3, padding=1))
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, y):
+        return y + self.net(y)
+
+
+class RefinedDecoder(nn.Module):
+    def __init__(self, base, refiner):
+        super().__init__()
+        self.base, self.refiner = base, refiner
+
+    def forward(self, z):
+        return self.refiner(self.base(z))
+
+
 # ------------------------------------------------------------------ tiny preview autoencoder
 class TinyBlock(nn.Module):
     def __init__(self, c):

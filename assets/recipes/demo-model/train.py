@@ -248,7 +248,37 @@ def stage_vae_decoder(work, log, steps=2500, seed=6):
     torch.save(dec.state_dict(), os.path.join(work, "vae_decoder_ft.pt"))
 
 
-def load_vae(work):
+def stage_refiner(work, log, steps=1200, seed=7):
+    """Train a small full-resolution sharpener on top of the frozen decoder (edges of the flat
+    shapes come out blurred otherwise, which mixes colours at the borders)."""
+    from models import Refiner
+    seed_all(seed)
+    imgs = np.load(os.path.join(work, "images.npy"))
+    lat = torch.load(os.path.join(work, "latents.pt"))
+    lmean, lstd = lat["mean"].float(), lat["std"].float()
+    _, dec, _, _ = load_vae(work, refined=False)
+    ref = Refiner()
+    opt = torch.optim.AdamW(ref.parameters(), lr=1e-3, weight_decay=0.0)
+    for step in range(steps):
+        lr = 1e-3 * min(1, (step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        i = torch.from_numpy(np.random.randint(0, len(imgs), 16))
+        x = to_float(imgs[i.numpy()])
+        with torch.no_grad():
+            y = dec(lmean[i] + lstd[i] * torch.randn(16, 16, 8, 8))
+        out = ref(y)
+        mse = F.mse_loss(out, x)
+        loss = mse + 0.5 * (out - x).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 100 == 0 or step == steps - 1:
+            log(f"refiner step {step} mse {mse.item():.5f} (decoder alone {F.mse_loss(y, x).item():.5f})")
+    torch.save(ref.state_dict(), os.path.join(work, "vae_refiner.pt"))
+
+
+def load_vae(work, refined=True):
     sd = torch.load(os.path.join(work, "vae.pt"))
     enc, dec = VAEEncoder(), VAEDecoder()
     enc.load_state_dict(sd["enc"])
@@ -256,6 +286,12 @@ def load_vae(work):
     ft = os.path.join(work, "vae_decoder_ft.pt")
     if os.path.exists(ft):
         dec.load_state_dict(torch.load(ft))
+    rf = os.path.join(work, "vae_refiner.pt")
+    if refined and os.path.exists(rf):
+        from models import Refiner, RefinedDecoder
+        ref = Refiner()
+        ref.load_state_dict(torch.load(rf))
+        dec = RefinedDecoder(dec, ref)
     enc.eval()
     dec.eval()
     return enc, dec, sd["shift"], sd["scaling"]
