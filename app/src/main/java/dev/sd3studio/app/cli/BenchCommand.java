@@ -49,6 +49,8 @@ public final class BenchCommand implements Callable<Integer> {
     String prompt = "a large red circle in the center on a blue background";
     @Option(names = "--preview-model", paramLabel = "DIR", description = "TAESD3 folder (default: the model's taesd3/)")
     Path previewModel;
+    @Option(names = "--preview-every", paramLabel = "N", description = "preview every N steps, 0 for none (default: ${DEFAULT-VALUE})")
+    int previewEvery = 1;
     @Spec
     CommandSpec spec;
 
@@ -61,7 +63,7 @@ public final class BenchCommand implements Callable<Integer> {
         };
         EngineOptions options = EngineOptions.defaults().withMemoryMode(memory).withPreviewModel(previewModel);
         GenerationRequest request = GenerationRequest.builder(prompt).optSteps(steps).optSize(width, height)
-                .optDropT5(noT5).optSeed(0L).optPreviewEvery(1).build();
+                .optDropT5(noT5).optSeed(0L).optPreviewEvery(previewEvery).build();
         GenerationResult result;
         String previewMethod;
         try (Sd3Generator engine = Sd3Engine.open(model.resolve(), options)) {

@@ -5,10 +5,8 @@ import dev.sd3studio.app.studio.task.FxTaskRunner;
 import dev.sd3studio.app.studio.view.StudioWindow;
 import dev.sd3studio.app.studio.vm.GeneratorFactory;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
-import dev.sd3studio.app.studio.vm.UserMessage;
 import javafx.embed.swing.SwingFXUtils;
 import javafx.stage.Stage;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.testfx.api.FxRobot;
@@ -24,8 +22,9 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Not a test: takes screenshots of the main states into the folder named by
- * {@code -Dsd3studio.screenshots=DIR}; without it, it does nothing. See the report for the command.
+ * Not a test (surefire's name patterns leave it out): takes screenshots of the main states, on the
+ * built-in demo model, into the folder named by {@code -Dsd3studio.screenshots=DIR}. The command is
+ * in the README.
  */
 @ExtendWith(ApplicationExtension.class)
 class ScreenshotTour {
@@ -39,7 +38,10 @@ class ScreenshotTour {
     @Test
     void tour(FxRobot robot) throws Exception {
         String dir = System.getProperty("sd3studio.screenshots");
-        Assumptions.assumeTrue(dir != null && !dir.isBlank(), "screenshots only on request");
+        if (dir == null || dir.isBlank()) {
+            throw new IllegalArgumentException("pass -Dsd3studio.screenshots=DIR to choose where the screenshots go");
+        }
+        Path demo = dev.sd3studio.app.BuiltInModel.find().orElseThrow();
         Path out = Files.createDirectories(Path.of(dir));
         Path data = Files.createTempDirectory("sd3-shots");
         FxTaskRunner runner = new FxTaskRunner();
@@ -54,29 +56,28 @@ class ScreenshotTour {
         shot(robot, out, "01-first-start-no-model");
         robot.interact(() -> stage.hide());
 
-        // 2. with the tiny model: prompt typed, token counts, a long prompt cut by CLIP
-        Path tiny = Fixtures.tinySd3();
+        // 2. the built-in demo model, a prompt typed, token counts per encoder
         robot.interact(() -> {
-            vm[0] = Studio.create(new AppDirs(data.resolve("c1"), data.resolve("d1")), GeneratorFactory.ENGINE, runner, Optional.of(tiny));
+            vm[0] = Studio.create(new AppDirs(data.resolve("c1"), data.resolve("d1")), GeneratorFactory.ENGINE, runner, Optional.of(demo));
             StudioWindow.show(stage, vm[0]);
         });
         WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> vm[0].parameters().modelProperty().get() != null);
-        robot.interact(() -> vm[0].prompt().promptProperty().set("a lighthouse on a cliff at sunset, dramatic clouds, "
-                + "oil painting, ".repeat(12) + "highly detailed"));
+        robot.interact(() -> vm[0].prompt().promptProperty().set("a large red circle in the center on a blue background"));
         WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> !vm[0].prompt().tokens().isEmpty());
         settle();
         shot(robot, out, "02-prompt-with-token-counts");
 
-        // 3. generated pictures in the gallery (the tiny model's pictures are noise by design)
-        robot.interact(() -> {
-            vm[0].parameters().widthProperty().set(64);
-            vm[0].parameters().heightProperty().set(64);
-            vm[0].parameters().stepsProperty().set(8);
-        });
-        for (int i = 0; i < 3; i++) {
-            robot.interact(() -> vm[0].generate());
+        // 3. a few generations in the gallery
+        List<String> prompts = List.of("a large red circle in the center on a blue background",
+                "a small yellow square at the top left on a purple background",
+                "a large white triangle at the bottom right on a green background");
+        for (String p : prompts) {
+            robot.interact(() -> {
+                vm[0].prompt().promptProperty().set(p);
+                vm[0].generate();
+            });
         }
-        WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> vm[0].gallery().items().size() == 3);
+        WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> vm[0].gallery().items().size() == prompts.size());
         settle();
         shot(robot, out, "03-generated-gallery");
 
@@ -87,14 +88,16 @@ class ScreenshotTour {
         settle();
         shot(robot, out, "04-image-to-image-and-export");
 
-        // 5. an error, dark theme
+        // 5. dark theme; GPU 0 asked for on a machine without CUDA: the engine's real fall-back message
         robot.interact(() -> {
             vm[0].themeProperty().set("dark");
-            vm[0].messageProperty().set(new UserMessage(UserMessage.Severity.ERROR, "CUDA device 0 is unavailable: no"
-                    + " libcudart found. Choose CPU under Device, or install the GPU runtime.", "details"));
+            vm[0].parameters().initImageProperty().set(null);
+            vm[0].parameters().deviceProperty().set("cuda:0");
+            vm[0].generate();
         });
+        WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> vm[0].gallery().items().size() == prompts.size() + 1);
         settle();
-        shot(robot, out, "05-dark-theme-with-error");
+        shot(robot, out, "05-dark-theme-gpu-fallback");
         robot.interact(() -> stage.hide());
         runner.close();
     }

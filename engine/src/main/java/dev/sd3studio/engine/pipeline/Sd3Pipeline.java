@@ -80,7 +80,9 @@ public final class Sd3Pipeline implements Sd3Generator {
             warnings.add("this model has no T5 encoder (text_encoder_3): prompts condition through CLIP only.");
         }
         this.sessions = closer.add(new ComponentSessions(folder, runtime, options.memoryMode()));
-        this.previews = closer.add(PreviewPublisher.create(folder, options.previewModel(), runtime, vaeConfig));
+        // One thread for previews: they run beside the denoising loop and must not take its cores.
+        this.previews = closer.add(PreviewPublisher.create(folder, options.previewModel(),
+                new OrtRuntime(options.device(), 1), vaeConfig));
         previews.warning().ifPresent(warnings::add);
     }
 

@@ -370,7 +370,7 @@ public final class StudioViewModel implements AutoCloseable {
         params.lastSeedProperty().set(saved.seed());
         preview.set(saved.last());
         progress.set(1);
-        progressText.set("Done: " + saved.items().size() + " image(s) saved");
+        progressText.set(saved.items().size() == 1 ? "Saved 1 image" : "Saved " + saved.items().size() + " images");
         if (!saved.warnings().isEmpty()) {
             message.set(UserMessage.warning(String.join("\n", saved.warnings())));
         }
