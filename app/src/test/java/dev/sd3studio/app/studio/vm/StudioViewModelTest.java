@@ -59,7 +59,7 @@ class StudioViewModelTest {
         assertEquals("3", item.parameters().get("steps"));
         assertEquals("fake-sd3", PngMetadata.decode(PngFiles.readText(item.file()).get(PngMetadata.OURS)).get("model"));
         assertEquals(1234L, vm.parameters().lastSeedProperty().get());
-        assertTrue(vm.progressTextProperty().get().startsWith("Done"));
+        assertTrue(vm.progressTextProperty().get().startsWith("Saved 1 image"));
         assertNotNull(vm.previewProperty().get());
         assertEquals(List.of("a red fox"), vm.prompt().history());
     }
