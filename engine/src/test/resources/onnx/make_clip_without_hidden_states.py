@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-vocab, width = 50000, 4
+vocab, width = 64, 4
 table = (np.arange(vocab * width, dtype=np.float32).reshape(vocab, width) % 7) / 7
 ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"])
 hidden = helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch_size", "sequence_length", width])
