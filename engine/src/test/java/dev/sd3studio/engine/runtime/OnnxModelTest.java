@@ -18,13 +18,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** fp16 exports run with float32 on both sides; broken files and wrong interfaces are named. */
 class OnnxModelTest {
-    private static Path resource(String name) throws Exception {
-        return Path.of(OnnxModelTest.class.getResource("/onnx/" + name).toURI());
-    }
+    @TempDir
+    Path models;
 
     @Test
     void halfPrecisionIsConvertedAtTheBoundary() throws Exception {
-        try (OnnxModel model = OnnxModel.open(new OrtRuntime(Device.CPU, 1), "vae_decoder", resource("fp16_scale.onnx"));
+        try (OnnxModel model = OnnxModel.open(new OrtRuntime(Device.CPU, 1), "vae_decoder", OnnxTestModels.fp16Scale(models));
              VaeDecoder decoder = new VaeDecoder(model)) {
             assertTrue(model.isHalf("latent_sample"));
             FloatTensor x = new FloatTensor(new long[] {1, 2, 1, 2}, new float[] {0f, 0.5f, -1.25f, 3f});
@@ -36,7 +35,7 @@ class OnnxModelTest {
 
     @Test
     void aMissingInputIsNamedAtLoad() throws Exception {
-        try (OnnxModel model = OnnxModel.open(new OrtRuntime(Device.CPU, 1), "transformer", resource("fp16_scale.onnx"))) {
+        try (OnnxModel model = OnnxModel.open(new OrtRuntime(Device.CPU, 1), "transformer", OnnxTestModels.fp16Scale(models))) {
             EngineException e = assertThrows(EngineException.class, () -> model.requireInputs("hidden_states"));
             assertEquals(EngineException.Kind.INCOMPATIBLE_MODEL, e.kind());
             assertTrue(e.getMessage().contains("hidden_states") && e.getMessage().contains("latent_sample"), e.getMessage());
@@ -54,7 +53,7 @@ class OnnxModelTest {
 
     @Test
     void useAfterCloseIsDetected() throws Exception {
-        OnnxModel model = OnnxModel.open(new OrtRuntime(Device.CPU, 1), "vae_decoder", resource("fp16_scale.onnx"));
+        OnnxModel model = OnnxModel.open(new OrtRuntime(Device.CPU, 1), "vae_decoder", OnnxTestModels.fp16Scale(models));
         model.close();
         assertThrows(IllegalStateException.class, () -> model.run(java.util.Map.of(), java.util.Map.of(),
                 java.util.List.of("sample"), CancelToken.none()));

@@ -3,8 +3,10 @@ package dev.sd3studio.engine.text;
 import dev.sd3studio.engine.api.CancelToken;
 import dev.sd3studio.engine.api.Device;
 import dev.sd3studio.engine.runtime.OnnxModel;
+import dev.sd3studio.engine.runtime.OnnxTestModels;
 import dev.sd3studio.engine.runtime.OrtRuntime;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 
@@ -15,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A CLIP export without per-layer hidden states: warned about, and the closest output used. */
 class ClipFallbackTest {
     @Test
-    void lastHiddenStateStandsInWithAWarning() throws Exception {
-        Path file = Path.of(ClipFallbackTest.class.getResource("/onnx/clip_without_hidden_states.onnx").toURI());
+    void lastHiddenStateStandsInWithAWarning(@TempDir Path tmp) throws Exception {
+        Path file = OnnxTestModels.clipWithoutHiddenStates(tmp);
         try (ClipTextEncoder clip = new ClipTextEncoder(OnnxModel.open(new OrtRuntime(Device.CPU, 1), "text_encoder", file))) {
             assertTrue(clip.hiddenStateWarning().orElseThrow().contains("penultimate"));
             assertEquals("last_hidden_state", clip.hiddenOutput(0));

@@ -1,0 +1,143 @@
+package dev.sd3studio.engine.runtime;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Writes tiny ONNX graphs for tests at test time, so no model file is kept in the repository. A
+ * minimal protobuf writer for the few ModelProto fields these graphs use (field numbers from
+ * onnx.proto).
+ */
+public final class OnnxTestModels {
+    private static final int FLOAT = 1;
+    private static final int INT64 = 7;
+    private static final int FLOAT16 = 10;
+
+    private OnnxTestModels() {
+    }
+
+    /** Input {@code latent_sample} float16 [b, c, h, w]; output {@code sample} = 2·x + 1 in float16. */
+    public static Path fp16Scale(Path dir) throws IOException {
+        String[] dims = {"batch", "channels", "height", "width"};
+        byte[] graph = concat(
+                node("Mul", new String[] {"latent_sample", "two"}, "doubled", new byte[0]),
+                node("Add", new String[] {"doubled", "one"}, "sample", new byte[0]),
+                field(2, str("fp16_scale")),
+                field(5, tensor("two", FLOAT16, new long[0], half(2f))),
+                field(5, tensor("one", FLOAT16, new long[0], half(1f))),
+                field(11, valueInfo("latent_sample", FLOAT16, dims)),
+                field(12, valueInfo("sample", FLOAT16, dims)));
+        return write(dir.resolve("fp16_scale.onnx"), graph);
+    }
+
+    /**
+     * A CLIP-shaped encoder without per-layer hidden states, as exports made without
+     * output_hidden_states: input {@code input_ids} int64 [B, S] (ids below 64); outputs
+     * {@code text_embeds} [B, 4] (mean over tokens) and {@code last_hidden_state} [B, S, 4].
+     */
+    public static Path clipWithoutHiddenStates(Path dir) throws IOException {
+        int vocab = 64;
+        int width = 4;
+        ByteBuffer table = ByteBuffer.allocate(vocab * width * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < vocab * width; i++) {
+            table.putFloat((i % 7) / 7f);
+        }
+        byte[] reduceAttributes = concat(
+                field(5, concat(field(1, str("axes")), varintField(8, 1), varintField(20, 7))),
+                field(5, concat(field(1, str("keepdims")), varintField(3, 0), varintField(20, 2))));
+        byte[] graph = concat(
+                node("Gather", new String[] {"table", "input_ids"}, "last_hidden_state", new byte[0]),
+                node("ReduceMean", new String[] {"last_hidden_state"}, "text_embeds", reduceAttributes),
+                field(2, str("clip_without_hidden_states")),
+                field(5, tensor("table", FLOAT, new long[] {vocab, width}, table.array())),
+                field(11, valueInfo("input_ids", INT64, "batch_size", "sequence_length")),
+                field(12, valueInfo("text_embeds", FLOAT, "batch_size", width)),
+                field(12, valueInfo("last_hidden_state", FLOAT, "batch_size", "sequence_length", width)));
+        return write(dir.resolve("clip_without_hidden_states.onnx"), graph);
+    }
+
+    private static Path write(Path file, byte[] graph) throws IOException {
+        byte[] opset = concat(field(1, str("")), varintField(2, 14));
+        byte[] model = concat(varintField(1, 8), field(2, str("sd3studio-tests")), field(7, graph), field(8, opset));
+        Files.createDirectories(file.getParent());
+        return Files.write(file, model);
+    }
+
+    private static byte[] node(String op, String[] inputs, String output, byte[] attributes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String in : inputs) {
+            out.writeBytes(field(1, str(in)));
+        }
+        out.writeBytes(field(2, str(output)));
+        out.writeBytes(field(4, str(op)));
+        out.writeBytes(attributes);
+        return field(1, out.toByteArray());
+    }
+
+    private static byte[] tensor(String name, int type, long[] dims, byte[] raw) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (long d : dims) {
+            out.writeBytes(varintField(1, d));
+        }
+        out.writeBytes(varintField(2, type));
+        out.writeBytes(field(8, str(name)));
+        out.writeBytes(field(9, raw));
+        return out.toByteArray();
+    }
+
+    /** Dimensions are names (String) or sizes (Integer). */
+    private static byte[] valueInfo(String name, int type, Object... dims) {
+        ByteArrayOutputStream shape = new ByteArrayOutputStream();
+        for (Object d : dims) {
+            shape.writeBytes(field(1, d instanceof String s ? field(2, str(s)) : varintField(1, ((Number) d).longValue())));
+        }
+        byte[] tensorType = concat(varintField(1, type), field(2, shape.toByteArray()));
+        return concat(field(1, str(name)), field(2, field(1, tensorType)));
+    }
+
+    private static byte[] half(float v) {
+        short h = Float.floatToFloat16(v);
+        return new byte[] {(byte) h, (byte) (h >> 8)};
+    }
+
+    private static byte[] str(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A length-delimited field. */
+    private static byte[] field(int number, byte[] body) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        varint(out, (long) number << 3 | 2);
+        varint(out, body.length);
+        out.writeBytes(body);
+        return out.toByteArray();
+    }
+
+    private static byte[] varintField(int number, long value) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        varint(out, (long) number << 3);
+        varint(out, value);
+        return out.toByteArray();
+    }
+
+    private static void varint(ByteArrayOutputStream out, long v) {
+        while ((v & ~0x7FL) != 0) {
+            out.write((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.write((int) v);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+}
