@@ -18,7 +18,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The shared conformance fixtures ({@code ../shared/fixtures}, or {@code -Dsd3.fixtures=DIR}).
+ * The conformance fixtures committed in the repository's {@code fixtures/} folder, or {@code -Dsd3.fixtures=DIR}.
  * Their absence fails the tests: a conformance suite that skips proves nothing.
  */
 public final class Fixtures {
@@ -28,9 +28,10 @@ public final class Fixtures {
     }
 
     public static Path root() {
-        Path dir = Path.of(System.getProperty("sd3.fixtures", "../../shared/fixtures")).toAbsolutePath().normalize();
+        // Maven passes the property; "../fixtures" is the same folder seen from a module (IDE runs).
+        Path dir = Path.of(System.getProperty("sd3.fixtures", "../fixtures")).toAbsolutePath().normalize();
         assertTrue(Files.isDirectory(dir.resolve("goldens")), "fixtures not found at " + dir
-                + "; run the tests beside ../shared or pass -Dsd3.fixtures=DIR");
+                + "; they live in the repository's fixtures/ folder (or pass -Dsd3.fixtures=DIR)");
         return dir;
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sd3studio.app.gallery.PngFiles;
 import dev.sd3studio.app.gallery.PngMetadata;
+import dev.sd3studio.app.studio.Fixtures;
 import dev.sd3studio.engine.api.FloatTensor;
 import dev.sd3studio.engine.io.Npy;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The command-line contract, run in-process: outputs, metadata, and one-line errors. */
 class CliTest {
-    private static final Path FIXTURES = Path.of(System.getProperty("sd3.fixtures", "../../shared/fixtures"));
+    private static final Path FIXTURES = Fixtures.root();
     private static final Path MODEL = FIXTURES.resolve("models/tiny-sd3");
 
     private record Run(int exit, String out, String err) {

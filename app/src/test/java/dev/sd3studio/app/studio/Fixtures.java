@@ -5,17 +5,22 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** The shared fixtures; a missing folder fails the test (never skips). */
+/**
+ * The conformance fixtures committed in the repository's {@code fixtures/} folder (or {@code -Dsd3.fixtures=DIR});
+ * a missing folder fails the test (never skips).
+ */
 public final class Fixtures {
     private Fixtures() {
     }
 
     public static Path root() {
-        String p = System.getProperty("sd3.fixtures");
-        if (p == null || !Files.isDirectory(Path.of(p))) {
-            fail("fixtures not found: set -Dsd3.fixtures to the shared fixtures folder (got " + p + ")");
+        // Maven passes the property; "../fixtures" is the same folder seen from a module (IDE runs).
+        Path dir = Path.of(System.getProperty("sd3.fixtures", "../fixtures")).toAbsolutePath().normalize();
+        if (!Files.isDirectory(dir.resolve("models"))) {
+            fail("fixtures not found at " + dir + "; they live in the repository's fixtures/ folder"
+                    + " (or pass -Dsd3.fixtures=DIR)");
         }
-        return Path.of(p);
+        return dir;
     }
 
     public static Path tinySd3() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sd3studio.engine.Fixtures;
 import dev.sd3studio.engine.api.FloatTensor;
 import dev.sd3studio.engine.io.Npy;
 import java.io.IOException;
@@ -29,11 +30,8 @@ class TorchCpuGeneratorTest {
 
     @BeforeAll
     static void readGoldens() throws IOException {
-        Path dir = Path.of(System.getProperty("sd3.fixtures", "../../shared/fixtures"));
-        Path file = dir.resolve("goldens/torch_randn.npz");
-        assertTrue(Files.isRegularFile(file),
-                "missing golden file " + file.toAbsolutePath()
-                        + " (set -Dsd3.fixtures=DIR to the shared fixtures directory)");
+        Path file = Fixtures.goldens().resolve("torch_randn.npz");
+        assertTrue(Files.isRegularFile(file), "missing golden file " + file);
         goldens = Npy.readArchive(file);
     }
 

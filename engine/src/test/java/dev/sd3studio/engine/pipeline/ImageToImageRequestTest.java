@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sd3studio.engine.Fixtures;
 import dev.sd3studio.engine.api.CancelToken;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineOptions;
@@ -31,10 +32,8 @@ class ImageToImageRequestTest {
 
     @BeforeAll
     static void open() throws EngineException {
-        Path fixtures = Path.of(System.getProperty("sd3.fixtures", "../../shared/fixtures"));
-        Path model = fixtures.resolve("models/tiny-sd3");
-        assertTrue(Files.isDirectory(model), "missing fixture model " + model.toAbsolutePath()
-                + " (set -Dsd3.fixtures=DIR to the shared fixtures directory)");
+        Path model = Fixtures.model("tiny-sd3");
+        assertTrue(Files.isDirectory(model), "missing fixture model " + model);
         pipeline = Sd3Pipeline.open(model, EngineOptions.defaults());
     }
 
