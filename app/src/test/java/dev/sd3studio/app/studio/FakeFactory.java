@@ -30,6 +30,9 @@ public final class FakeFactory implements GeneratorFactory {
     public volatile boolean nanOutput;
     public volatile String modelName = "fake-sd3";
     public volatile List<String> missing = List.of();
+    /** Calls that run all three tokenizers, and calls that run one. */
+    public final java.util.concurrent.atomic.AtomicInteger fullTokenizeCalls = new java.util.concurrent.atomic.AtomicInteger();
+    public final java.util.concurrent.atomic.AtomicInteger singleTokenizeCalls = new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     public Sd3Generator open(Path modelDir, EngineOptions options) {
@@ -80,6 +83,17 @@ public final class FakeFactory implements GeneratorFactory {
 
         @Override
         public Map<String, TokenCount> tokenize(String prompt, int max) {
+            fullTokenizeCalls.incrementAndGet();
+            return counts(prompt, max);
+        }
+
+        @Override
+        public TokenCount tokenize(String tokenizer, String prompt, int max) {
+            singleTokenizeCalls.incrementAndGet();
+            return counts(prompt, max).get(tokenizer);
+        }
+
+        private Map<String, TokenCount> counts(String prompt, int max) {
             int words = prompt.isBlank() ? 0 : prompt.trim().split("\\s+").length;
             return Map.of("tokenizer", count(words + 2, 77), "tokenizer_2", count(words + 2, 77),
                     "tokenizer_3", count(words + 1, max));

@@ -74,7 +74,7 @@ class ScreenshotTour {
         for (String p : prompts) {
             robot.interact(() -> {
                 vm[0].prompt().promptProperty().set(p);
-                vm[0].generate();
+                vm[0].generation().generate();
             });
         }
         WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> vm[0].gallery().items().size() == prompts.size());
@@ -82,7 +82,7 @@ class ScreenshotTour {
         shot(robot, out, "03-generated-gallery");
 
         // 4. image-to-image from a gallery picture, export panel open
-        robot.interact(() -> vm[0].useAsInit(vm[0].gallery().items().getFirst()));
+        robot.interact(() -> vm[0].imports().useAsInit(vm[0].gallery().items().getFirst()));
         WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> vm[0].parameters().initImageProperty().get() != null);
         robot.interact(() -> ((javafx.scene.control.TitledPane) stage.getScene().lookup("#exportPane")).setExpanded(true));
         settle();
@@ -90,10 +90,10 @@ class ScreenshotTour {
 
         // 5. dark theme; GPU 0 asked for on a machine without CUDA: the engine's real fall-back message
         robot.interact(() -> {
-            vm[0].themeProperty().set("dark");
+            vm[0].settings().themeProperty().set("dark");
             vm[0].parameters().initImageProperty().set(null);
             vm[0].parameters().deviceProperty().set("cuda:0");
-            vm[0].generate();
+            vm[0].generation().generate();
         });
         WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> vm[0].gallery().items().size() == prompts.size() + 1);
         settle();

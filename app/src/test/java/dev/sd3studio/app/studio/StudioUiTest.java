@@ -77,9 +77,9 @@ class StudioUiTest {
         try {
             WaitForAsyncUtils.waitFor(15, TimeUnit.SECONDS, condition);
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new AssertionError("timed out; status=" + vm.progressTextProperty().get() + ", message="
-                    + vm.messageProperty().get() + ", queue=" + vm.queue() + ", model=" + vm.parameters().modelProperty().get()
-                    + ", note=" + vm.parameters().modelNoteProperty().get(), e);
+            throw new AssertionError("timed out; status=" + vm.generation().progressTextProperty().get() + ", message="
+                    + vm.messageProperty().get() + ", queue=" + vm.generation().jobs() + ", model=" + vm.parameters().modelProperty().get()
+                    + ", note=" + vm.models().noteProperty().get(), e);
         }
         WaitForAsyncUtils.waitForFxEvents();
     }
@@ -87,7 +87,7 @@ class StudioUiTest {
     private void typePromptAndGenerate(FxRobot robot, String prompt) throws Exception {
         // the model opens in the background; its defaults land first, then the test's choices
         await(() -> vm.parameters().modelProperty().get() != null
-                && !vm.parameters().modelNoteProperty().get().startsWith("Loading"));
+                && !vm.models().noteProperty().get().startsWith("Loading"));
         robot.interact(() -> {
             vm.parameters().widthProperty().set(64);
             vm.parameters().heightProperty().set(64);
@@ -108,7 +108,7 @@ class StudioUiTest {
         engine.stepMillis = 150;
         typePromptAndGenerate(robot, "a red fox");
         ImageView preview = robot.lookup("#preview").queryAs(ImageView.class);
-        await(() -> vm.runningProperty().get() != null && preview.getImage() != null);
+        await(() -> vm.generation().runningProperty().get() != null && preview.getImage() != null);
         assertTrue(robot.lookup("#status").queryAs(Label.class).getText().matches("Step \\d/4.*"),
                 "progress shows step i/N while running");
         await(() -> vm.gallery().items().size() == 1);
@@ -124,10 +124,10 @@ class StudioUiTest {
         engine.stepMillis = 300;
         steps = 30;
         typePromptAndGenerate(robot, "slow");
-        await(() -> vm.progressProperty().get() > 0);
+        await(() -> vm.generation().progressProperty().get() > 0);
         robot.clickOn("#canvas"); // away from the prompt's tooltip, whose popup would take the key
         robot.press(KeyCode.ESCAPE).release(KeyCode.ESCAPE);
-        await(() -> vm.runningProperty().get() == null);
+        await(() -> vm.generation().runningProperty().get() == null);
         assertEquals("Cancelled", robot.lookup("#status").queryAs(Label.class).getText());
         assertTrue(vm.gallery().items().isEmpty());
         assertTrue(engine.requests.size() == 1);

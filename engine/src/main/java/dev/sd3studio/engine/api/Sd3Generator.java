@@ -15,6 +15,15 @@ public interface Sd3Generator extends AutoCloseable {
     /** The three tokenizers' view of a prompt: CLIP-L, CLIP-G (77 each) and T5 ({@code maxSequenceLength}). */
     Map<String, TokenCount> tokenize(String prompt, int maxSequenceLength) throws EngineException;
 
+    /**
+     * One tokenizer's view ({@code "tokenizer"}, {@code "tokenizer_2"} or {@code "tokenizer_3"}), or null
+     * when the model has no such tokenizer. Cheaper than {@link #tokenize(String, int)} for callers that
+     * search one encoder's cut point.
+     */
+    default TokenCount tokenize(String tokenizer, String prompt, int maxSequenceLength) throws EngineException {
+        return tokenize(prompt, maxSequenceLength).get(tokenizer);
+    }
+
     /** Facts the UI shows: default size, whether T5 / the VAE encoder exist, the device in use. */
     ModelInfo info();
 

@@ -136,6 +136,18 @@ public final class Sd3Pipeline implements Sd3Generator {
         return out;
     }
 
+    @Override
+    public TokenCount tokenize(String tokenizer, String prompt, int maxSequenceLength) throws EngineException {
+        checkSequenceLength(maxSequenceLength);
+        return switch (tokenizer) {
+            case "tokenizer" -> count(clipLTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH);
+            case "tokenizer_2" -> count(clipGTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH);
+            case "tokenizer_3" -> t5Tokenizer == null ? null
+                    : count(t5Tokenizer.tokenize(prompt, maxSequenceLength), maxSequenceLength);
+            default -> null;
+        };
+    }
+
     private static TokenCount count(TokenizedText t, int limit) {
         return new TokenCount(t.ids(), t.attentionMask(), t.untruncatedLength(), limit);
     }

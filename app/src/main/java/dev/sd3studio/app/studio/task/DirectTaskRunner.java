@@ -1,5 +1,6 @@
 package dev.sd3studio.app.studio.task;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
@@ -20,6 +21,13 @@ public final class DirectTaskRunner implements TaskRunner {
     @Override
     public void ui(Runnable action) {
         action.run();
+    }
+
+    /** No waiting in tests: the action runs at once. */
+    @Override
+    public Runnable later(Duration delay, Runnable action) {
+        action.run();
+        return () -> { };
     }
 
     @Override

@@ -2,9 +2,13 @@ package dev.sd3studio.app.studio.task;
 
 import javafx.application.Platform;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -14,6 +18,12 @@ public final class FxTaskRunner implements TaskRunner {
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "sd3studio-task-" + count.incrementAndGet());
         t.setDaemon(true); // an unfinished generation must not keep the JVM alive after the window closes
+        return t;
+    });
+
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sd3studio-timer");
+        t.setDaemon(true);
         return t;
     });
 
@@ -40,7 +50,14 @@ public final class FxTaskRunner implements TaskRunner {
     }
 
     @Override
+    public Runnable later(Duration delay, Runnable action) {
+        ScheduledFuture<?> f = timer.schedule(() -> ui(action), delay.toNanos(), TimeUnit.NANOSECONDS);
+        return () -> f.cancel(false);
+    }
+
+    @Override
     public void close() {
+        timer.shutdownNow();
         pool.shutdownNow();
     }
 }

@@ -1,5 +1,6 @@
 package dev.sd3studio.app.studio.task;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
@@ -11,6 +12,13 @@ public interface TaskRunner extends AutoCloseable {
     <T> void run(String name, Callable<T> work, Consumer<? super T> onSuccess, Consumer<Throwable> onFailure);
 
     void ui(Runnable action);
+
+    /**
+     * Runs {@code action} on the UI thread once {@code delay} has passed, for debouncing.
+     *
+     * @return cancels the action if it has not started yet
+     */
+    Runnable later(Duration delay, Runnable action);
 
     @Override
     void close();

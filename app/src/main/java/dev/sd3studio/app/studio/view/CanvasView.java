@@ -1,6 +1,8 @@
 package dev.sd3studio.app.studio.view;
 
 import atlantafx.base.theme.Styles;
+import dev.sd3studio.app.studio.vm.GenerationQueue;
+import dev.sd3studio.app.studio.vm.ImportViewModel;
 import dev.sd3studio.app.studio.vm.Job;
 import dev.sd3studio.app.studio.vm.ParametersViewModel;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
@@ -28,12 +30,13 @@ import java.util.List;
 
 /** The preview canvas (drop/paste target), the init image, progress, Generate/Cancel and the queue. */
 final class CanvasView extends VBox {
-    private final StudioViewModel vm;
+    private final ImportViewModel imports;
 
-    CanvasView(StudioViewModel vm) {
+    CanvasView(StudioViewModel studio) {
         super(8);
-        this.vm = vm;
-        ParametersViewModel params = vm.parameters();
+        GenerationQueue vm = studio.generation();
+        this.imports = studio.imports();
+        ParametersViewModel params = studio.parameters();
 
         ImageView preview = new ImageView();
         preview.setId("preview");
@@ -92,18 +95,18 @@ final class CanvasView extends VBox {
         // a dropped PNG of ours: parameters or pixels?
         Label offerText = new Label();
         offerText.setWrapText(true);
-        offerText.textProperty().bind(Bindings.createStringBinding(() -> vm.importOfferProperty().get() == null ? ""
-                : vm.importOfferProperty().get().file().getFileName() + " was made by SD3 Studio.", vm.importOfferProperty()));
+        offerText.textProperty().bind(Bindings.createStringBinding(() -> imports.offerProperty().get() == null ? ""
+                : imports.offerProperty().get().file().getFileName() + " was made by SD3 Studio.", imports.offerProperty()));
         Button loadParams = Controls.describe(new Button("Load its parameters"), "offerParameters",
                 "Put the prompt, size, steps and seed of that picture into the editor");
-        loadParams.setOnAction(e -> vm.acceptOffer(true));
+        loadParams.setOnAction(e -> imports.acceptOffer(true));
         loadParams.getStyleClass().add(Styles.ACCENT);
         Button asInit = Controls.describe(new Button("Use as start image"), "offerInit", "Start image-to-image from its pixels");
-        asInit.setOnAction(e -> vm.acceptOffer(false));
+        asInit.setOnAction(e -> imports.acceptOffer(false));
         HBox offer = new HBox(8, offerText, loadParams, asInit);
         offer.setId("importOffer");
         offer.setAlignment(Pos.CENTER_LEFT);
-        offer.visibleProperty().bind(vm.importOfferProperty().isNotNull());
+        offer.visibleProperty().bind(imports.offerProperty().isNotNull());
         offer.managedProperty().bind(offer.visibleProperty());
 
         ProgressBar bar = new ProgressBar();
@@ -138,7 +141,7 @@ final class CanvasView extends VBox {
         HBox actions = new HBox(8, generate, cancel, paste, bar, status);
         actions.setAlignment(Pos.CENTER_LEFT);
 
-        ListView<Job> queue = Controls.describe(new ListView<>(vm.queue()), "queue",
+        ListView<Job> queue = Controls.describe(new ListView<>(vm.jobs()), "queue",
                 "Queued generations, run one after another; Delete removes a waiting one");
         queue.setPrefHeight(90);
         queue.setPlaceholder(new Label("Queue empty — keep editing and press Generate to add more."));
@@ -156,7 +159,7 @@ final class CanvasView extends VBox {
         });
         queue.setOnKeyPressed(e -> {
             if (e.getCode() == javafx.scene.input.KeyCode.DELETE) {
-                vm.removeQueued(queue.getSelectionModel().getSelectedItem());
+                vm.remove(queue.getSelectionModel().getSelectedItem());
             }
         });
         getChildren().addAll(offer, canvas, init, actions, queue);
@@ -174,7 +177,7 @@ final class CanvasView extends VBox {
 
     /** What a drop does; also the entry point tests use, since headless robots cannot drag from outside. */
     void handleFiles(List<File> files) {
-        vm.dropFiles(files.stream().map(File::toPath).toList());
+        imports.dropFiles(files.stream().map(File::toPath).toList());
     }
 
     private void paste() {
@@ -182,7 +185,7 @@ final class CanvasView extends VBox {
         if (cb.hasFiles()) {
             handleFiles(cb.getFiles());
         } else if (cb.hasImage()) {
-            vm.setInitImage(Images.fromFx(cb.getImage()), "pasted image");
+            imports.setInitImage(Images.fromFx(cb.getImage()), "pasted image");
         }
     }
 }

@@ -58,14 +58,14 @@ final class GalleryView extends VBox {
         VBox.setVgrow(list, Priority.ALWAYS);
 
         Button reuse = action("Reuse", "reuseParameters", "Load this picture's parameters into the editor", () ->
-                one().ifPresent(i -> studio.loadParameters(i.parameters())));
+                one().ifPresent(i -> studio.imports().loadParameters(i.parameters())));
         Button init = action("Start from", "useAsInit", "Use this picture as the start image (image-to-image)", () ->
-                one().ifPresent(studio::useAsInit));
+                one().ifPresent(studio.imports()::useAsInit));
         Button copy = action("Copy", "copyImage", "Copy the picture to the clipboard", () -> one().ifPresent(i -> {
             ClipboardContent c = new ClipboardContent();
             c.putImage(new Image(i.file().toUri().toString()));
             c.putFiles(java.util.List.of(i.file().toFile()));
-            c.putString(StudioViewModel.parametersText(i));
+            c.putString(GalleryViewModel.parametersText(i));
             Clipboard.getSystemClipboard().setContent(c);
         }));
         Button reveal = action("Reveal", "reveal", "Show the file in the file manager", () -> one().ifPresent(this::reveal));
@@ -177,7 +177,7 @@ final class GalleryView extends VBox {
             setGraphic(view);
             setText(item.prompt() + "\n" + item.parameters().getOrDefault("width", "?") + "×"
                     + item.parameters().getOrDefault("height", "?") + " · seed " + item.parameters().getOrDefault("seed", "?"));
-            setTooltip(new Tooltip(StudioViewModel.parametersText(item)));
+            setTooltip(new Tooltip(GalleryViewModel.parametersText(item)));
             setAccessibleText(item.summary());
         }
     }

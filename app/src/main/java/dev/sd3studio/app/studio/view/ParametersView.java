@@ -1,6 +1,7 @@
 package dev.sd3studio.app.studio.view;
 
 import dev.sd3studio.app.studio.vm.ModelEntry;
+import dev.sd3studio.app.studio.vm.ModelListViewModel;
 import dev.sd3studio.app.studio.vm.ParametersViewModel;
 import dev.sd3studio.app.studio.vm.SizePreset;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
@@ -33,9 +34,13 @@ final class ParametersView extends GridPane {
         fields.setFillWidth(true);
         getColumnConstraints().addAll(labels, fields);
 
-        ComboBox<ModelEntry> model = Controls.describe(new ComboBox<>(vm.models()), "model",
+        ModelListViewModel models = studio.models();
+        ComboBox<ModelEntry> model = Controls.describe(new ComboBox<>(models.entries()), "model",
                 "The model folder to generate with: the built-in demo model or folders you added");
-        model.valueProperty().bindBidirectional(vm.modelProperty());
+        // one way each: the view-model decides whether a selection applies the model's defaults
+        model.setValue(vm.modelProperty().get());
+        vm.modelProperty().addListener((o, a, m) -> model.setValue(m));
+        model.valueProperty().addListener((o, a, m) -> models.choose(m));
         model.setMaxWidth(Double.MAX_VALUE);
         Button add = Controls.describe(new Button("Add folder…"), "addModel", "Add a model folder (an SD3 ONNX export)");
         add.setOnAction(e -> {
@@ -43,19 +48,19 @@ final class ParametersView extends GridPane {
             chooser.setTitle("Choose an SD3 model folder");
             var dir = chooser.showDialog(getScene().getWindow());
             if (dir != null) {
-                studio.addModelFolder(dir.toPath());
+                models.addFolder(dir.toPath());
             }
         });
         Button remove = Controls.describe(new Button("Remove"), "removeModel", "Forget the chosen model folder (files stay)");
         remove.disableProperty().bind(Bindings.createBooleanBinding(
                 () -> vm.modelProperty().get() == null || vm.modelProperty().get().builtIn(), vm.modelProperty()));
-        remove.setOnAction(e -> studio.removeModel(vm.modelProperty().get()));
+        remove.setOnAction(e -> models.remove(vm.modelProperty().get()));
         HBox.setHgrow(model, Priority.ALWAYS);
         add("Model", model, model);
         add(new HBox(6, add, remove), 1, row++);
         Label note = Controls.help("");
         note.setId("modelNote");
-        note.textProperty().bind(vm.modelNoteProperty());
+        note.textProperty().bind(models.noteProperty());
         add(note, 1, row++);
 
         ComboBox<SizePreset> preset = Controls.describe(new ComboBox<>(), "sizePreset",

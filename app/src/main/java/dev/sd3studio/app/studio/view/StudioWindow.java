@@ -53,19 +53,19 @@ public final class StudioWindow {
     /** Builds the window into {@code stage} and shows it; closing the stage closes the view-model. */
     public static StudioWindow show(Stage stage, StudioViewModel vm) {
         StudioWindow w = new StudioWindow(vm);
-        Theme.follow(vm.themeProperty());
+        Theme.follow(vm.settings().themeProperty());
         BorderPane root = new BorderPane(w.split);
         root.setTop(new VBox(w.header(), new MessageBar(vm)));
-        Settings.Window s = vm.windowProperty().get();
+        Settings.Window s = vm.settings().windowProperty().get();
         Scene scene = new Scene(root, Math.max(800, s.width()), Math.max(600, s.height()));
         // filters, not accelerators: text areas would otherwise swallow Enter and Esc first
         KeyCodeCombination generate = new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN);
         scene.addEventFilter(KeyEvent.KEY_PRESSED, e -> {
             if (generate.match(e)) {
-                vm.generate();
+                vm.generation().generate();
                 e.consume();
-            } else if (e.getCode() == KeyCode.ESCAPE && vm.runningProperty().get() != null) {
-                vm.cancel();
+            } else if (e.getCode() == KeyCode.ESCAPE && vm.generation().runningProperty().get() != null) {
+                vm.generation().cancel();
                 e.consume();
             }
         });
@@ -88,7 +88,7 @@ public final class StudioWindow {
     /** Records the layout into the view-model (saved with the settings). */
     public void remember(Stage stage) {
         double[] d = split.getDividerPositions();
-        vm.windowProperty().set(new Settings.Window(stage.getX(), stage.getY(), stage.getScene().getWidth(),
+        vm.settings().windowProperty().set(new Settings.Window(stage.getX(), stage.getY(), stage.getScene().getWidth(),
                 stage.getScene().getHeight(), stage.isMaximized(), d[0], d.length > 1 ? d[1] : 0.75));
     }
 
@@ -102,7 +102,7 @@ public final class StudioWindow {
         title.getStyleClass().add("title-3");
         ComboBox<String> theme = Controls.describe(new ComboBox<>(), "theme", "Light, dark, or follow the system setting");
         theme.getItems().setAll("system", "light", "dark");
-        theme.valueProperty().bindBidirectional(vm.themeProperty());
+        theme.valueProperty().bindBidirectional(vm.settings().themeProperty());
         Region grow = new Region();
         HBox.setHgrow(grow, Priority.ALWAYS);
         HBox h = new HBox(8, title, grow, Controls.label("Theme", theme), theme);

@@ -4,6 +4,7 @@ import dev.sd3studio.app.gallery.ExportFormat;
 import dev.sd3studio.app.gallery.Exporter;
 import dev.sd3studio.app.gallery.GalleryItem;
 import dev.sd3studio.app.gallery.GalleryStore;
+import dev.sd3studio.app.gallery.PngMetadata;
 import dev.sd3studio.app.studio.task.TaskRunner;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.DoubleProperty;
@@ -18,6 +19,7 @@ import javafx.collections.ObservableList;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -49,6 +51,11 @@ public final class GalleryViewModel {
     public DoubleProperty exportQualityProperty() { return exportQuality; }
     public BooleanProperty exportMetadataProperty() { return exportMetadata; }
     public StringProperty exportFolderProperty() { return exportFolder; }
+
+    /** The parameters of a gallery item as the widely used text (A1111's "parameters"). */
+    public static String parametersText(GalleryItem item) {
+        return PngMetadata.parametersText(new LinkedHashMap<>(item.parameters()));
+    }
 
     public List<ExportFormat> formats() {
         return ExportFormat.available();

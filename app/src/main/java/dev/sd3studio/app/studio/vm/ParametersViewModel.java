@@ -19,8 +19,6 @@ import javafx.beans.property.SimpleLongProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
-import javafx.collections.FXCollections;
-import javafx.collections.ObservableList;
 
 import java.util.List;
 import java.util.Locale;
@@ -33,9 +31,7 @@ public final class ParametersViewModel {
     public static final String DROP_T5_HELP =
             "Skips the T5 text encoder (~9 GB at full size): far less memory and faster, long prompts follow less closely.";
 
-    private final ObservableList<ModelEntry> models = FXCollections.observableArrayList();
     private final ObjectProperty<ModelEntry> model = new SimpleObjectProperty<>();
-    private final StringProperty modelNote = new SimpleStringProperty("");
     private final ObjectProperty<SizePreset> preset = new SimpleObjectProperty<>(SizePreset.ALL.getFirst());
     private final IntegerProperty width = new SimpleIntegerProperty(1024);
     private final IntegerProperty height = new SimpleIntegerProperty(1024);
@@ -68,9 +64,8 @@ public final class ParametersViewModel {
         height.addListener((o, a, b) -> preset.set(SizePreset.matching(width.get(), height.get())));
     }
 
-    public ObservableList<ModelEntry> models() { return models; }
+    /** The chosen model; {@link ModelListViewModel} sets it (and opens the model). */
     public ObjectProperty<ModelEntry> modelProperty() { return model; }
-    public StringProperty modelNoteProperty() { return modelNote; }
     public ObjectProperty<SizePreset> presetProperty() { return preset; }
     public IntegerProperty widthProperty() { return width; }
     public IntegerProperty heightProperty() { return height; }

@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** Token counts per encoder, and where each encoder cuts the prompt (binary search on prefixes). */
+/**
+ * Token counts per encoder, and where each encoder cuts the prompt (binary search on prefixes). Each
+ * encoder's tokenizer runs alone: the search for one encoder's cut never runs the other two.
+ */
 final class Tokens {
     private static final Map<String, String> NAMES = Map.of("tokenizer", "CLIP-L", "tokenizer_2", "CLIP-G",
             "tokenizer_3", "T5");
@@ -24,7 +27,7 @@ final class Tokens {
             if (key.equals("tokenizer_3") && dropT5) {
                 continue;
             }
-            Sd3Generator.TokenCount c = gen.tokenize(text, maxSeq).get(key);
+            Sd3Generator.TokenCount c = gen.tokenize(key, text, maxSeq);
             if (c == null) {
                 continue; // no T5 in this model
             }
@@ -35,13 +38,13 @@ final class Tokens {
         return out;
     }
 
-    /** The longest prefix that still fits: token counts grow with the prefix, so bisect. */
+    /** The longest prefix that still fits: token counts grow with the prefix, so bisect on this encoder only. */
     private static int cutPoint(Sd3Generator gen, String text, String key, int maxSeq, int limit) throws EngineException {
         int lo = 0;
         int hi = text.length();
         while (lo < hi) {
             int mid = (lo + hi + 1) >>> 1;
-            if (gen.tokenize(text.substring(0, mid), maxSeq).get(key).untruncatedLength() <= limit) {
+            if (gen.tokenize(key, text.substring(0, mid), maxSeq).untruncatedLength() <= limit) {
                 lo = mid;
             } else {
                 hi = mid - 1;

@@ -51,7 +51,7 @@ class StudioViewModelTest {
         vm.parameters().randomSeedProperty().set(false);
         vm.parameters().seedProperty().set(1234);
         vm.parameters().stepsProperty().set(3);
-        assertTrue(vm.generate().isPresent());
+        assertTrue(vm.generation().generate().isPresent());
         assertEquals(1, vm.gallery().items().size());
         var item = vm.gallery().items().getFirst();
         assertEquals("a red fox", item.parameters().get("prompt"));
@@ -59,8 +59,8 @@ class StudioViewModelTest {
         assertEquals("3", item.parameters().get("steps"));
         assertEquals("fake-sd3", PngMetadata.decode(PngFiles.readText(item.file()).get(PngMetadata.OURS)).get("model"));
         assertEquals(1234L, vm.parameters().lastSeedProperty().get());
-        assertTrue(vm.progressTextProperty().get().startsWith("Saved 1 image"));
-        assertNotNull(vm.previewProperty().get());
+        assertTrue(vm.generation().progressTextProperty().get().startsWith("Saved 1 image"));
+        assertNotNull(vm.generation().previewProperty().get());
         assertEquals(List.of("a red fox"), vm.prompt().history());
     }
 
@@ -69,7 +69,7 @@ class StudioViewModelTest {
         vm.parameters().stepsProperty().set(50);
         engine.modelName = "sd3.5-large-turbo";
         Path other = tmp.resolve("models/turbo");
-        vm.addModelFolder(other);
+        vm.models().addFolder(other);
         assertEquals(4, vm.parameters().stepsProperty().get());
         assertEquals(0.0, vm.parameters().guidanceProperty().get());
         assertEquals(64, vm.parameters().widthProperty().get());
@@ -82,7 +82,7 @@ class StudioViewModelTest {
         vm.parameters().dropT5Property().set(true);
         vm.parameters().widthProperty().set(64);
         vm.parameters().heightProperty().set(64);
-        vm.generate();
+        vm.generation().generate();
         assertEquals(MemoryMode.OFFLOAD, engine.opened.getLast().memoryMode());
         assertTrue(engine.requests.getLast().dropT5());
     }
@@ -107,13 +107,13 @@ class StudioViewModelTest {
     @Test
     void anIncompleteFolderSaysWhatIsMissing() {
         engine.missing = List.of("transformer");
-        vm.addModelFolder(tmp.resolve("broken"));
-        ModelEntry broken = vm.parameters().models().stream().filter(m -> m.name().equals("broken")).findFirst().orElseThrow();
+        vm.models().addFolder(tmp.resolve("broken"));
+        ModelEntry broken = vm.models().entries().stream().filter(m -> m.name().equals("broken")).findFirst().orElseThrow();
         assertFalse(broken.usable());
-        vm.parameters().modelProperty().set(broken);
-        assertTrue(vm.parameters().modelNoteProperty().get().contains("transformer"));
+        vm.models().choose(broken);
+        assertTrue(vm.models().noteProperty().get().contains("transformer"));
         vm.prompt().promptProperty().set("x");
-        assertTrue(vm.generate().isEmpty());
+        assertTrue(vm.generation().generate().isEmpty());
         assertTrue(vm.messageProperty().get().text().contains("incomplete"));
     }
 
@@ -123,18 +123,18 @@ class StudioViewModelTest {
         vm.prompt().promptProperty().set("x");
         vm.parameters().widthProperty().set(64);
         vm.parameters().heightProperty().set(64);
-        vm.generate();
+        vm.generation().generate();
         assertEquals(UserMessage.Severity.ERROR, vm.messageProperty().get().severity());
         assertTrue(vm.messageProperty().get().text().contains("No image was saved"));
         assertTrue(vm.gallery().items().isEmpty());
-        assertNull(vm.runningProperty().get());
+        assertNull(vm.generation().runningProperty().get());
     }
 
     @Test
     void aSizeThatIsNotAMultipleOf16IsRefusedWithAFix() {
         vm.prompt().promptProperty().set("x");
         vm.parameters().widthProperty().set(1000);
-        assertTrue(vm.generate().isEmpty());
+        assertTrue(vm.generation().generate().isEmpty());
         assertTrue(vm.messageProperty().get().text().contains("992 or 1008"));
     }
 
@@ -145,23 +145,23 @@ class StudioViewModelTest {
         vm.parameters().seedProperty().set(77);
         vm.parameters().widthProperty().set(64);
         vm.parameters().heightProperty().set(64);
-        vm.generate();
+        vm.generation().generate();
         Path png = vm.gallery().items().getFirst().file();
         vm.prompt().promptProperty().set("something else");
         vm.parameters().seedProperty().set(5);
-        vm.dropFiles(List.of(png));
-        assertNotNull(vm.importOfferProperty().get());
-        vm.acceptOffer(true);
+        vm.imports().dropFiles(List.of(png));
+        assertNotNull(vm.imports().offerProperty().get());
+        vm.imports().acceptOffer(true);
         assertEquals("castle at dusk", vm.prompt().promptProperty().get());
         assertEquals(77, vm.parameters().seedProperty().get());
         assertNull(vm.parameters().initImageProperty().get());
 
         Path plain = tmp.resolve("plain.png");
         PngFiles.write(plain, new dev.sd3studio.engine.api.RgbImage(2, 2, new float[12]), Map.of());
-        vm.dropFiles(List.of(plain));
+        vm.imports().dropFiles(List.of(plain));
         assertNotNull(vm.parameters().initImageProperty().get());
         assertEquals("plain.png", vm.parameters().initImageNameProperty().get());
-        vm.generate();
+        vm.generation().generate();
         assertTrue(engine.requests.getLast().isImageToImage());
         vm.parameters().clearInitImage();
         assertNull(vm.parameters().initImageProperty().get());
@@ -172,8 +172,8 @@ class StudioViewModelTest {
         vm.prompt().promptProperty().set("x");
         vm.parameters().widthProperty().set(64);
         vm.parameters().heightProperty().set(64);
-        vm.generate();
-        vm.generate();
+        vm.generation().generate();
+        vm.generation().generate();
         var gallery = vm.gallery();
         assertEquals(2, gallery.items().size());
         gallery.selected().setAll(gallery.items().getFirst());
@@ -199,16 +199,16 @@ class StudioViewModelTest {
         vm.prompt().promptProperty().set("kept prompt");
         vm.parameters().stepsProperty().set(9);
         vm.parameters().offloadProperty().set(true);
-        vm.themeProperty().set("dark");
+        vm.settings().themeProperty().set("dark");
         vm.parameters().widthProperty().set(64);
         vm.parameters().heightProperty().set(64);
-        vm.generate();
+        vm.generation().generate();
         vm.close();
         StudioViewModel again = open();
         assertEquals("kept prompt", again.prompt().promptProperty().get());
         assertEquals(9, again.parameters().stepsProperty().get());
         assertTrue(again.parameters().offloadProperty().get());
-        assertEquals("dark", again.themeProperty().get());
+        assertEquals("dark", again.settings().themeProperty().get());
         assertEquals(1, again.gallery().items().size());
         assertEquals(List.of("kept prompt"), again.prompt().history());
         assertEquals(model, again.parameters().modelProperty().get().folder());

@@ -1,0 +1,127 @@
+package dev.sd3studio.app.studio.vm;
+
+import dev.sd3studio.app.gallery.GalleryItem;
+import dev.sd3studio.app.gallery.GalleryStore;
+import dev.sd3studio.app.gallery.PngFiles;
+import dev.sd3studio.app.gallery.PngMetadata;
+import dev.sd3studio.app.studio.task.TaskRunner;
+import dev.sd3studio.engine.api.RgbImage;
+import dev.sd3studio.engine.image.ImageLoader;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleObjectProperty;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Pictures coming in: dropped or pasted files and gallery items become the start image, and a PNG
+ * made by this app offers to put its parameters back into the editor instead.
+ */
+public final class ImportViewModel {
+    private final TaskRunner runner;
+    private final PromptViewModel prompt;
+    private final ParametersViewModel params;
+    private final Consumer<UserMessage> messages;
+    private final ObjectProperty<ImportOffer> offer = new SimpleObjectProperty<>();
+
+    ImportViewModel(TaskRunner runner, PromptViewModel prompt, ParametersViewModel params, Consumer<UserMessage> messages) {
+        this.runner = runner;
+        this.prompt = prompt;
+        this.params = params;
+        this.messages = messages;
+    }
+
+    /** A dropped PNG of ours, waiting for "load its parameters" or "use as start image". */
+    public ObjectProperty<ImportOffer> offerProperty() { return offer; }
+
+    /** A dropped or pasted file: our own PNGs offer their parameters, other images become the init image. */
+    public void dropFiles(List<Path> files) {
+        Optional<Path> file = files.stream().filter(Files::isRegularFile).findFirst();
+        if (file.isEmpty()) {
+            messages.accept(UserMessage.warning("Drop an image file (PNG, JPEG, …) to use it as the start image."));
+            return;
+        }
+        Path f = file.get();
+        runner.run("load-image", () -> {
+            RgbImage img = ImageLoader.load(f);
+            Map<String, String> meta = f.getFileName().toString().toLowerCase().endsWith(".png")
+                    && PngFiles.readText(f).containsKey(PngMetadata.OURS) ? GalleryStore.parameters(f) : Map.of();
+            return new ImportOffer(f, meta, img);
+        }, o -> {
+            if (o.parameters().isEmpty()) {
+                setInitImage(o.image(), o.file().getFileName().toString());
+            } else {
+                offer.set(o);
+            }
+        }, e -> messages.accept(ErrorMessages.of(e)));
+    }
+
+    public void acceptOffer(boolean loadParameters) {
+        ImportOffer o = offer.get();
+        offer.set(null);
+        if (o == null) {
+            return;
+        }
+        if (loadParameters) {
+            loadParameters(o.parameters());
+        } else {
+            setInitImage(o.image(), o.file().getFileName().toString());
+        }
+    }
+
+    public void setInitImage(RgbImage image, String name) {
+        params.initImageProperty().set(image);
+        params.initImageNameProperty().set(name);
+    }
+
+    public void useAsInit(GalleryItem item) {
+        runner.run("load-image", () -> ImageLoader.load(item.file()),
+                img -> setInitImage(img, item.file().getFileName().toString()), e -> messages.accept(ErrorMessages.of(e)));
+    }
+
+    /** Puts a picture's parameters back into the editor (and fixes its seed, to reproduce it). */
+    public void loadParameters(Map<String, String> m) {
+        prompt.promptProperty().set(m.getOrDefault("prompt", ""));
+        prompt.negativeProperty().set(m.getOrDefault("negative_prompt", ""));
+        prompt.prompt2Property().set(m.getOrDefault("prompt_2", ""));
+        prompt.prompt3Property().set(m.getOrDefault("prompt_3", ""));
+        prompt.perEncoderProperty().set(m.containsKey("prompt_2") || m.containsKey("prompt_3"));
+        intOf(m, "width").ifPresent(params.widthProperty()::set);
+        intOf(m, "height").ifPresent(params.heightProperty()::set);
+        intOf(m, "steps").ifPresent(params.stepsProperty()::set);
+        intOf(m, "max_sequence_length").ifPresent(params.maxSequenceLengthProperty()::set);
+        doubleOf(m, "guidance").ifPresent(params.guidanceProperty()::set);
+        params.shiftProperty().set(doubleOf(m, "shift").orElse(0.0));
+        doubleOf(m, "strength").ifPresent(params.strengthProperty()::set);
+        params.dropT5Property().set(Boolean.parseBoolean(m.getOrDefault("drop_t5", "false")));
+        if (m.containsKey("seed")) {
+            try {
+                params.seedProperty().set(Long.parseLong(m.get("seed")));
+                params.randomSeedProperty().set(false);
+            } catch (NumberFormatException ignored) {
+                // keep the current seed
+            }
+        }
+        messages.accept(UserMessage.info("Parameters loaded."));
+    }
+
+    private static Optional<Integer> intOf(Map<String, String> m, String k) {
+        try {
+            return Optional.ofNullable(m.get(k)).map(Integer::parseInt);
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<Double> doubleOf(Map<String, String> m, String k) {
+        try {
+            return Optional.ofNullable(m.get(k)).map(Double::parseDouble);
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+}
