@@ -106,12 +106,20 @@ class StudioUiTest {
     @Test
     void typeGenerateSeePreviewAndGalleryItem(FxRobot robot) throws Exception {
         engine.stepMillis = 150;
-        typePromptAndGenerate(robot, "a red fox");
         ImageView preview = robot.lookup("#preview").queryAs(ImageView.class);
-        await(() -> vm.generation().runningProperty().get() != null && preview.getImage() != null);
-        assertTrue(robot.lookup("#status").queryAs(Label.class).getText().matches("Step \\d/4.*"),
-                "progress shows step i/N while running");
+        Label status = robot.lookup("#status").queryAs(Label.class);
+        // recorded as they happen: polling could miss a short run on a loaded machine
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        boolean[] previewWhileRunning = new boolean[1];
+        robot.interact(() -> {
+            status.textProperty().addListener((o, a, t) -> seen.add(t));
+            preview.imageProperty().addListener((o, a, img) -> previewWhileRunning[0] |=
+                    img != null && vm.generation().runningProperty().get() != null);
+        });
+        typePromptAndGenerate(robot, "a red fox");
         await(() -> vm.gallery().items().size() == 1);
+        assertTrue(seen.stream().anyMatch(t -> t.matches("Step \\d/4.*")), "progress shows step i/N while running: " + seen);
+        assertTrue(previewWhileRunning[0], "the preview updates while the job runs");
         GalleryItem item = vm.gallery().items().getFirst();
         assertEquals("a red fox", item.parameters().get("prompt"));
         assertEquals("4", item.parameters().get("steps"));
