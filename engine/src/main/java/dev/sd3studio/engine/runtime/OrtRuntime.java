@@ -40,8 +40,11 @@ public final class OrtRuntime {
     }
 
     public static OrtEnvironment environment() {
-        // Warnings from ORT's own logger would reach the user's terminal as noise; errors still show.
-        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "sd3studio");
+        OrtProcess.beforeLoad();
+        // ORT's own log lines would reach the terminal beside our one-line error (its errors arrive as exceptions).
+        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "sd3studio");
+        OrtProcess.afterLoad(env);
+        return env;
     }
 
     public Device requested() {
@@ -74,7 +77,7 @@ public final class OrtRuntime {
         options.setInterOpNumThreads(1);
         options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
         options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-        options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+        options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
         if (requested.kind() == Device.Kind.CUDA && active.get() != Device.CPU) {
             addCuda(options);
         } else {

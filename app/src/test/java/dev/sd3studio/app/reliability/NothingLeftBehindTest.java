@@ -1,0 +1,49 @@
+package dev.sd3studio.app.reliability;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A CLI run, in its own process as users start it, leaves nothing but its picture: no ONNX Runtime
+ * telemetry (ORT 1.29 writes {@code ~/.cache/Microsoft/DeveloperTools/.onnxruntime/onnxruntime.db}
+ * and a device id unless told not to), no {@code onnxruntime-java*} folder in the temp directory.
+ */
+class NothingLeftBehindTest {
+    @Test
+    void aGenerationLeavesNoTelemetryAndNoTempFolder(@TempDir Path sandbox) throws Exception {
+        Path out = Files.createDirectories(sandbox.resolve("out")).resolve("x.png");
+        CliProcess.Result r = CliProcess.run(sandbox, "generate", "--model", CliProcess.DEMO_MODEL.toString(),
+                "--prompt", "a red circle", "--steps", "2", "--seed", "1", "--out", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(Files.isRegularFile(out));
+        assertEquals(List.of(), CliProcess.tree(r.home()).stream().filter(p -> !isLibraryCache(p)).toList(),
+                "left in the user's home (telemetry?)");
+        assertEquals(List.of(), CliProcess.tree(r.tmp()), "left in the temp folder");
+    }
+
+    /**
+     * DJL keeps its tokenizer library in {@code ~/.djl.ai} and JNA an empty {@code ~/.cache/JNA/temp}:
+     * native-library caches reused by every run, holding nothing about the user or the run.
+     */
+    private static boolean isLibraryCache(String relative) {
+        return relative.startsWith(".djl.ai") || relative.equals(".cache") || relative.startsWith(".cache/JNA");
+    }
+
+    /** ORT's telemetry start-up recursed over the command line: 14.5 KB of arguments ended in SIGSEGV. */
+    @Test
+    void aFifteenKilobytePromptDoesNotCrashTheProcess(@TempDir Path sandbox) throws Exception {
+        Path out = Files.createDirectories(sandbox.resolve("out")).resolve("long.png");
+        CliProcess.Result r = CliProcess.run(sandbox, "generate", "--model", CliProcess.DEMO_MODEL.toString(),
+                "--prompt", "a".repeat(15_000), "--negative", "b".repeat(8_000), "--steps", "1", "--seed", "1",
+                "--out", out.toString());
+        assertEquals(0, r.exit(), "exit " + r.exit() + " (139 = SIGSEGV): " + r.err());
+        assertTrue(Files.isRegularFile(out));
+    }
+}
