@@ -141,18 +141,23 @@ public final class Npy {
     }
 
     public static void writeFloat(Path file, FloatTensor t) throws IOException {
+        AtomicFiles.write(file, encodeFloat(t));
+    }
+
+    /** The bytes of a float32 {@code .npy} file, for callers that stage several outputs together. */
+    public static byte[] encodeFloat(FloatTensor t) {
         ByteBuffer body = ByteBuffer.allocate(t.data().length * 4).order(ByteOrder.LITTLE_ENDIAN);
         body.asFloatBuffer().put(t.data());
-        write(file, "<f4", t.shape(), body.array());
+        return encode("<f4", t.shape(), body.array());
     }
 
     public static void writeLong(Path file, long[] shape, long[] values) throws IOException {
         ByteBuffer body = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         body.asLongBuffer().put(values);
-        write(file, "<i8", shape, body.array());
+        AtomicFiles.write(file, encode("<i8", shape, body.array()));
     }
 
-    private static void write(Path file, String dtype, long[] shape, byte[] body) throws IOException {
+    private static byte[] encode(String dtype, long[] shape, byte[] body) {
         StringBuilder dims = new StringBuilder();
         for (long d : shape) {
             dims.append(d).append(", ");
@@ -165,13 +170,13 @@ public final class Npy {
         int pad = (64 - total % 64) % 64;
         header = header + " ".repeat(pad) + "\n";
         ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + header.length() + 10);
-        out.write(MAGIC);
+        out.writeBytes(MAGIC);
         out.write(1);
         out.write(0);
         out.write(header.length() & 0xff);
         out.write((header.length() >> 8) & 0xff);
-        out.write(header.getBytes(StandardCharsets.ISO_8859_1));
-        out.write(body);
-        AtomicFiles.write(file, out.toByteArray());
+        out.writeBytes(header.getBytes(StandardCharsets.ISO_8859_1));
+        out.writeBytes(body);
+        return out.toByteArray();
     }
 }

@@ -39,4 +39,22 @@ public final class Json {
         JsonNode v = node.path(field);
         return v.isNumber() ? v.asInt() : fallback;
     }
+
+    /**
+     * An integer field that must lie in {@code [min, max]} when present: a value outside would only
+     * fail later as an internal error (a division by zero, an overflowing shift).
+     */
+    public static int integerWithin(JsonNode node, String field, int fallback, int min, int max, Path file)
+            throws EngineException {
+        JsonNode v = node.path(field);
+        if (!v.isNumber()) {
+            return fallback;
+        }
+        if (!v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
+            throw new EngineException(EngineException.Kind.CORRUPT_FILE, file + " sets " + field + " to " + v.asText()
+                    + ", outside what an SD3 model uses (" + min + " to " + max + "; " + fallback
+                    + " is usual); restore it from the model download.");
+        }
+        return v.asInt();
+    }
 }

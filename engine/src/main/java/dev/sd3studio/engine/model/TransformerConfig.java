@@ -17,8 +17,8 @@ public record TransformerConfig(int sampleSize, int patchSize, int inChannels, i
     public static TransformerConfig read(Path file) throws EngineException {
         JsonNode n = Json.readIfPresent(file);
         return new TransformerConfig(
-                Json.integer(n, "sample_size", 128),
-                Json.integer(n, "patch_size", 2),
+                Json.integerWithin(n, "sample_size", 128, 1, 4096, file),
+                Json.integerWithin(n, "patch_size", 2, 1, 16, file),
                 Json.integer(n, "in_channels", -1),
                 Json.integer(n, "joint_attention_dim", -1),
                 Json.integer(n, "pooled_projection_dim", -1),

@@ -18,9 +18,18 @@ public record VaeConfig(double scalingFactor, double shiftFactor, int latentChan
     public static VaeConfig read(Path file) throws EngineException {
         JsonNode n = Json.readIfPresent(file);
         JsonNode blocks = n.path("block_out_channels");
+        if (blocks.isArray() && blocks.size() > 6) {
+            throw new EngineException(EngineException.Kind.CORRUPT_FILE, file + " lists " + blocks.size()
+                    + " block_out_channels, more than any VAE has (SD3's has 4); restore it from the model download.");
+        }
         int scale = blocks.isArray() && !blocks.isEmpty() ? 1 << (blocks.size() - 1) : 8;
+        double scaling = Json.number(n, "scaling_factor", SD3_SCALING);
+        if (!Double.isFinite(scaling) || scaling == 0) {
+            throw new EngineException(EngineException.Kind.CORRUPT_FILE, file + " sets scaling_factor to " + scaling
+                    + ", which cannot scale latents (SD3 uses " + SD3_SCALING + "); restore it from the model download.");
+        }
         return new VaeConfig(
-                Json.number(n, "scaling_factor", SD3_SCALING),
+                scaling,
                 n.path("shift_factor").isNumber() ? n.path("shift_factor").asDouble() : SD3_SHIFT,
                 Json.integer(n, "latent_channels", 16),
                 scale);

@@ -26,6 +26,7 @@ import dev.sd3studio.engine.text.ClipTextEncoder;
 import dev.sd3studio.engine.text.PromptTokenizer;
 import dev.sd3studio.engine.text.T5TextEncoder;
 import dev.sd3studio.engine.text.TokenizedText;
+import dev.sd3studio.engine.vae.DecodedImagePolicy;
 import dev.sd3studio.engine.vae.ImageTensors;
 import dev.sd3studio.engine.vae.VaeDecoder;
 import dev.sd3studio.engine.vae.VaeEncoder;
@@ -194,6 +195,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         if (r.steps() < 1) {
             throw EngineException.invalid("steps must be at least 1 (got " + r.steps() + ").");
         }
+        RequestBounds.check(r);
         if (!Double.isFinite(r.guidance()) || r.guidance() < 0) {
             throw EngineException.invalid("guidance must be a number of 0 or more (got " + r.guidance() + ").");
         }
@@ -268,21 +270,8 @@ public final class Sd3Pipeline implements Sd3Generator {
     }
 
     private void checkSize(String what, int value) throws EngineException {
-        int m = sizeMultiple();
-        if (value < m || value % m != 0) {
-            int lower = Math.max(m, value / m * m);
-            int upper = lower + m;
-            throw EngineException.invalid(what + " " + value + " is not a multiple of " + m + "; "
-                    + (value < m ? m + " is the smallest that works" : lower + " or " + upper + " would work") + ".");
-        }
         int maxPatches = transformerConfig.posEmbedMaxSize();
-        if (maxPatches > 0) {
-            int max = maxPatches * m;
-            if (value > max) {
-                throw EngineException.invalid(what + " " + value + " is larger than this model supports (at most "
-                        + max + " pixels); choose " + max + " or less.");
-            }
-        }
+        RequestBounds.checkSize(what, value, sizeMultiple(), maxPatches > 0 ? maxPatches * sizeMultiple() : 0);
     }
 
     private long[] latentShape(GenerationRequest r) {
@@ -509,11 +498,12 @@ public final class Sd3Pipeline implements Sd3Generator {
         List<FloatTensor> images = new ArrayList<>();
         // One image at a time bounds the decoder's activation memory for large batches.
         for (int b = 0; b < vaeInput.dim(0); b++) {
-            images.add(ImageTensors.toImages(decoder.decode(vaeInput.slice(b, b + 1), cancel)));
+            FloatTensor decoded = decoder.decode(vaeInput.slice(b, b + 1), cancel);
+            DecodedImagePolicy.check(decoded, vaeInput.dim(0) > 1 ? b : -1);
+            images.add(ImageTensors.toImages(decoded));
         }
         sessions.release(Component.VAE_DECODER);
         FloatTensor out = FloatTensor.concatBatch(images.toArray(FloatTensor[]::new));
-        requireFinite(out, "the decoded image", "the VAE decoder overflowed; use an fp32 VAE export");
         timings.add("decode", System.nanoTime() - t0);
         return out;
     }

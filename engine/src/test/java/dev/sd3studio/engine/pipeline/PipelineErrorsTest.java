@@ -54,9 +54,9 @@ class PipelineErrorsTest {
 
     @Test
     void sizeNotAMultipleOf16ProposesNeighbours() {
-        EngineException e = fails(cat().optSize(1000, 64).build());
+        EngineException e = fails(cat().optSize(200, 64).build());
         assertEquals(Kind.INVALID_REQUEST, e.kind());
-        assertTrue(e.getMessage().contains("992 or 1008"), e.getMessage());
+        assertTrue(e.getMessage().contains("192 or 208"), e.getMessage());
     }
 
     @Test

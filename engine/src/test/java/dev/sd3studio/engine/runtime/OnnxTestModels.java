@@ -61,6 +61,45 @@ public final class OnnxTestModels {
         return write(dir.resolve("clip_without_hidden_states.onnx"), graph);
     }
 
+    /**
+     * A VAE decoder with the SD3 interface whose every output value is {@code value}: input
+     * {@code latent_sample} float [B, 16, h, w], output {@code sample} [B, 3, 8h, 8w] =
+     * nearest-upsampled first three channels × 0 + value (so ±inf and NaN survive as themselves).
+     */
+    public static Path constantDecoder(Path file, float value) throws IOException {
+        byte[] graph = concat(
+                node("Slice", new String[] {"latent_sample", "starts", "ends", "axes"}, "rgb", new byte[0]),
+                node("Resize", new String[] {"rgb", "", "scales"}, "big", new byte[0]),
+                node("Mul", new String[] {"big", "zero"}, "zeros", new byte[0]),
+                node("Add", new String[] {"zeros", "value"}, "sample", new byte[0]),
+                field(2, str("constant_decoder")),
+                field(5, tensor("starts", INT64, new long[] {1}, longs(0))),
+                field(5, tensor("ends", INT64, new long[] {1}, longs(3))),
+                field(5, tensor("axes", INT64, new long[] {1}, longs(1))),
+                field(5, tensor("scales", FLOAT, new long[] {4}, floats(1, 1, 8, 8))),
+                field(5, tensor("zero", FLOAT, new long[0], floats(0))),
+                field(5, tensor("value", FLOAT, new long[0], floats(value))),
+                field(11, valueInfo("latent_sample", FLOAT, "batch", "channels", "height", "width")),
+                field(12, valueInfo("sample", FLOAT, "batch", 3, "out_height", "out_width")));
+        return write(file, graph);
+    }
+
+    private static byte[] longs(long... v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long x : v) {
+            b.putLong(x);
+        }
+        return b.array();
+    }
+
+    private static byte[] floats(float... v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : v) {
+            b.putFloat(x);
+        }
+        return b.array();
+    }
+
     private static Path write(Path file, byte[] graph) throws IOException {
         byte[] opset = concat(field(1, str("")), varintField(2, 14));
         byte[] model = concat(varintField(1, 8), field(2, str("sd3studio-tests")), field(7, graph), field(8, opset));
