@@ -15,6 +15,7 @@ import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.Sd3Generator;
 import dev.sd3studio.engine.api.StepEvent;
 import dev.sd3studio.engine.image.ImageLoader;
+import dev.sd3studio.engine.io.AtomicFiles;
 import dev.sd3studio.engine.io.Npy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -94,8 +95,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path modelDir = model.resolve();
-        checkOutputs();
         GenerationRequest request = request();
+        checkOutputs(request.batchSize());
         Device dev = Device.parse(device);
         EngineOptions options = EngineOptions.defaults().withDevice(dev)
                 .withMemoryMode(offload ? MemoryMode.OFFLOAD : MemoryMode.RESIDENT).withPreviewModel(previewModel);
@@ -121,21 +122,20 @@ public final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Refuses before any work when an output could not be written. */
-    private void checkOutputs() throws CliException {
-        for (Path p : new Path[] {out, outNpy}) {
-            if (p == null) {
-                continue;
-            }
-            Path parent = p.toAbsolutePath().getParent();
-            if (!Files.isDirectory(parent)) {
-                throw new CliException("output folder " + parent + " does not exist; create it or choose another path.",
-                        Cli.EXIT_USAGE);
-            }
-            if (!Files.isWritable(parent)) {
-                throw new CliException("output folder " + parent + " is not writable; choose another path.",
-                        Cli.EXIT_USAGE);
-            }
+    /**
+     * Refuses before any work when an output could not be written, and removes what killed runs
+     * left in the output folders.
+     */
+    private void checkOutputs(int count) throws CliException {
+        List<Path> targets = new ArrayList<>(count > 1 && count <= 1000 ? OutputNames.numbered(out, count) : List.of(out));
+        if (outNpy != null) {
+            targets.add(outNpy);
+        }
+        for (Path p : targets) {
+            OutputTargets.check(p, p == outNpy ? "--out-npy" : "--out");
+        }
+        for (Path p : targets) {
+            AtomicFiles.removeStaleParts(p.toAbsolutePath().getParent());
         }
     }
 
@@ -170,16 +170,18 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     private void writeOutputs(GenerationResult result, String modelName) throws IOException {
+        OutputTargets targets = new OutputTargets();
         List<Path> files = OutputNames.numbered(out, result.count());
         for (int i = 0; i < result.count(); i++) {
             Map<String, String> meta = PngMetadata.of(result.resolved(), i, modelName);
-            PngFiles.write(files.get(i), result.image(i),
+            targets.add(files.get(i), PngFiles.encode(PngFiles.toBufferedImage(result.image(i)),
                     Map.of(PngMetadata.PARAMETERS, PngMetadata.parametersText(meta), PngMetadata.OURS,
-                            PngMetadata.encode(meta)));
+                            PngMetadata.encode(meta))));
         }
         if (outNpy != null) {
-            Npy.writeFloat(outNpy, result.images());
+            targets.add(outNpy, Npy.encodeFloat(result.images()));
         }
+        targets.writeAll();
     }
 
     /** Progress and warnings on stderr, dumps and previews to files. */

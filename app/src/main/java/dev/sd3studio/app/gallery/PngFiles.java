@@ -13,9 +13,7 @@ import javax.imageio.stream.ImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** PNG files with text chunks, written atomically and read back. */
@@ -42,7 +40,8 @@ public final class PngFiles {
                 String format = "javax_imageio_png_1.0";
                 IIOMetadataNode root = new IIOMetadataNode(format);
                 IIOMetadataNode itxt = new IIOMetadataNode("iTXt");
-                text.forEach((k, v) -> {
+                // sorted, so that the same picture and parameters always give the same bytes
+                new java.util.TreeMap<>(text).forEach((k, v) -> {
                     IIOMetadataNode e = new IIOMetadataNode("iTXtEntry");
                     e.setAttribute("keyword", k);
                     e.setAttribute("compressionFlag", "FALSE");
@@ -70,31 +69,16 @@ public final class PngFiles {
         AtomicFiles.write(file, encode(toBufferedImage(image), text));
     }
 
-    /** The text chunks (tEXt, zTXt and iTXt) of a PNG file. */
+    /**
+     * The text chunks (tEXt, zTXt and iTXt) of a PNG file, read with bounded work (see
+     * {@link PngText}); a file that is not a PNG (a JPEG named .png, say) has none.
+     */
     public static Map<String, String> readText(Path file) throws IOException {
-        Map<String, String> out = new LinkedHashMap<>();
-        try (var in = ImageIO.createImageInputStream(Files.newInputStream(file))) {
-            var readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                return out;
-            }
-            var reader = readers.next();
-            try {
-                reader.setInput(in, true, false);
-                IIOMetadata meta = reader.getImageMetadata(0);
-                var root = (IIOMetadataNode) meta.getAsTree("javax_imageio_png_1.0");
-                for (String kind : new String[] {"tEXtEntry", "zTXtEntry", "iTXtEntry"}) {
-                    var entries = root.getElementsByTagName(kind);
-                    for (int i = 0; i < entries.getLength(); i++) {
-                        var e = (IIOMetadataNode) entries.item(i);
-                        String value = e.hasAttribute("value") ? e.getAttribute("value") : e.getAttribute("text");
-                        out.put(e.getAttribute("keyword"), value);
-                    }
-                }
-            } finally {
-                reader.dispose();
-            }
-        }
-        return out;
+        return PngText.read(file);
+    }
+
+    /** Whether the file starts like a PNG; pictures that do not are no gallery items. */
+    public static boolean isPng(Path file) throws IOException {
+        return PngText.isPng(file);
     }
 }
