@@ -10,6 +10,7 @@ import ai.onnxruntime.TensorInfo;
 import dev.sd3studio.engine.api.CancelToken;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.FloatTensor;
+import dev.sd3studio.engine.lora.MergedWeights;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -34,12 +35,20 @@ public final class OnnxModel implements AutoCloseable {
     private final OrtSession session;
     private final Map<String, TensorInfo> inputs;
     private final Map<String, TensorInfo> outputs;
+    /** Freed after the session: buffers it reads in place (LoRA-merged weights). */
+    private final List<AutoCloseable> attached;
     private boolean closed;
 
     public OnnxModel(String component, Path file, OrtSession session) throws EngineException {
+        this(component, file, session, List.of());
+    }
+
+    private OnnxModel(String component, Path file, OrtSession session, List<AutoCloseable> attached)
+            throws EngineException {
         this.component = component;
         this.file = file;
         this.session = session;
+        this.attached = attached;
         try {
             this.inputs = tensorInfos(session.getInputInfo());
             this.outputs = tensorInfos(session.getOutputInfo());
@@ -51,6 +60,13 @@ public final class OnnxModel implements AutoCloseable {
 
     public static OnnxModel open(OrtRuntime runtime, String component, Path file) throws EngineException {
         return new OnnxModel(component, file, runtime.open(component, file));
+    }
+
+    /** Opens the model with LoRA-merged weights in place of its own; takes ownership of {@code merged}. */
+    public static OnnxModel open(OrtRuntime runtime, String component, Path file, MergedWeights merged)
+            throws EngineException {
+        List<AutoCloseable> attached = new java.util.ArrayList<>();
+        return new OnnxModel(component, file, runtime.open(component, file, merged, attached), List.copyOf(attached));
     }
 
     private static Map<String, TensorInfo> tensorInfos(Map<String, NodeInfo> nodes) {
@@ -234,6 +250,13 @@ public final class OnnxModel implements AutoCloseable {
                 session.close();
             } catch (OrtException ignored) {
                 // closing a session that failed half-way can fail too; nothing more to free
+            }
+            for (AutoCloseable a : attached) {
+                try {
+                    a.close();
+                } catch (Exception ignored) {
+                    // native buffers: nothing else to release
+                }
             }
         }
     }

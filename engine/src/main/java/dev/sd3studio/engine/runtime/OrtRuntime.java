@@ -6,8 +6,10 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import dev.sd3studio.engine.api.Device;
 import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.lora.MergedWeights;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -67,6 +69,28 @@ public final class OrtRuntime {
         try (OrtSession.SessionOptions options = sessionOptions()) {
             return environment().createSession(file.toString(), options);
         } catch (OrtException e) {
+            throw OrtErrors.onLoad(component, file, e);
+        }
+    }
+
+    /**
+     * Opens a session whose LoRA-merged weights replace the model's own; the returned session must be
+     * closed before {@code attached}'s resources, which {@link OnnxModel} does.
+     */
+    OrtSession open(String component, Path file, MergedWeights merged, List<AutoCloseable> attached)
+            throws EngineException {
+        try (OrtSession.SessionOptions options = sessionOptions()) {
+            MergedInitializers initializers = MergedInitializers.addTo(options, merged);
+            try {
+                OrtSession session = environment().createSession(file.toString(), options);
+                attached.add(initializers);
+                return session;
+            } catch (OrtException | RuntimeException e) {
+                initializers.close();
+                throw e;
+            }
+        } catch (OrtException e) {
+            merged.close();
             throw OrtErrors.onLoad(component, file, e);
         }
     }

@@ -1,0 +1,131 @@
+package dev.sd3studio.engine.lora;
+
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.lora.LoraSelection.Contribution;
+import dev.sd3studio.engine.lora.OnnxWeights.Initializer;
+import dev.sd3studio.engine.lora.OnnxWeights.Layout;
+
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Merges LoRAs into one component's weights: W' = W + scale · (alpha / rank) · (B @ A), added in the
+ * weight's stored layout (MatMul weights hold Wᵀ, so the delta goes in transposed). One weight at a time
+ * is in the heap; the results go straight to native memory. Several LoRAs on one layer add up, in order.
+ */
+public final class LoraMerge {
+    private LoraMerge() {
+    }
+
+    public static MergedWeights merge(List<Contribution> contributions) throws EngineException {
+        Map<String, List<Contribution>> byWeight = new LinkedHashMap<>();
+        for (Contribution c : contributions) {
+            byWeight.computeIfAbsent(c.weight().weight().name(), k -> new ArrayList<>()).add(c);
+        }
+        Arena arena = Arena.ofShared();
+        try {
+            List<MergedWeights.Weight> out = new ArrayList<>();
+            for (List<Contribution> group : byWeight.values()) {
+                Initializer init = group.getFirst().weight().weight();
+                float[] w = OnnxWeights.readFloats(init);
+                for (Contribution c : group) {
+                    add(w, c);
+                }
+                out.add(store(arena, init, w));
+            }
+            return new MergedWeights(arena, out);
+        } catch (EngineException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static MergedWeights.Weight store(Arena arena, Initializer init, float[] w) {
+        boolean half = init.dataType() == OnnxWeights.FLOAT16;
+        ByteBuffer b = arena.allocate((long) w.length * (half ? 2 : 4), 64).asByteBuffer().order(ByteOrder.nativeOrder());
+        if (half) {
+            ShortBuffer s = b.asShortBuffer();
+            for (float v : w) {
+                s.put(Float.floatToFloat16(v));
+            }
+        } else {
+            FloatBuffer f = b.asFloatBuffer();
+            f.put(w);
+        }
+        return new MergedWeights.Weight(init.name(), init.dims().clone(), half, b);
+    }
+
+    /** Adds one LoRA module's delta (its chunk of B's rows, halves swapped where needed) to w. */
+    static void add(float[] w, Contribution c) throws EngineException {
+        float[] a = c.file().reader().readFloats(c.module().down());
+        float[] b = c.file().reader().readFloats(c.module().up());
+        int rank = c.rank();
+        int in = (int) c.weight().inFeatures();
+        int out = (int) c.weight().outFeatures();
+        int[] rows = rowsOfB(c, out);
+        float factor = (float) c.factor();
+        float[] acc;
+        if (c.weight().layout() == Layout.IN_OUT) {
+            // w[i][o] += factor · Σ_k A[k][i] · B[row(o)][k]; B transposed once so the inner loop runs along o.
+            float[] bt = new float[rank * out];
+            for (int o = 0; o < out; o++) {
+                int r = rows[o] * rank;
+                for (int k = 0; k < rank; k++) {
+                    bt[k * out + o] = b[r + k];
+                }
+            }
+            acc = new float[out];
+            for (int i = 0; i < in; i++) {
+                java.util.Arrays.fill(acc, 0f);
+                for (int k = 0; k < rank; k++) {
+                    float av = a[k * in + i];
+                    int base = k * out;
+                    for (int o = 0; o < out; o++) {
+                        acc[o] += av * bt[base + o];
+                    }
+                }
+                int base = i * out;
+                for (int o = 0; o < out; o++) {
+                    w[base + o] += factor * acc[o];
+                }
+            }
+        } else {
+            // w[o][i] += factor · Σ_k B[row(o)][k] · A[k][i]
+            acc = new float[in];
+            for (int o = 0; o < out; o++) {
+                java.util.Arrays.fill(acc, 0f);
+                int r = rows[o] * rank;
+                for (int k = 0; k < rank; k++) {
+                    float bv = b[r + k];
+                    int base = k * in;
+                    for (int i = 0; i < in; i++) {
+                        acc[i] += bv * a[base + i];
+                    }
+                }
+                int base = o * in;
+                for (int i = 0; i < in; i++) {
+                    w[base + i] += factor * acc[i];
+                }
+            }
+        }
+    }
+
+    /** Which row of B feeds each output: the target's chunk, with (shift, scale) halves swapped if asked. */
+    static int[] rowsOfB(Contribution c, int out) {
+        int[] rows = new int[out];
+        boolean swap = c.target().swapIfTwoChunks() && out == 2 * c.weight().inFeatures();
+        int half = out / 2;
+        for (int o = 0; o < out; o++) {
+            int src = swap ? (o < half ? o + half : o - half) : o;
+            rows[o] = c.target().chunk() * out + src;
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,55 @@
+package dev.sd3studio.engine.runtime;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.sd3studio.engine.lora.MergedWeights;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * LoRA-merged weights handed to a session as initializers supplied by the caller: ONNX Runtime uses
+ * them instead of the model's own tensors of the same names, so the model file is never rewritten and,
+ * with external data, the replaced tensors are not even read. The tensors wrap the merged native
+ * buffers without copying, so both live until the session is closed; {@link #close()} frees them then.
+ */
+final class MergedInitializers implements AutoCloseable {
+    private final MergedWeights weights;
+    private final List<OnnxTensor> tensors;
+
+    private MergedInitializers(MergedWeights weights, List<OnnxTensor> tensors) {
+        this.weights = weights;
+        this.tensors = tensors;
+    }
+
+    /** Wraps the weights and adds them to {@code options}; takes ownership of {@code weights}. */
+    static MergedInitializers addTo(OrtSession.SessionOptions options, MergedWeights weights) throws OrtException {
+        List<OnnxTensor> tensors = new ArrayList<>();
+        try {
+            Map<String, OnnxTensorLike> byName = new LinkedHashMap<>();
+            for (MergedWeights.Weight w : weights.weights()) {
+                OnnxTensor t = OnnxTensor.createTensor(OrtRuntime.environment(), w.data(), w.dims(),
+                        w.half() ? OnnxJavaType.FLOAT16 : OnnxJavaType.FLOAT);
+                tensors.add(t);
+                byName.put(w.name(), t);
+            }
+            options.addExternalInitializers(byName);
+            return new MergedInitializers(weights, tensors);
+        } catch (OrtException | RuntimeException e) {
+            tensors.forEach(OnnxTensor::close);
+            weights.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        tensors.forEach(OnnxTensor::close);
+        weights.close();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.sd3studio.engine.lora;
+
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SafetensorsReaderTest {
+    @TempDir
+    Path tmp;
+
+    private static final float[] VALUES = {0f, 1f, -2.5f, 0.125f, 3.75f, -0.0625f};
+
+    @Test
+    void readsFloat32Float16AndBfloat16() throws Exception {
+        for (String dtype : new String[] {"F32", "F16", "BF16"}) {
+            Path f = LoraTestFiles.write(tmp.resolve(dtype + ".safetensors"),
+                    Map.of("w", new LoraTestFiles.T(new long[] {2, 3}, VALUES)), dtype);
+            try (SafetensorsReader r = SafetensorsReader.open(f)) {
+                assertEquals(SafetensorsReader.DType.valueOf(dtype), r.entries().get("w").dtype());
+                assertArrayEquals(new long[] {2, 3}, r.entries().get("w").shape());
+                assertArrayEquals(VALUES, r.readFloats("w"), dtype);   // these values are exact in every type
+                assertEquals("pt", r.metadata().get("format"));
+            }
+        }
+    }
+
+    @Test
+    void fixtureLoraEqualsItsNpzCopy() throws Exception {
+        Path dir = LoraTestFiles.caseDir("sd3_lora_rank4");
+        Map<String, Npy.NpyArray> npz = Npy.readArchive(dir.resolve("lora.npz"));
+        try (SafetensorsReader r = SafetensorsReader.open(dir.resolve("lora.safetensors"))) {
+            assertEquals(npz.keySet(), r.entries().keySet());
+            for (String name : npz.keySet()) {
+                assertArrayEquals(npz.get(name).toFloatTensor().data(), r.readFloats(name), name);
+            }
+        }
+    }
+
+    @Test
+    void refusesBrokenFilesWithOneClearLine() throws Exception {
+        byte[] header = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}".getBytes(StandardCharsets.UTF_8);
+        assertCorrupt(file("short", new byte[] {1, 2, 3}), "bytes long");
+        assertCorrupt(file("huge-header", concat(length(1L << 40), header, new byte[8])), "header length");
+        assertCorrupt(file("not-json", concat(length(5), "hello".getBytes(), new byte[8])), "not JSON");
+        assertCorrupt(file("truncated", concat(length(header.length), header, new byte[4])), "outside the file");
+        byte[] wrongSize = "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}".getBytes(StandardCharsets.UTF_8);
+        assertCorrupt(file("wrong-size", concat(length(wrongSize.length), wrongSize, new byte[8])), "needs 12");
+        byte[] negative = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}".getBytes(StandardCharsets.UTF_8);
+        assertCorrupt(file("negative", concat(length(negative.length), negative, new byte[8])), "outside the file");
+    }
+
+    @Test
+    void namesAnUnsupportedTypeWhenRead() throws Exception {
+        byte[] h = "{\"w\":{\"dtype\":\"I8\",\"shape\":[2],\"data_offsets\":[0,2]}}".getBytes(StandardCharsets.UTF_8);
+        try (SafetensorsReader r = SafetensorsReader.open(file("int8", concat(length(h.length), h, new byte[2])))) {
+            EngineException e = assertThrows(EngineException.class, () -> r.readFloats("w"));
+            assertTrue(e.getMessage().contains("F32, F16 and BF16"), e.getMessage());
+        }
+    }
+
+    private void assertCorrupt(Path f, String expected) {
+        EngineException e = assertThrows(EngineException.class, () -> SafetensorsReader.open(f).close());
+        assertEquals(EngineException.Kind.CORRUPT_FILE, e.kind());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+        assertTrue(e.getMessage().contains(f.getFileName().toString()), e.getMessage());
+    }
+
+    private Path file(String name, byte[] bytes) throws Exception {
+        return Files.write(tmp.resolve(name + ".safetensors"), bytes);
+    }
+
+    private static byte[] length(long n) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(n).array();
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        return LoraTestFiles.concat(parts);
+    }
+}
