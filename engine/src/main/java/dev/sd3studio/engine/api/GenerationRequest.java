@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param initImage      for image-to-image: the start picture; null for text-to-image
  * @param encoderNoise   image-to-image: the ε that samples the VAE posterior; from the seed if null
  * @param previewEvery   publish a preview every this many steps; 0 disables previews
+ * @param loras          LoRAs merged into the model for this generation, in order, each with its scale
  */
 public record GenerationRequest(
         List<String> prompts, List<String> prompts2, List<String> prompts3,
@@ -21,7 +22,7 @@ public record GenerationRequest(
         int maxSequenceLength, Integer clipSkip, boolean dropT5, int imagesPerPrompt,
         Long seed, FloatTensor initialLatents,
         RgbImage initImage, double strength, FloatTensor encoderNoise,
-        int previewEvery) {
+        int previewEvery, List<LoraSpec> loras) {
 
     public static final int DEFAULT_STEPS = 28;
     public static final double DEFAULT_GUIDANCE = 7.0;
@@ -35,6 +36,7 @@ public record GenerationRequest(
         negatives = List.copyOf(Objects.requireNonNullElse(negatives, List.of()));
         negatives2 = List.copyOf(Objects.requireNonNullElse(negatives2, List.of()));
         negatives3 = List.copyOf(Objects.requireNonNullElse(negatives3, List.of()));
+        loras = List.copyOf(Objects.requireNonNullElse(loras, List.of()));
     }
 
     public static Builder builder() {
@@ -81,6 +83,7 @@ public record GenerationRequest(
         b.strength = strength;
         b.encoderNoise = encoderNoise;
         b.previewEvery = previewEvery;
+        b.loras = loras;
         return b;
     }
 
@@ -107,6 +110,7 @@ public record GenerationRequest(
         private double strength = DEFAULT_STRENGTH;
         private FloatTensor encoderNoise;
         private int previewEvery = 1;
+        private List<LoraSpec> loras = List.of();
 
         public Builder setPrompts(List<String> v) { prompts = v; return this; }
         public Builder optPrompts2(List<String> v) { prompts2 = v; return this; }
@@ -128,11 +132,12 @@ public record GenerationRequest(
         public Builder optStrength(double v) { strength = v; return this; }
         public Builder optEncoderNoise(FloatTensor v) { encoderNoise = v; return this; }
         public Builder optPreviewEvery(int v) { previewEvery = v; return this; }
+        public Builder optLoras(List<LoraSpec> v) { loras = v; return this; }
 
         public GenerationRequest build() {
             return new GenerationRequest(prompts, prompts2, prompts3, negatives, negatives2, negatives3,
                     width, height, steps, guidance, shift, maxSequenceLength, clipSkip, dropT5,
-                    imagesPerPrompt, seed, initialLatents, initImage, strength, encoderNoise, previewEvery);
+                    imagesPerPrompt, seed, initialLatents, initImage, strength, encoderNoise, previewEvery, loras);
         }
     }
 }

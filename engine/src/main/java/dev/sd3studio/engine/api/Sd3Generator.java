@@ -27,6 +27,14 @@ public interface Sd3Generator extends AutoCloseable {
     /** Facts the UI shows: default size, whether T5 / the VAE encoder exist, the device in use. */
     ModelInfo info();
 
+    /**
+     * Which keys of these LoRAs would change which layers of this model, and which change nothing, without
+     * applying them (the studio's "LoRA details"). Fails like a generation would for unusable files.
+     */
+    default LoraReport loraReport(List<LoraSpec> loras) throws EngineException {
+        throw new EngineException(EngineException.Kind.INCOMPATIBLE_MODEL, "this engine cannot load LoRAs.");
+    }
+
     /** Why the requested GPU is not used, if it is not. */
     Optional<String> deviceFallbackReason();
 

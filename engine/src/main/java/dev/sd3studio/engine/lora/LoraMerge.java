@@ -59,7 +59,7 @@ public final class LoraMerge {
             FloatBuffer f = b.asFloatBuffer();
             f.put(w);
         }
-        return new MergedWeights.Weight(init.name(), init.dims().clone(), half, b);
+        return new MergedWeights.Weight(init.name(), init.dims().clone(), half, init.external(), b);
     }
 
     /** Adds one LoRA module's delta (its chunk of B's rows, halves swapped where needed) to w. */

@@ -49,12 +49,14 @@ public final class LoraSelection implements AutoCloseable {
     }
 
     private final List<LoraSpec> specs;
+    private final List<String> stamps;
     private final List<LoraFile> files;
     private final LoraReport report;
     private final Map<Component, ComponentPlan> plans;
 
     private LoraSelection(List<LoraSpec> specs, List<LoraFile> files, LoraReport report, Map<Component, ComponentPlan> plans) {
         this.specs = List.copyOf(specs);
+        this.stamps = specs.stream().map(LoraSelection::fingerprint).toList();
         this.files = files;
         this.report = report;
         this.plans = plans;
@@ -100,7 +102,8 @@ public final class LoraSelection implements AutoCloseable {
         return c.module().component();
     }
 
-    private static String fingerprint(LoraSpec spec) {
+    /** A file's identity as merged: absolute path, size, modification time, and the scale. */
+    public static String fingerprint(LoraSpec spec) {
         Path p = spec.file().toAbsolutePath().normalize();
         String stamp;
         try {
@@ -214,6 +217,11 @@ public final class LoraSelection implements AutoCloseable {
 
     public List<LoraSpec> specs() {
         return specs;
+    }
+
+    /** The fingerprints of the files as they were when selected. */
+    public List<String> stamps() {
+        return stamps;
     }
 
     public LoraReport report() {

@@ -10,8 +10,11 @@ import java.util.List;
  * The session built with them must be closed first: ONNX Runtime reads these buffers in place.
  */
 public final class MergedWeights implements AutoCloseable {
-    /** One replaced initializer. {@code half}: float16 data, else float32. */
-    public record Weight(String name, long[] dims, boolean half, ByteBuffer data) {
+    /**
+     * One replaced initializer. {@code half}: float16 data, else float32. {@code external}: the model keeps
+     * it in an external data file (ONNX Runtime replaces those and inline ones through different calls).
+     */
+    public record Weight(String name, long[] dims, boolean half, boolean external, ByteBuffer data) {
     }
 
     private final Arena arena;

@@ -39,7 +39,8 @@ public final class OnnxWeights {
     public enum Layout { IN_OUT, OUT_IN }
 
     /** Where an initializer's bytes are: in the model file or in an external data file, as raw little-endian. */
-    public record Initializer(String name, int dataType, long[] dims, Path file, long offset, long length) {
+    public record Initializer(String name, int dataType, long[] dims, Path file, long offset, long length,
+                              boolean external) {
         public long elements() {
             long n = 1;
             for (long d : dims) {
@@ -311,13 +312,13 @@ public final class OnnxWeights {
             Path dataFile = modelFile.toAbsolutePath().getParent().resolve(location).normalize();
             long offset = Long.parseLong(ext.getOrDefault("offset", "0"));
             long length = ext.containsKey("length") ? Long.parseLong(ext.get("length")) : -1;
-            return new Initializer(name, dataType, d, dataFile, offset, length);
+            return new Initializer(name, dataType, d, dataFile, offset, length, true);
         }
         if (raw != null) {
-            return new Initializer(name, dataType, d, modelFile, raw[0], raw[1]);
+            return new Initializer(name, dataType, d, modelFile, raw[0], raw[1], false);
         }
         if (floatData != null && dataType == FLOAT) {
-            return new Initializer(name, dataType, d, modelFile, floatData[0], floatData[1]);
+            return new Initializer(name, dataType, d, modelFile, floatData[0], floatData[1], false);
         }
         return null;
     }

@@ -3,6 +3,9 @@ package dev.sd3studio.engine.pipeline;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.MemoryMode;
 import dev.sd3studio.engine.api.ProgressListener;
+import dev.sd3studio.engine.lora.LoraMerge;
+import dev.sd3studio.engine.lora.LoraSelection;
+import dev.sd3studio.engine.lora.MergedWeights;
 import dev.sd3studio.engine.model.Component;
 import dev.sd3studio.engine.model.ModelFolder;
 import dev.sd3studio.engine.runtime.OnnxModel;
@@ -29,6 +32,9 @@ final class ComponentSessions implements AutoCloseable {
     private final OrtRuntime runtime;
     private final MemoryMode mode;
     private final Map<Component, AutoCloseable> open = new EnumMap<>(Component.class);
+    /** The LoRA fingerprint each open session was built with (empty: base weights). */
+    private final Map<Component, List<String>> builtWith = new EnumMap<>(Component.class);
+    private LoraBinding loras;
 
     ComponentSessions(ModelFolder folder, OrtRuntime runtime, MemoryMode mode) {
         this.folder = folder;
@@ -36,17 +42,28 @@ final class ComponentSessions implements AutoCloseable {
         this.mode = mode;
     }
 
+    /** Sessions follow these LoRAs from now on: a component whose LoRAs changed is rebuilt when next used. */
+    synchronized void useLoras(LoraBinding binding) {
+        loras = binding;
+    }
+
     @SuppressWarnings("unchecked")
     synchronized <T extends AutoCloseable> T get(Component c, Wrapper<T> wrapper, ProgressListener listener,
                                                  Timings timings) throws EngineException {
+        LoraSelection.ComponentPlan plan = loras == null ? null : loras.plan(c);
+        List<String> wanted = plan == null ? List.of() : plan.fingerprint();
         AutoCloseable existing = open.get(c);
         if (existing != null) {
-            return (T) existing;
+            if (wanted.equals(builtWith.get(c))) {
+                return (T) existing;
+            }
+            closeQuietly(open.remove(c));   // its LoRAs changed: only this component is rebuilt
         }
         Path file = folder.requireModelFile(c);
         listener.stage("load " + c.folder() + " (" + humanSize(onDisk(file.getParent())) + ")");
         long t0 = System.nanoTime();
-        OnnxModel model = OnnxModel.open(runtime, c.folder(), file);
+        OnnxModel model = plan == null || plan.isEmpty() ? OnnxModel.open(runtime, c.folder(), file)
+                : openMerged(c, file, plan, listener, timings);
         T wrapped;
         try {
             wrapped = wrapper.wrap(model);
@@ -56,7 +73,17 @@ final class ComponentSessions implements AutoCloseable {
         }
         timings.add("load_" + c.folder(), System.nanoTime() - t0);
         open.put(c, wrapped);
+        builtWith.put(c, wanted);
         return wrapped;
+    }
+
+    private OnnxModel openMerged(Component c, Path file, LoraSelection.ComponentPlan plan, ProgressListener listener,
+                                 Timings timings) throws EngineException {
+        listener.stage("merge " + plan.contributions().size() + " LoRA layers into " + c.folder());
+        long t0 = System.nanoTime();
+        MergedWeights merged = LoraMerge.merge(plan.contributions());
+        timings.add("lora_merge_" + c.folder(), System.nanoTime() - t0);
+        return OnnxModel.open(runtime, c.folder(), file, merged);
     }
 
     /** Ends a stage: in offload mode its components are closed now. */

@@ -17,7 +17,7 @@ import java.util.function.Consumer;
 final class EmbeddingCache {
     record Key(List<String> prompts, List<String> prompts2, List<String> prompts3, List<String> negatives,
                List<String> negatives2, List<String> negatives3, Integer clipSkip, int maxSequenceLength,
-               boolean dropT5, boolean guidance, int imagesPerPrompt) {
+               boolean dropT5, boolean guidance, int imagesPerPrompt, List<List<String>> textEncoderLoras) {
     }
 
     /** Cached embeddings with what encoding them reported. */
@@ -61,9 +61,10 @@ final class EmbeddingCache {
     private Key key;
     private Entry value;
 
-    static Key key(GenerationRequest r, boolean dropT5) {
+    /** {@code textEncoderLoras}: what the text encoders are built with; other LoRAs leave embeddings alone. */
+    static Key key(GenerationRequest r, boolean dropT5, List<List<String>> textEncoderLoras) {
         return new Key(r.prompts(), r.prompts2(), r.prompts3(), r.negatives(), r.negatives2(), r.negatives3(),
-                r.clipSkip(), r.maxSequenceLength(), dropT5, r.usesGuidance(), r.imagesPerPrompt());
+                r.clipSkip(), r.maxSequenceLength(), dropT5, r.usesGuidance(), r.imagesPerPrompt(), textEncoderLoras);
     }
 
     synchronized Entry get(Key k) {

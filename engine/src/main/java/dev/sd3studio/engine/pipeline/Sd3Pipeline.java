@@ -7,6 +7,8 @@ import dev.sd3studio.engine.api.EngineOptions;
 import dev.sd3studio.engine.api.FloatTensor;
 import dev.sd3studio.engine.api.GenerationRequest;
 import dev.sd3studio.engine.api.GenerationResult;
+import dev.sd3studio.engine.api.LoraReport;
+import dev.sd3studio.engine.api.LoraSpec;
 import dev.sd3studio.engine.api.MemoryMode;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.Sd3Generator;
@@ -15,6 +17,7 @@ import dev.sd3studio.engine.diffusion.FlowMatchEulerScheduler;
 import dev.sd3studio.engine.diffusion.FlowMatchEulerScheduler.Schedule;
 import dev.sd3studio.engine.diffusion.Sd3Transformer;
 import dev.sd3studio.engine.diffusion.TorchCpuGenerator;
+import dev.sd3studio.engine.lora.LoraSelection;
 import dev.sd3studio.engine.model.Component;
 import dev.sd3studio.engine.model.ModelFolder;
 import dev.sd3studio.engine.model.SchedulerConfig;
@@ -60,6 +63,7 @@ public final class Sd3Pipeline implements Sd3Generator {
     private final PreviewPublisher previews;
     private final List<String> warnings = new ArrayList<>();
     private final EmbeddingCache embeddingCache = new EmbeddingCache();
+    private final LoraBinding loras;
 
     private Sd3Pipeline(ModelFolder folder, EngineOptions options, Closer closer) throws EngineException {
         this.folder = folder;
@@ -81,6 +85,8 @@ public final class Sd3Pipeline implements Sd3Generator {
             warnings.add("this model has no T5 encoder (text_encoder_3): prompts condition through CLIP only.");
         }
         this.sessions = closer.add(new ComponentSessions(folder, runtime, options.memoryMode()));
+        this.loras = closer.add(new LoraBinding(folder));
+        sessions.useLoras(loras);
         // One thread for previews: they run beside the denoising loop and must not take its cores.
         this.previews = closer.add(PreviewPublisher.create(folder, options.previewModel(),
                 new OrtRuntime(options.device(), 1), vaeConfig));
@@ -163,6 +169,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         try {
             GenerationRequest resolved = validate(request);
             runtime.fallbackReason().ifPresent(l::warning);
+            applyLoras(resolved, l);
             PromptEmbeddings embeddings = encodePrompt(resolved, l, cancel, timings);
             int steps = resolved.steps();
             Schedule schedule = schedule(resolved);
@@ -183,6 +190,18 @@ public final class Sd3Pipeline implements Sd3Generator {
                 sessions.close();
             }
         }
+    }
+
+    @Override
+    public LoraReport loraReport(List<LoraSpec> list) throws EngineException {
+        return loras.inspect(list);
+    }
+
+    /** Matches the request's LoRAs (errors before any work); sessions whose LoRAs changed rebuild when used. */
+    private void applyLoras(GenerationRequest r, ProgressListener l) throws EngineException {
+        LoraSelection selection = loras.select(r.loras(), r.dropT5() || t5Tokenizer == null);
+        selection.report().files().forEach(f -> l.stage("LoRA " + f.summary()));
+        selection.warnings().forEach(l::warning);
     }
 
     // ---- validate -------------------------------------------------------------------------------
@@ -296,7 +315,7 @@ public final class Sd3Pipeline implements Sd3Generator {
     private PromptEmbeddings encodePrompt(GenerationRequest r, ProgressListener l, CancelToken cancel,
                                           Timings timings) throws EngineException {
         boolean dropT5 = r.dropT5() || t5Tokenizer == null;
-        EmbeddingCache.Key key = EmbeddingCache.key(r, dropT5);
+        EmbeddingCache.Key key = EmbeddingCache.key(r, dropT5, loras.textEncoderFingerprints());
         EmbeddingCache.Entry cached = options.memoryMode() == MemoryMode.RESIDENT ? embeddingCache.get(key) : null;
         if (cached != null) {
             l.stage("encode prompt (cached)");

@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * LoRA-merged weights handed to a session as initializers supplied by the caller: ONNX Runtime uses
  * them instead of the model's own tensors of the same names, so the model file is never rewritten and,
- * with external data, the replaced tensors are not even read. The tensors wrap the merged native
+ * with external data, the replaced tensors are not even read (external ones go through
+ * {@code addExternalInitializers}, inline ones through {@code addInitializer}). The tensors wrap the merged native
  * buffers without copying, so both live until the session is closed; {@link #close()} frees them then.
  */
 final class MergedInitializers implements AutoCloseable {
@@ -31,14 +32,21 @@ final class MergedInitializers implements AutoCloseable {
     static MergedInitializers addTo(OrtSession.SessionOptions options, MergedWeights weights) throws OrtException {
         List<OnnxTensor> tensors = new ArrayList<>();
         try {
-            Map<String, OnnxTensorLike> byName = new LinkedHashMap<>();
+            Map<String, OnnxTensorLike> external = new LinkedHashMap<>();
             for (MergedWeights.Weight w : weights.weights()) {
                 OnnxTensor t = OnnxTensor.createTensor(OrtRuntime.environment(), w.data(), w.dims(),
                         w.half() ? OnnxJavaType.FLOAT16 : OnnxJavaType.FLOAT);
                 tensors.add(t);
-                byName.put(w.name(), t);
+                if (w.external()) {
+                    external.put(w.name(), t);
+                } else {
+                    // ORT refuses to swap an inline tensor for "external" data; a shared initializer overrides it.
+                    options.addInitializer(w.name(), t);
+                }
             }
-            options.addExternalInitializers(byName);
+            if (!external.isEmpty()) {
+                options.addExternalInitializers(external);
+            }
             return new MergedInitializers(weights, tensors);
         } catch (OrtException | RuntimeException e) {
             tensors.forEach(OnnxTensor::close);

@@ -133,7 +133,7 @@ class LoraMergeTest {
         OnnxWeights g = OnnxWeights.read(model);
         OnnxWeights.LinearWeight lin = g.byModulePath("lin").getFirst();
         OnnxWeights.Initializer half = new OnnxWeights.Initializer(lin.weight().name(), OnnxWeights.FLOAT16,
-                lin.weight().dims(), writeHalf(tmp.resolve("w16.bin"), w), 0, 8);
+                lin.weight().dims(), writeHalf(tmp.resolve("w16.bin"), w), 0, 8, false);
         OnnxWeights.LinearWeight lin16 = new OnnxWeights.LinearWeight(lin.node(), lin.modulePath(), half, lin.layout());
         Path lora = LoraTestFiles.writeF32(tmp.resolve("l.safetensors"), Map.of(
                 "transformer.lin.lora_A.weight", new LoraTestFiles.T(new long[] {1, 2}, new float[] {1, 0}),

@@ -140,6 +140,10 @@ public final class LoraTestFiles {
         out.put(to + ".alpha", new T(new long[0], new float[] {n * r}));
     }
 
+    public static dev.sd3studio.engine.api.FloatTensor npy(Path dir, String name) throws IOException {
+        return Npy.readFloat(dir.resolve(name + ".npy"));
+    }
+
     /** W'−W per module, torch layout (out × in), from the case's {@code merged_weight_deltas.npz}. */
     public static Map<String, Npy.NpyArray> deltas(String caseName) throws IOException {
         return Npy.readArchive(caseDir(caseName).resolve("merged_weight_deltas.npz"));
