@@ -10,6 +10,7 @@ import dev.sd3studio.engine.api.EngineOptions;
 import dev.sd3studio.engine.api.FloatTensor;
 import dev.sd3studio.engine.api.GenerationRequest;
 import dev.sd3studio.engine.api.GenerationResult;
+import dev.sd3studio.engine.api.LoraSpec;
 import dev.sd3studio.engine.api.MemoryMode;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.Sd3Generator;
@@ -19,6 +20,8 @@ import dev.sd3studio.engine.io.AtomicFiles;
 import dev.sd3studio.engine.io.Npy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -36,6 +39,8 @@ import java.util.concurrent.Callable;
 public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "prompt; repeat for a batch")
     List<String> prompts;
@@ -77,6 +82,12 @@ public final class GenerateCommand implements Callable<Integer> {
     double strength = GenerationRequest.DEFAULT_STRENGTH;
     @Option(names = "--encoder-noise", paramLabel = "FILE.npy", description = "image-to-image: ε for the VAE posterior")
     Path encoderNoise;
+    @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
+            description = "merge a .safetensors LoRA (diffusers/peft or SD3 original/kohya keys) at SCALE"
+                    + " (default 1.0); repeat for several")
+    List<String> loras = new ArrayList<>();
+    @Option(names = "--lora-report", description = "print which LoRA keys changed which layers, and which matched nothing")
+    boolean loraReport;
     @Option(names = "--device", paramLabel = "cpu|cuda[:N]", description = "where to run (default: cpu)")
     String device = "cpu";
     @Option(names = "--offload", description = "load each model part only while it runs (lower peak memory)")
@@ -100,9 +111,13 @@ public final class GenerateCommand implements Callable<Integer> {
         Device dev = Device.parse(device);
         EngineOptions options = EngineOptions.defaults().withDevice(dev)
                 .withMemoryMode(offload ? MemoryMode.OFFLOAD : MemoryMode.RESIDENT).withPreviewModel(previewModel);
-        PrintWriter err = new PrintWriter(System.err, true);
+        PrintWriter err = spec.commandLine().getErr();   // the caller's stderr (System.err from main)
         try (Sd3Generator engine = Sd3Engine.open(modelDir, options)) {
             engine.info().warnings().forEach(w -> err.println("warning: " + w));
+            if (loraReport && !request.loras().isEmpty()) {
+                err.print(engine.loraReport(request.loras()).describe());
+                err.flush();
+            }
             CancelToken cancel = new CancelToken();
             Thread hook = new Thread(cancel::cancel, "sd3-cancel");
             Runtime.getRuntime().addShutdownHook(hook);
@@ -154,7 +169,16 @@ public final class GenerateCommand implements Callable<Integer> {
                 .optStrength(strength)
                 .optEncoderNoise(encoderNoise == null ? null : readLatents(encoderNoise, "--encoder-noise"))
                 .optPreviewEvery(previewDir == null ? 0 : 1)
+                .optLoras(loraSpecs())
                 .build();
+    }
+
+    private List<LoraSpec> loraSpecs() throws EngineException {
+        List<LoraSpec> out = new ArrayList<>();
+        for (String l : loras) {
+            out.add(LoraSpec.parse(l));
+        }
+        return out;
     }
 
     private static FloatTensor readLatents(Path file, String flag) throws CliException {
@@ -196,6 +220,13 @@ public final class GenerateCommand implements Callable<Integer> {
         @Override
         public void warning(String message) {
             err.println("warning: " + message);
+        }
+
+        @Override
+        public void stage(String name) {
+            if (name.startsWith("LoRA ")) {
+                err.println(name);   // which LoRA changed how many layers: never a silent no-op
+            }
         }
 
         @Override

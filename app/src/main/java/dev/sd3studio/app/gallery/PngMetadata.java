@@ -1,6 +1,7 @@
 package dev.sd3studio.app.gallery;
 
 import dev.sd3studio.engine.api.GenerationRequest;
+import dev.sd3studio.engine.api.LoraSpec;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -50,6 +51,11 @@ public final class PngMetadata {
             m.put("strength", fmt(r.strength()));
         }
         m.put("model", modelName);
+        if (!r.loras().isEmpty()) {
+            // Full paths with scales, one a line, so the picture can be made again with the same files.
+            m.put("loras", r.loras().stream().map(l -> l.file().toAbsolutePath() + ":" + LoraSpec.formatScale(l.scale()))
+                    .collect(java.util.stream.Collectors.joining("\n")));
+        }
         return m;
     }
 
@@ -86,7 +92,16 @@ public final class PngMetadata {
             s.append(", Shift: ").append(m.get("shift"));
         }
         s.append(", Model: ").append(m.get("model"));
+        if (m.containsKey("loras")) {
+            s.append(", LoRAs: \"").append(m.get("loras").lines().map(PngMetadata::fileNameWithScale)
+                    .collect(java.util.stream.Collectors.joining(", "))).append('"');
+        }
         return s.toString();
+    }
+
+    private static String fileNameWithScale(String pathAndScale) {
+        int slash = Math.max(pathAndScale.lastIndexOf('/'), pathAndScale.lastIndexOf('\\'));
+        return pathAndScale.substring(slash + 1);
     }
 
     /** Our own chunk: one key=value a line, newlines in values escaped. */
