@@ -1,0 +1,132 @@
+package dev.sd3studio.app.cli;
+
+import dev.sd3studio.app.hub.DownloadControl;
+import dev.sd3studio.app.hub.DownloadProgress;
+import dev.sd3studio.app.hub.HubClient;
+import dev.sd3studio.app.hub.HubException;
+import dev.sd3studio.app.hub.HubSettings;
+import dev.sd3studio.app.hub.ModelCatalogue;
+import dev.sd3studio.app.hub.ModelDownloader;
+import dev.sd3studio.app.hub.RepoRef;
+import dev.sd3studio.app.hub.Sizes;
+import dev.sd3studio.app.settings.AppDirs;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code sd3studio pull}: a model from the Hugging Face Hub into a folder the engine loads. */
+@Command(name = "pull", mixinStandardHelpOptions = true,
+        description = {"Download an SD3/SD3.5 ONNX model from the Hugging Face Hub (only the files the engine needs,"
+                + " verified, resumable). Without REPO, list the known-good exports.",
+                "Token: HF_TOKEN or huggingface_hub's token file; endpoint: HF_ENDPOINT."})
+public final class PullCommand implements Callable<Integer> {
+    @Parameters(arity = "0..1", paramLabel = "REPO[@REVISION]", description = "Hub repository id, e.g. TensorStack/stable-diffusion-3.5-medium-onnx")
+    String repo;
+
+    @Option(names = "--dest", paramLabel = "DIR", description = "target folder (default: the models folder in the user data folder)")
+    Path dest;
+
+    @Option(names = "--no-t5", description = "skip the T5-XXL text encoder (saves about 9 GB in fp32 exports; run with Drop T5)")
+    boolean noT5;
+
+    @Option(names = "--endpoint", paramLabel = "URL", description = "Hub endpoint or mirror (default: $HF_ENDPOINT, else https://huggingface.co)")
+    String endpoint;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (repo == null) {
+            out.println("Known-good SD3.5 ONNX exports (sizes are read from the Hub when you pull):");
+            for (ModelCatalogue.Entry e : ModelCatalogue.ENTRIES) {
+                out.println("  " + e.repo());
+                out.println("      " + e.title() + ": " + e.description());
+                out.println("      licence: " + e.licence());
+            }
+            out.println("Any other Hub repository with an SD3 ONNX export works too: sd3studio pull OWNER/NAME[@REVISION]");
+            return 0;
+        }
+        RepoRef ref;
+        try {
+            ref = RepoRef.parse(repo);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), Cli.EXIT_USAGE);
+        }
+        Path target = dest != null ? dest : defaultFolder(ref);
+        HubSettings settings = HubSettings.fromEnvironment();
+        if (endpoint != null) {
+            settings = settings.withEndpoint(endpoint);
+        }
+        HubClient client = new HubClient(settings);
+        ModelDownloader downloader = new ModelDownloader(client);
+        try {
+            err.println("listing " + ref + " on " + client.settings().endpoint() + " ...");
+            ModelDownloader.Plan plan = downloader.plan(ref, target, noT5);
+            err.println(plan.files().files().size() + " files (" + plan.files().layout() + " layout), "
+                    + Sizes.human(plan.files().totalBytes()) + (noT5 ? " without T5" : "")
+                    + (plan.bytesStaged() > 0 ? ", " + Sizes.human(plan.bytesStaged()) + " already here" : "")
+                    + " -> " + target);
+            err.println("(Ctrl+C stops; the same command resumes where it stopped)");
+            ProgressPrinter printer = new ProgressPrinter(err, System.console() != null);
+            Path done = downloader.download(plan, new DownloadControl(), printer::print);
+            printer.finish();
+            out.println("downloaded " + ref + " to " + done);
+            out.println("try: sd3studio generate --model " + done + (noT5 ? " --no-t5" : "")
+                    + " --prompt \"a lighthouse at dusk\" --out lighthouse.png");
+            return 0;
+        } catch (HubException e) {
+            throw new CliException(e.getMessage(), Cli.EXIT_FAILED);
+        }
+    }
+
+    static Path defaultFolder(RepoRef ref) {
+        return AppDirs.detect().data().resolve("models").resolve(ref.folderName());
+    }
+
+    /** One live line on a terminal; a line every few seconds (and on each change of state) otherwise. */
+    private static final class ProgressPrinter {
+        private final PrintWriter err;
+        private final boolean live;
+        private long lastLine;
+        private DownloadProgress.State lastState;
+
+        ProgressPrinter(PrintWriter err, boolean live) {
+            this.err = err;
+            this.live = live;
+        }
+
+        void print(DownloadProgress p) {
+            if (p.state() == DownloadProgress.State.DONE) {
+                return;
+            }
+            if (live) {
+                String line = p.describe();
+                err.print("\r" + (line.length() > 110 ? line.substring(0, 110) : String.format("%-110s", line)));
+                err.flush();
+                return;
+            }
+            long now = System.nanoTime();
+            boolean changed = p.state() != lastState && p.state() != DownloadProgress.State.VERIFYING;
+            if (changed || now - lastLine > 5_000_000_000L) {
+                err.println(p.describe());
+                lastLine = now;
+            }
+            lastState = p.state();
+        }
+
+        void finish() {
+            if (live) {
+                err.println();
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+package dev.sd3studio.app.hub;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The Hub's public HTTP API, used as {@code huggingface_hub} uses it: the recursive tree listing
+ * (following {@code Link} pagination) and {@code resolve} downloads (following redirects, resuming
+ * with {@code Range}). Redirects are followed here rather than by the HTTP client so that the token
+ * goes to the Hub only, never to the storage host a download is redirected to.
+ */
+public final class HubClient {
+    private static final Pattern NEXT_LINK = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
+    private static final int MAX_REDIRECTS = 10;
+    private static final String USER_AGENT = "sd3studio/0.1 (java.net.http)";
+
+    private final HubSettings settings;
+    private final HttpClient http;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public HubClient(HubSettings settings) {
+        this.settings = settings;
+        this.http = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(20))
+                .build();
+    }
+
+    public HubSettings settings() {
+        return settings;
+    }
+
+    /** Every file of the repository at its revision, with sizes and, for LFS files, SHA-256s. */
+    public List<HubFile> listFiles(RepoRef ref) throws HubException {
+        List<HubFile> files = new ArrayList<>();
+        URI next = URI.create(settings.endpoint() + "/api/models/" + ref.repo() + "/tree/"
+                + encode(ref.revision()) + "?recursive=true");
+        int pages = 0;
+        while (next != null) {
+            if (++pages > 10_000) {
+                throw new HubException(HubException.Kind.NETWORK, "the Hub's file list for " + ref + " does not end");
+            }
+            HttpResponse<InputStream> r = send(ref, next, -1);
+            try (InputStream body = r.body()) {
+                JsonNode page = json.readTree(body);
+                if (!page.isArray()) {
+                    throw new HubException(HubException.Kind.NETWORK, "the Hub answered the file list of " + ref
+                            + " with something that is not a list; is HF_ENDPOINT (" + settings.endpoint() + ") a Hub?");
+                }
+                for (JsonNode e : page) {
+                    if ("file".equals(e.path("type").asText())) {
+                        JsonNode lfs = e.get("lfs");
+                        files.add(new HubFile(e.path("path").asText(), e.path("size").asLong(),
+                                lfs == null ? null : lfs.path("oid").asText(null),
+                                e.path("oid").asText(null)));
+                    }
+                }
+            } catch (IOException e) {
+                throw new HubException(HubException.Kind.NETWORK, "reading the file list of " + ref + " failed: "
+                        + e.getMessage() + "; check the connection and try again", e);
+            }
+            next = nextPage(r).map(r.uri()::resolve).orElse(null);
+        }
+        return files;
+    }
+
+    static Optional<String> nextPage(HttpResponse<?> r) {
+        for (String link : r.headers().allValues("Link")) {
+            Matcher m = NEXT_LINK.matcher(link);
+            if (m.find()) {
+                return Optional.of(m.group(1));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The URL {@code huggingface_hub} downloads a file from. */
+    public URI resolveUri(RepoRef ref, String path) {
+        StringBuilder p = new StringBuilder();
+        for (String segment : path.split("/")) {
+            p.append('/').append(encode(segment));
+        }
+        return URI.create(settings.endpoint() + "/" + ref.repo() + "/resolve/" + encode(ref.revision()) + p);
+    }
+
+    /**
+     * Opens a file's content from {@code offset}. The answer says where it really starts: a server
+     * that ignores {@code Range} sends the whole file again, and then {@code start} is 0.
+     */
+    public Download open(RepoRef ref, String path, long offset) throws HubException {
+        HttpResponse<InputStream> r = send(ref, resolveUri(ref, path), offset);
+        long start = 0;
+        if (r.statusCode() == 206) {
+            start = r.headers().firstValue("Content-Range").map(HubClient::rangeStart).orElse(offset);
+        }
+        long length = r.headers().firstValueAsLong("Content-Length").orElse(-1);
+        return new Download(r.body(), start, length);
+    }
+
+    static long rangeStart(String contentRange) {
+        // "bytes 100-199/200"
+        Matcher m = Pattern.compile("bytes\\s+(\\d+)-").matcher(contentRange);
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    /** An open download: its stream, the offset it starts at, and the bytes still to come (or -1). */
+    public record Download(InputStream stream, long start, long length) implements java.io.Closeable {
+        @Override
+        public void close() throws IOException {
+            stream.close();
+        }
+    }
+
+    private HttpResponse<InputStream> send(RepoRef ref, URI uri, long rangeFrom) throws HubException {
+        URI current = uri;
+        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(current).GET()
+                    .header("User-Agent", USER_AGENT)
+                    .timeout(Duration.ofSeconds(60));
+            if (settings.token().isPresent() && sameOrigin(current, settings.endpoint())) {
+                b.header("Authorization", "Bearer " + settings.token().get());
+            }
+            if (rangeFrom > 0) {
+                b.header("Range", "bytes=" + rangeFrom + "-");
+            }
+            HttpResponse<InputStream> r;
+            try {
+                r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            } catch (IOException e) {
+                throw new HubException(HubException.Kind.NETWORK, "cannot reach " + current.getHost()
+                        + " (" + describe(e) + "); check the connection" + (HubSettings.DEFAULT_ENDPOINT.equals(
+                        settings.endpoint().toString()) ? "" : " and HF_ENDPOINT=" + settings.endpoint()), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HubException(HubException.Kind.CANCELLED, "download cancelled", e);
+            }
+            int status = r.statusCode();
+            if (status >= 300 && status < 400 && r.headers().firstValue("Location").isPresent()) {
+                closeQuietly(r.body());
+                current = current.resolve(r.headers().firstValue("Location").get());
+                continue;
+            }
+            if (status == 200 || status == 206) {
+                return r;
+            }
+            String errorCode = r.headers().firstValue("X-Error-Code").orElse("");
+            closeQuietly(r.body());
+            throw statusError(ref, status, errorCode);
+        }
+        throw new HubException(HubException.Kind.NETWORK, "too many redirects while downloading from " + uri.getHost());
+    }
+
+    private HubException statusError(RepoRef ref, int status, String errorCode) {
+        String page = HubSettings.DEFAULT_ENDPOINT + "/" + ref.repo();
+        if (errorCode.startsWith("RepoNotFound") || errorCode.startsWith("RepositoryNotFound")
+                || errorCode.startsWith("RevisionNotFound") || errorCode.startsWith("EntryNotFound") || status == 404) {
+            return new HubException(HubException.Kind.NOT_FOUND, ref + " was not found on the Hub (" + status
+                    + (errorCode.isEmpty() ? "" : " " + errorCode) + "); check the repository id and revision"
+                    + (settings.token().isEmpty() ? ", or set HF_TOKEN if it is private" : ""));
+        }
+        if (status == 401 || status == 403) {
+            if (settings.token().isEmpty()) {
+                return new HubException(HubException.Kind.AUTH, ref.repo() + " is gated or private (HTTP " + status
+                        + "): open " + page + ", log in and accept its licence, then create a read token at "
+                        + HubSettings.DEFAULT_ENDPOINT + "/settings/tokens and set HF_TOKEN=<token>"
+                        + " (or run `hf auth login`), and try again");
+            }
+            return new HubException(HubException.Kind.AUTH, "the Hub refused your token (from "
+                    + settings.tokenSource() + ") for " + ref.repo() + " (HTTP " + status + "): accept the licence on "
+                    + page + " with the same account, and check that the token has read access");
+        }
+        if (status == 416) {
+            return new HubException(HubException.Kind.NETWORK, "the server refused to resume a file of " + ref
+                    + " (HTTP 416); run the download again");
+        }
+        return new HubException(HubException.Kind.NETWORK, "the Hub answered HTTP " + status + " for " + ref
+                + (status == 429 ? " (too many requests)" : status >= 500 ? " (server trouble)" : "")
+                + "; try again in a few minutes");
+    }
+
+    static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost())
+                && port(a) == port(b);
+    }
+
+    private static int port(URI u) {
+        return u.getPort() >= 0 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+    }
+
+    static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    static String describe(IOException e) {
+        return e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // an unread redirect or error body; the connection is dropped either way
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package dev.sd3studio.app.hub;
+
+/** A download problem, with a one-line message that says what to do. */
+public final class HubException extends Exception {
+    public enum Kind { AUTH, NOT_FOUND, NOT_A_MODEL, NETWORK, HASH_MISMATCH, DISK_SPACE, IO, CANCELLED, EXISTS }
+
+    private final Kind kind;
+
+    public HubException(Kind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    public HubException(Kind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+}
