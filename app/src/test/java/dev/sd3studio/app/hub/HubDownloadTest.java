@@ -153,17 +153,18 @@ class HubDownloadTest {
         List<DownloadProgress> seen = new CopyOnWriteArrayList<>();
         CompletableFuture<Path> run = CompletableFuture.supplyAsync(() -> {
             try {
-                return d.download(plan, control, p -> {
-                    seen.add(p);
-                    if (p.file().startsWith("text_encoder_3/") && p.state() == DownloadProgress.State.DOWNLOADING
-                            && !control.isPaused() && seen.stream().noneMatch(x -> x.state() == DownloadProgress.State.PAUSED)) {
-                        control.pause();
-                    }
-                });
+                return d.download(plan, control, seen::add);
             } catch (HubException e) {
                 throw new IllegalStateException(e);
             }
         });
+        // pause once part of the slow file has arrived (the server takes seconds to send it)
+        Path part = ModelDownloader.stagingFor(dest).resolve("text_encoder_3/model.onnx.part");
+        long started = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!(Files.exists(part) && Files.size(part) > 0) && System.nanoTime() < started) {
+            Thread.sleep(5);
+        }
+        control.pause();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (seen.stream().noneMatch(p -> p.state() == DownloadProgress.State.PAUSED) && System.nanoTime() < deadline) {
             Thread.sleep(20);

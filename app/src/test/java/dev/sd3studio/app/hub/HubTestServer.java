@@ -288,11 +288,11 @@ final class HubTestServer implements AutoCloseable {
             return;
         }
         if (slow.contains(key)) {
-            for (int off = (int) from; off < content.length; off += 32 * 1024) {
-                out.write(content, off, Math.min(32 * 1024, content.length - off));
+            for (int off = (int) from; off < content.length; off += 16 * 1024) {
+                out.write(content, off, Math.min(16 * 1024, content.length - off));
                 out.flush();
                 try {
-                    Thread.sleep(15);
+                    Thread.sleep(30);
                 } catch (InterruptedException e) {
                     return;
                 }
