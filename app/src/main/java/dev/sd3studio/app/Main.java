@@ -11,6 +11,8 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // before anything loads ONNX Runtime: the GPU pack (or PyTorch's CUDA libraries) if present
+        dev.sd3studio.app.gpu.GpuSetup.apply(dev.sd3studio.app.settings.AppDirs.detect());
         if (args.length == 0) {
             dev.sd3studio.app.studio.StudioLauncher.launch(args);
             return;

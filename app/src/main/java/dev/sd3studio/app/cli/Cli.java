@@ -13,7 +13,7 @@ import java.io.PrintWriter;
  */
 @Command(name = "sd3studio", mixinStandardHelpOptions = true, version = "SD3 Studio 0.1",
         description = "Stable Diffusion 3 on ONNX Runtime. Run without arguments to open the studio.",
-        subcommands = {GenerateCommand.class, TokenizeCommand.class, CheckModelCommand.class, BenchCommand.class, PullCommand.class})
+        subcommands = {GenerateCommand.class, TokenizeCommand.class, CheckModelCommand.class, BenchCommand.class, PullCommand.class, GpuCommand.class})
 public final class Cli implements Runnable {
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_USAGE = 2;

@@ -37,7 +37,8 @@ public final class OrtRuntime {
         if (requested.kind() == Device.Kind.CUDA) {
             // Probe now, so the reason is known before the first (possibly long) model load.
             String dir = System.getProperty(CUDA_DIR_PROPERTY, System.getenv("SD3STUDIO_CUDA_DIR"));
-            CudaProbe.firstMissing(dir == null ? null : Path.of(dir)).ifPresent(this::fallToCpu);
+            CudaProbe.firstMissing(dir == null ? null : Path.of(dir)).ifPresentOrElse(this::fallToCpu,
+                    () -> GpuLibraries.preloadCudnnParts(dir == null ? null : Path.of(dir)));
         }
     }
 

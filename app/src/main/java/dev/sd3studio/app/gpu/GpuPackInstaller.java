@@ -1,0 +1,204 @@
+package dev.sd3studio.app.gpu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sd3studio.app.hub.DownloadProgress;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * Installs the GPU pack: reads NVIDIA's release manifests for the archives' sizes and SHA-256s,
+ * downloads (resumably) and verifies every archive, extracts the runtime files into a staging
+ * folder, hashes each installed file into {@code pack.json}, and only then renames the staging
+ * folder to {@code gpu/pack}. A failure at any point leaves the previous state (no pack, or the
+ * old pack) and keeps finished downloads for the next attempt.
+ */
+public final class GpuPackInstaller {
+    private final Path gpuHome;
+    private final HttpFetch fetch;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public GpuPackInstaller(Path gpuHome) {
+        this(gpuHome, 5, Duration.ofSeconds(2));
+    }
+
+    GpuPackInstaller(Path gpuHome, int attempts, Duration backoff) {
+        this.gpuHome = gpuHome;
+        this.fetch = new HttpFetch(attempts, backoff);
+    }
+
+    /** One file to download. {@code component} is the NVIDIA component, or {@code onnxruntime}. */
+    public record Item(String component, String version, URI url, long size, String sha256, String licence) {
+        String fileName() {
+            String p = url.getPath();
+            return p.substring(p.lastIndexOf('/') + 1);
+        }
+    }
+
+    /** What an install will download, with the sizes the publishers state. */
+    public record Plan(GpuPackRecipe recipe, Platform platform, String cudaRelease, String cudnnRelease, List<Item> items) {
+        public long bytes() {
+            return items.stream().mapToLong(Item::size).sum();
+        }
+    }
+
+    public Plan plan(GpuPackRecipe recipe, Platform platform) throws GpuPackException {
+        List<Item> items = new ArrayList<>();
+        items.add(new Item("onnxruntime", recipe.ortVersion(), URI.create(recipe.ortJar().url()), recipe.ortJar().size(),
+                recipe.ortJar().sha256(), "MIT (ONNX Runtime)"));
+        JsonNode cuda = manifest(recipe.cudaManifestUri());
+        for (String component : recipe.cudaComponents()) {
+            items.add(item(recipe.cudaManifestUri(), cuda, component, cuda.path(component).path(platform.nvidiaKey())));
+        }
+        JsonNode cudnn = manifest(recipe.cudnnManifestUri());
+        items.add(item(recipe.cudnnManifestUri(), cudnn, "cudnn",
+                cudnn.path("cudnn").path(platform.nvidiaKey()).path(recipe.cudnnVariant())));
+        return new Plan(recipe, platform, cuda.path("release_label").asText("?"), cudnn.path("release_label").asText("?"),
+                List.copyOf(items));
+    }
+
+    private JsonNode manifest(URI uri) throws GpuPackException {
+        try {
+            return json.readTree(fetch.text(uri));
+        } catch (IOException e) {
+            throw new GpuPackException(uri + " is not a readable NVIDIA release manifest (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static Item item(URI manifest, JsonNode root, String component, JsonNode entry) throws GpuPackException {
+        if (!entry.hasNonNull("relative_path") || !entry.hasNonNull("sha256")) {
+            throw new GpuPackException("NVIDIA's manifest " + manifest + " has no " + component
+                    + " archive for this platform; the GPU pack is not available here");
+        }
+        JsonNode c = root.path(component);
+        return new Item(component, c.path("version").asText("?"), manifest.resolve(entry.get("relative_path").asText()),
+                entry.path("size").asLong(), entry.get("sha256").asText(), c.path("license").asText("NVIDIA"));
+    }
+
+    public GpuPack install(Plan plan, Consumer<DownloadProgress> progress) throws GpuPackException {
+        Path downloads = gpuHome.resolve("downloads");
+        Path staging = gpuHome.resolve(".staging-" + System.nanoTime());
+        long total = plan.bytes();
+        long[] done = {0};
+        try {
+            Files.createDirectories(downloads);
+            for (Item item : plan.items()) {
+                Path file = downloads.resolve(item.fileName());
+                fetch.file(item.url(), file, item.size(), item.sha256(), n -> {
+                    done[0] += n;
+                    progress.accept(new DownloadProgress(DownloadProgress.State.DOWNLOADING, item.fileName(), done[0],
+                            total, 0, null, null));
+                });
+            }
+            Path ort = Files.createDirectories(staging.resolve("ort"));
+            Path cuda = Files.createDirectories(staging.resolve("cuda"));
+            Path licences = Files.createDirectories(staging.resolve("licenses"));
+            List<GpuPack.Source> sources = new ArrayList<>();
+            for (Item item : plan.items()) {
+                progress.accept(new DownloadProgress(DownloadProgress.State.VERIFYING, item.fileName(), done[0], total, 0, null, null));
+                Path file = downloads.resolve(item.fileName());
+                if (item.component().equals("onnxruntime")) {
+                    ArchiveExtractor.ortJar(file, plan.platform(), ort);
+                } else {
+                    ArchiveExtractor.nvidia(file, plan.platform().libraries(item.component()), cuda,
+                            licences.resolve(item.component() + "-LICENSE.txt"));
+                }
+                sources.add(new GpuPack.Source(item.url().toString(), item.size(), item.sha256()));
+            }
+            checkComplete(plan.platform(), ort, cuda);
+            Files.writeString(staging.resolve("NOTICE.txt"), notice(plan));
+            List<GpuPack.InstalledFile> files = new ArrayList<>();
+            try (Stream<Path> walk = Files.walk(staging)) {
+                for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
+                    files.add(new GpuPack.InstalledFile(staging.relativize(p).toString().replace('\\', '/'),
+                            Files.size(p), HttpFetch.hash(p)));
+                }
+            }
+            GpuPack.Manifest manifest = new GpuPack.Manifest(plan.recipe().ortVersion(), plan.cudaRelease(),
+                    plan.cudnnRelease(), plan.platform().nvidiaKey(), sources, files);
+            json.enable(SerializationFeature.INDENT_OUTPUT).writeValue(staging.resolve(GpuPack.MANIFEST).toFile(), manifest);
+            swapIn(staging);
+            deleteTree(downloads);
+        } catch (IOException e) {
+            deleteTree(staging);
+            throw new GpuPackException("installing the GPU pack into " + gpuHome + " failed (" + e.getMessage()
+                    + "); nothing was changed. Check free space and try again", e);
+        } catch (GpuPackException e) {
+            deleteTree(staging);
+            throw e;
+        }
+        progress.accept(new DownloadProgress(DownloadProgress.State.DONE, "", total, total, 0, null, null));
+        return GpuPack.find(gpuHome).orElseThrow(() -> new GpuPackException("the GPU pack vanished right after installing"));
+    }
+
+    private static void checkComplete(Platform platform, Path ort, Path cuda) throws GpuPackException, IOException {
+        List<String> missing = new ArrayList<>();
+        for (String lib : platform.cudaLibraries()) {
+            if (!Files.isRegularFile(cuda.resolve(lib))) {
+                missing.add(lib);
+            }
+        }
+        try (Stream<Path> s = Files.list(ort)) {
+            if (s.count() < 4) {
+                missing.add("ONNX Runtime GPU natives");
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new GpuPackException("the downloaded archives lack " + String.join(", ", missing)
+                    + "; nothing was installed (is the recipe for this platform?)");
+        }
+    }
+
+    private void swapIn(Path staging) throws IOException {
+        Path pack = gpuHome.resolve("pack");
+        Path old = gpuHome.resolve(".old-" + System.nanoTime());
+        if (Files.exists(pack)) {
+            Files.move(pack, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(staging, pack, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(old);
+    }
+
+    private static String notice(Plan plan) {
+        StringBuilder s = new StringBuilder("SD3 Studio GPU pack\n\n");
+        s.append("Downloaded by this computer from the publishers; SD3 Studio does not redistribute these files.\n");
+        s.append("ONNX Runtime ").append(plan.recipe().ortVersion()).append(" (MIT licence) from Maven Central.\n");
+        s.append("NVIDIA CUDA ").append(plan.cudaRelease()).append(" runtime libraries (CUDA Toolkit EULA, the files listed in its")
+                .append(" Attachment A) and cuDNN ").append(plan.cudnnRelease()).append(" runtime libraries (cuDNN Software License")
+                .append(" Agreement) from developer.download.nvidia.com; their licence texts are in licenses/.\n");
+        s.append("They are used only by SD3 Studio, from this private folder, and never put on the system library path.\n\n");
+        for (Item i : plan.items()) {
+            s.append(i.component()).append(' ').append(i.version()).append("  ").append(i.url()).append("  sha256 ")
+                    .append(i.sha256()).append('\n');
+        }
+        return s.toString();
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // a leftover staging folder is never taken for a pack (no pack.json at the pack's path)
+                }
+            });
+        } catch (IOException ignored) {
+            // as above
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package dev.sd3studio.app.gpu;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.sd3studio.app.cli.Cli;
+import dev.sd3studio.app.settings.AppDirs;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The GPU pack installed from a loopback server that mirrors Maven Central and NVIDIA's redist
+ * folders: archives made at test time with the system's {@code tar} (symbolic links included, as
+ * NVIDIA ships them), manifests in NVIDIA's format, and a fake ORT jar.
+ */
+class GpuPackTest {
+    @TempDir
+    Path tmp;
+    private HttpServer server;
+    private Path www;
+    private final Map<String, byte[]> corrupt = new LinkedHashMap<>();
+    private String previousData;
+
+    @BeforeEach
+    void start() throws IOException {
+        www = Files.createDirectories(tmp.resolve("www"));
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", ex -> {
+            String path = ex.getRequestURI().getPath().substring(1);
+            Path f = www.resolve(path);
+            byte[] body = corrupt.containsKey(path) ? corrupt.get(path) : Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
+            if (body == null) {
+                ex.sendResponseHeaders(404, -1);
+            } else {
+                ex.sendResponseHeaders(200, body.length);
+                try (OutputStream o = ex.getResponseBody()) {
+                    o.write(body);
+                }
+            }
+            ex.close();
+        });
+        server.start();
+        previousData = System.getProperty(AppDirs.PROPERTY);
+        System.setProperty(AppDirs.PROPERTY, tmp.resolve("userdata").toString());
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+        if (previousData == null) {
+            System.clearProperty(AppDirs.PROPERTY);
+        } else {
+            System.setProperty(AppDirs.PROPERTY, previousData);
+        }
+    }
+
+    private String url(String path) {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/" + path;
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    /** A tar.xz laid out like NVIDIA's: NAME-archive/{LICENSE,lib/real files + loader-name links}. */
+    private Map<String, Object> nvidiaArchive(String dir, String name, Map<String, String> libs) throws Exception {
+        Path base = Files.createDirectories(tmp.resolve("build").resolve(name));
+        Path lib = Files.createDirectories(base.resolve("lib"));
+        Files.writeString(base.resolve("LICENSE"), "NVIDIA licence for " + name);
+        for (Map.Entry<String, String> e : libs.entrySet()) {
+            // e.key = loader name (libcudart.so.12), e.value = the versioned real file it links to
+            Files.writeString(lib.resolve(e.getValue()), "ELF " + e.getValue() + " " + "x".repeat(1000));
+            Files.createSymbolicLink(lib.resolve(e.getKey()), Path.of(e.getValue()));
+        }
+        Files.writeString(lib.resolve("libunrelated_static.a"), "static");
+        String file = name + ".tar.xz";
+        Path out = Files.createDirectories(www.resolve(dir)).resolve(file);
+        Process p = new ProcessBuilder("tar", "-cJf", out.toString(), "-C", base.getParent().toString(), name)
+                .redirectErrorStream(true).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, new String(p.getInputStream().readAllBytes()));
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("relative_path", name.replaceAll("-linux.*", "") + "/linux-x86_64/" + file);
+        Files.createDirectories(www.resolve(dir).resolve(name.replaceAll("-linux.*", "")).resolve("linux-x86_64"));
+        Files.move(out, www.resolve(dir).resolve((String) entry.get("relative_path")));
+        byte[] bytes = Files.readAllBytes(www.resolve(dir).resolve((String) entry.get("relative_path")));
+        entry.put("sha256", HttpFetch.hash(www.resolve(dir).resolve((String) entry.get("relative_path"))));
+        entry.put("md5", "unused");
+        entry.put("size", String.valueOf(bytes.length));
+        return entry;
+    }
+
+    private Path recipe() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        Map<String, Object> cuda = new LinkedHashMap<>();
+        cuda.put("release_date", "2024-11-19");
+        cuda.put("release_label", "12.6.3");
+        cuda.put("release_product", "cuda");
+        Map<String, Map<String, String>> comps = Map.of(
+                "cuda_cudart", Map.of("libcudart.so.12", "libcudart.so.12.6.77"),
+                "libcublas", Map.of("libcublas.so.12", "libcublas.so.12.6.4.1", "libcublasLt.so.12", "libcublasLt.so.12.6.4.1"),
+                "libcurand", Map.of("libcurand.so.10", "libcurand.so.10.3.7.77"),
+                "libcufft", Map.of("libcufft.so.11", "libcufft.so.11.3.0.4"));
+        for (var c : comps.entrySet()) {
+            Map<String, Object> node = new LinkedHashMap<>();
+            node.put("name", c.getKey());
+            node.put("license", "CUDA Toolkit");
+            node.put("version", "12.6.77");
+            node.put("linux-x86_64", nvidiaArchive("cuda", c.getKey() + "-linux-x86_64-12.6.77-archive", c.getValue()));
+            cuda.put(c.getKey(), node);
+        }
+        Files.writeString(www.resolve("cuda/redistrib_12.6.3.json"), json.writeValueAsString(cuda));
+
+        Map<String, String> cudnnLibs = new LinkedHashMap<>();
+        cudnnLibs.put("libcudnn.so.9", "libcudnn.so.9.5.1");
+        for (String part : List.of("graph", "ops", "cnn", "adv", "heuristic", "engines_precompiled", "engines_runtime_compiled")) {
+            cudnnLibs.put("libcudnn_" + part + ".so.9", "libcudnn_" + part + ".so.9.5.1");
+        }
+        Map<String, Object> cudnnNode = new LinkedHashMap<>();
+        cudnnNode.put("name", "NVIDIA CUDA Deep Neural Network library");
+        cudnnNode.put("license", "cudnn");
+        cudnnNode.put("version", "9.5.1.17");
+        cudnnNode.put("linux-x86_64", Map.of("cuda12", nvidiaArchive("cudnn", "cudnn-linux-x86_64-9.5.1.17_cuda12-archive", cudnnLibs)));
+        Files.writeString(www.resolve("cudnn/redistrib_9.5.1.json"), json.writeValueAsString(
+                Map.of("release_label", "9.5.1", "cudnn", cudnnNode)));
+
+        Path jar = www.resolve("maven2/onnxruntime_gpu-1.29.0.jar");
+        Files.createDirectories(jar.getParent());
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(jar))) {
+            for (String n : List.of("linux-x64/libonnxruntime.so", "linux-x64/libonnxruntime4j_jni.so",
+                    "linux-x64/libonnxruntime_providers_shared.so", "linux-x64/libonnxruntime_providers_cuda.so",
+                    "linux-x64/libonnxruntime_providers_tensorrt.so", "win-x64/onnxruntime.dll")) {
+                z.putNextEntry(new ZipEntry("ai/onnxruntime/native/" + n));
+                z.write(("native " + n).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        GpuPackRecipe r = new GpuPackRecipe(GpuPackRecipe.ORT_VERSION,
+                new GpuPackRecipe.Artifact(url("maven2/onnxruntime_gpu-1.29.0.jar"), Files.size(jar), HttpFetch.hash(jar)),
+                url("cuda/redistrib_12.6.3.json"), List.of("cuda_cudart", "libcublas", "libcurand", "libcufft"),
+                url("cudnn/redistrib_9.5.1.json"), "cuda12");
+        Path file = tmp.resolve("recipe.json");
+        json.writeValue(file.toFile(), r);
+        return file;
+    }
+
+    @Test
+    void installVerifiesEverythingAndIsUsedAtTheNextStart() throws Exception {
+        Path recipe = recipe();
+        Run install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        assertEquals(0, install.exit(), install.out() + install.err());
+        assertTrue(install.out().contains("download: "), install.out());
+
+        Path gpu = tmp.resolve("userdata/data/gpu");
+        Path pack = gpu.resolve("pack");
+        for (String lib : Platform.LINUX.cudaLibraries()) {
+            assertTrue(Files.isRegularFile(pack.resolve("cuda").resolve(lib)) && !Files.isSymbolicLink(pack.resolve("cuda").resolve(lib)), lib);
+        }
+        assertEquals(Files.readString(tmp.resolve("build/cuda_cudart-linux-x86_64-12.6.77-archive/lib/libcudart.so.12.6.77")),
+                Files.readString(pack.resolve("cuda/libcudart.so.12")));
+        assertTrue(Files.isRegularFile(pack.resolve("cuda/libcudnn_engines_precompiled.so.9")));
+        assertFalse(Files.exists(pack.resolve("cuda/libunrelated_static.a")));
+        assertFalse(Files.exists(pack.resolve("ort/libonnxruntime_providers_tensorrt.so")));
+        assertArrayEquals("native linux-x64/libonnxruntime.so".getBytes(StandardCharsets.UTF_8),
+                Files.readAllBytes(pack.resolve("ort/libonnxruntime.so")));
+        assertTrue(Files.readString(pack.resolve("licenses/cudnn-LICENSE.txt")).contains("NVIDIA licence"));
+        GpuPack installed = GpuPack.find(gpu).orElseThrow();
+        assertTrue(installed.damaged().isEmpty());
+        for (GpuPack.InstalledFile f : installed.manifest().files()) {
+            assertEquals(f.sha256(), HttpFetch.hash(pack.resolve(f.path())), f.path());
+        }
+        try (var left = Files.list(gpu)) {
+            assertEquals(List.of("pack"), left.map(p -> p.getFileName().toString()).toList(), "no staging or downloads left");
+        }
+
+        // the next start: a new JVM points ONNX Runtime and the CUDA probe at the pack
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-D" + AppDirs.PROPERTY + "=" + tmp.resolve("userdata"), "-cp", System.getProperty("java.class.path"),
+                "dev.sd3studio.app.Main", "gpu", "status"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("GPU pack: installed in " + pack), out);
+        assertTrue(out.contains("used at start: ONNX Runtime natives from " + pack.resolve("ort")), out);
+        assertTrue(out.contains("CUDA libraries from " + pack.resolve("cuda")), out);
+        assertTrue(out.contains("found (GPU pack) " + pack.resolve("cuda/libcudart.so.12")), out);
+    }
+
+    @Test
+    void aCorruptArchiveInstallsNothing() throws Exception {
+        Path recipe = recipe();
+        String cufft = "cuda/libcufft/linux-x86_64/libcufft-linux-x86_64-12.6.77-archive.tar.xz";
+        byte[] good = Files.readAllBytes(www.resolve(cufft));
+        byte[] bad = good.clone();
+        bad[bad.length / 2] ^= 1;
+        corrupt.put(cufft, bad);
+        Run install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        assertEquals(1, install.exit());
+        assertTrue(install.err().contains("SHA-256") && install.err().contains("nothing was installed"), install.err());
+        Path gpu = tmp.resolve("userdata/data/gpu");
+        assertFalse(Files.exists(gpu.resolve("pack")));
+        try (var left = Files.list(gpu)) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().startsWith(".staging")));
+        }
+        // the good downloads are kept, so the next attempt fetches only what failed
+        corrupt.clear();
+        Run again = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(GpuPack.find(gpu).isPresent());
+    }
+
+    @Test
+    void theRecipeFollowsTheOnnxRuntimeWeBuildWith() throws IOException {
+        String pom = Files.readString(Path.of("../pom.xml"));
+        assertTrue(pom.contains("<onnxruntime.version>" + GpuPackRecipe.ORT_VERSION + "</onnxruntime.version>"));
+        assertTrue(GpuPackRecipe.standard().ortJar().url().contains("/" + GpuPackRecipe.ORT_VERSION + "/"));
+    }
+}
