@@ -4,6 +4,7 @@ import dev.sd3studio.app.gallery.PngFiles;
 import dev.sd3studio.app.gallery.PngMetadata;
 import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.CancelToken;
+import dev.sd3studio.app.gpu.GpuMemoryCheck;
 import dev.sd3studio.engine.api.Device;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineOptions;
@@ -112,6 +113,10 @@ public final class GenerateCommand implements Callable<Integer> {
         EngineOptions options = EngineOptions.defaults().withDevice(dev)
                 .withMemoryMode(offload ? MemoryMode.OFFLOAD : MemoryMode.RESIDENT).withPreviewModel(previewModel);
         PrintWriter err = spec.commandLine().getErr();   // the caller's stderr (System.err from main)
+        if (dev.kind() == Device.Kind.CUDA) {
+            GpuMemoryCheck.before(modelDir, width, height, prompts.size(), dev.index(), offload, noT5)
+                    .ifPresent(w -> err.println("warning: " + w));
+        }
         try (Sd3Generator engine = Sd3Engine.open(modelDir, options)) {
             engine.info().warnings().forEach(w -> err.println("warning: " + w));
             if (loraReport && !request.loras().isEmpty()) {

@@ -62,8 +62,8 @@ public record GpuStatus(Optional<Driver> driver, List<Gpu> gpus, List<Library> l
 
     public String verdict() {
         if (driver.isEmpty()) {
-            return "=> no NVIDIA driver: the GPU cannot be used here; generation runs on the CPU. On a machine with an"
-                    + " NVIDIA card, install its driver (nothing else).";
+            return "=> no NVIDIA driver: the GPU cannot be used here; generation runs on the CPU. With an NVIDIA card,"
+                    + " install its driver; `sd3studio gpu install` (or \"Install GPU pack\") then fetches what is missing.";
         }
         if (ready()) {
             return "=> GPU ready: choose cuda:0 as the device (--device cuda).";

@@ -33,8 +33,8 @@ import java.util.stream.Stream;
  * gated repository, dropped connections, slow files and a listed hash that does not match.
  * A plain socket server (one request per connection), so a dropped connection really is one.
  */
-final class HubTestServer implements AutoCloseable {
-    record Request(String path, String range, String authorization, String host) {
+public final class HubTestServer implements AutoCloseable {
+    public record Request(String path, String range, String authorization, String host) {
     }
 
     private final Path root;
@@ -49,10 +49,10 @@ final class HubTestServer implements AutoCloseable {
     /** repo/path whose listed SHA-256 is not that of the content. */
     final Set<String> wrongHash = new HashSet<>();
     /** repo/path sent in small chunks with pauses, to have time to pause and cancel. */
-    final Set<String> slow = new HashSet<>();
+    public final Set<String> slow = new HashSet<>();
     int pageSize = 5;
 
-    HubTestServer(Path root) throws IOException {
+    public HubTestServer(Path root) throws IOException {
         this.root = root;
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         executor.submit(() -> {
@@ -67,7 +67,7 @@ final class HubTestServer implements AutoCloseable {
         });
     }
 
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + server.getLocalPort();
     }
 
@@ -124,7 +124,7 @@ final class HubTestServer implements AutoCloseable {
     }
 
     /** Copies a folder into the server as {@code repo}. */
-    void addRepo(String repo, Path folder) throws IOException {
+    public void addRepo(String repo, Path folder) throws IOException {
         Path target = root.resolve(repo);
         try (Stream<Path> walk = Files.walk(folder)) {
             for (Path p : walk.toList()) {
@@ -322,7 +322,7 @@ final class HubTestServer implements AutoCloseable {
         }
     }
 
-    URI uri() {
+    public URI uri() {
         return URI.create(endpoint());
     }
 

@@ -57,7 +57,12 @@ final class ParametersView extends GridPane {
         remove.setOnAction(e -> models.remove(vm.modelProperty().get()));
         HBox.setHgrow(model, Priority.ALWAYS);
         add("Model", model, model);
-        add(new HBox(6, add, remove), 1, row++);
+        Button hub = Controls.describe(new Button("Get models…"), "getModels",
+                "Download an SD3.5 ONNX model from the Hugging Face Hub (catalogue, or any repository id)");
+        hub.setOnAction(e -> Dialogs.showCatalogue(getScene().getWindow(), models));
+        javafx.scene.layout.FlowPane modelButtons = new javafx.scene.layout.FlowPane(6, 6, add, remove, hub);
+        modelButtons.setPrefWrapLength(200); // wraps in a narrow editor column instead of widening it
+        add(modelButtons, 1, row++);
         Label note = Controls.help("");
         note.setId("modelNote");
         note.textProperty().bind(models.noteProperty());
@@ -128,7 +133,12 @@ final class ParametersView extends GridPane {
             }
         });
         device.valueProperty().bindBidirectional(vm.deviceProperty());
-        add("Device", device, device);
+        Button gpu = Controls.describe(new Button("GPU…"), "gpuButton",
+                "NVIDIA GPU: what is installed and missing, and the GPU pack download");
+        gpu.setOnAction(e -> Dialogs.showGpu(getScene().getWindow()));
+        HBox.setHgrow(device, Priority.ALWAYS);
+        device.setMaxWidth(Double.MAX_VALUE);
+        add("Device", device, new HBox(6, device, gpu));
         Label deviceNote = Controls.help("");
         deviceNote.setId("deviceNote");
         deviceNote.textProperty().bind(vm.deviceNoteProperty());

@@ -1,0 +1,100 @@
+package dev.sd3studio.app.studio.view;
+
+import dev.sd3studio.app.hub.ModelCatalogue;
+import dev.sd3studio.app.studio.vm.ModelCatalogueViewModel;
+import dev.sd3studio.app.studio.vm.ModelCatalogueViewModel.State;
+import javafx.beans.binding.Bindings;
+import javafx.geometry.Insets;
+import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.CheckBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.ListCell;
+import javafx.scene.control.ListView;
+import javafx.scene.control.ProgressBar;
+import javafx.scene.control.TextField;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.VBox;
+import javafx.stage.Stage;
+import javafx.stage.Window;
+
+/** "Get models": the catalogue, any repository id, the size before downloading, progress, pause and cancel. */
+public final class ModelCatalogueDialog extends Stage {
+    public ModelCatalogueDialog(Window owner, ModelCatalogueViewModel vm) {
+        initOwner(owner);
+        setTitle("Get models from the Hugging Face Hub");
+        ListView<ModelCatalogue.Entry> list = new ListView<>();
+        list.setId("catalogueList");
+        list.getItems().setAll(vm.entries());
+        list.setPrefHeight(200);
+        list.setCellFactory(l -> new ListCell<>() {
+            @Override
+            protected void updateItem(ModelCatalogue.Entry e, boolean empty) {
+                super.updateItem(e, empty);
+                if (empty || e == null) {
+                    setGraphic(null);
+                    return;
+                }
+                Label title = new Label(e.title() + "   " + e.repo());
+                title.getStyleClass().add("text-bold");
+                Label about = Controls.help(e.description());
+                about.setMaxWidth(560);
+                setGraphic(new VBox(2, title, about));
+            }
+        });
+        list.getSelectionModel().selectedItemProperty().addListener((o, a, e) -> {
+            if (e != null) {
+                vm.pick(e);
+            }
+        });
+
+        TextField repo = Controls.describe(new TextField(), "catalogueRepo",
+                "Any Hub repository with an SD3 ONNX export: owner/name, or owner/name@revision");
+        repo.setPromptText("owner/name[@revision]");
+        repo.textProperty().bindBidirectional(vm.repoProperty());
+        repo.setOnAction(e -> vm.check());
+        HBox.setHgrow(repo, Priority.ALWAYS);
+        Button check = Controls.describe(new Button("Check"), "catalogueCheck",
+                "Read the repository's file list: its layout and download size (nothing large is fetched)");
+        check.setOnAction(e -> vm.check());
+        CheckBox noT5 = Controls.describe(new CheckBox("Without the T5 encoder (much smaller; generate with Drop T5)"),
+                "catalogueNoT5", "Leave text_encoder_3 on the Hub");
+        noT5.selectedProperty().bindBidirectional(vm.noT5Property());
+
+        Label details = Controls.help("");
+        details.setId("catalogueDetails");
+        details.textProperty().bind(vm.detailsProperty());
+        details.setMinHeight(60);
+        ProgressBar bar = new ProgressBar();
+        bar.setId("catalogueProgress");
+        bar.progressProperty().bind(vm.progressProperty());
+        bar.setMaxWidth(Double.MAX_VALUE);
+        Label progress = Controls.help("");
+        progress.setId("catalogueProgressText");
+        progress.textProperty().bind(vm.progressTextProperty());
+
+        Button download = Controls.describe(new Button("Download"), "catalogueDownload", "Download and verify the files, then add the model");
+        download.getStyleClass().add("accent");
+        download.disableProperty().bind(vm.stateProperty().isNotEqualTo(State.READY));
+        download.setOnAction(e -> vm.download());
+        Button pause = Controls.describe(new Button("Pause"), "cataloguePause", "Stop transferring; Resume continues where it stopped");
+        pause.disableProperty().bind(vm.stateProperty().isNotEqualTo(State.DOWNLOADING));
+        pause.setOnAction(e -> vm.pause());
+        Button resume = Controls.describe(new Button("Resume"), "catalogueResume", "Continue the paused download");
+        resume.disableProperty().bind(vm.stateProperty().isNotEqualTo(State.PAUSED));
+        resume.setOnAction(e -> vm.resume());
+        Button cancel = Controls.describe(new Button("Cancel"), "catalogueCancel", "Stop and delete what was downloaded");
+        cancel.disableProperty().bind(Bindings.createBooleanBinding(
+                () -> vm.stateProperty().get() != State.DOWNLOADING && vm.stateProperty().get() != State.PAUSED, vm.stateProperty()));
+        cancel.setOnAction(e -> vm.cancel());
+        Button close = Controls.describe(new Button("Close"), "catalogueClose", "Close; a running download continues");
+        close.setOnAction(e -> hide());
+
+        VBox root = new VBox(8, Controls.help("Known-good SD3.5 ONNX exports (sizes come from the Hub when you pick one):"),
+                list, new HBox(6, Controls.label("Repository", repo), repo, check), noT5, details, bar, progress,
+                new HBox(6, download, pause, resume, cancel, close));
+        root.setPadding(new Insets(12));
+        setScene(new Scene(root, 640, 560));
+    }
+}
