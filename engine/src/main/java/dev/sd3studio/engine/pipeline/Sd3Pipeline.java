@@ -25,6 +25,7 @@ import dev.sd3studio.engine.model.TransformerConfig;
 import dev.sd3studio.engine.model.VaeConfig;
 import dev.sd3studio.engine.preview.PreviewPublisher;
 import dev.sd3studio.engine.runtime.OrtRuntime;
+import dev.sd3studio.engine.runtime.RunClock;
 import dev.sd3studio.engine.text.ClipTextEncoder;
 import dev.sd3studio.engine.text.PromptTokenizer;
 import dev.sd3studio.engine.text.T5TextEncoder;
@@ -166,6 +167,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         List<String> runWarnings = new ArrayList<>();
         ProgressListener l = new WarningCollector(listener, runWarnings);
         long start = System.nanoTime();
+        long ortStart = RunClock.totalNanos();
         try {
             GenerationRequest resolved = validate(request);
             runtime.fallbackReason().ifPresent(l::warning);
@@ -179,6 +181,7 @@ public final class Sd3Pipeline implements Sd3Generator {
             l.tensor("timesteps", new FloatTensor(new long[] {prepared.schedule.steps()}, prepared.schedule.timesteps()));
             FloatTensor latents = denoise(resolved, embeddings, prepared, l, cancel, timings);
             FloatTensor images = decode(latents, l, cancel, timings);
+            timings.add("ort_run", RunClock.totalNanos() - ortStart);
             timings.add("total", System.nanoTime() - start);
             runtime.fallbackReason().ifPresent(l::warning);
             return new GenerationResult(images, resolved, List.copyOf(runWarnings), timings.snapshot());

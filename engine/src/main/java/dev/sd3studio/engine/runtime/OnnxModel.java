@@ -147,7 +147,9 @@ public final class OnnxModel implements AutoCloseable {
                 feed.put(e.getKey(), OnnxTensor.createTensor(OrtRuntime.environment(),
                         LongBuffer.wrap(e.getValue().values()), e.getValue().shape()));
             }
+            long runStart = System.nanoTime();
             try (OrtSession.Result result = session.run(feed, new TreeSet<>(wanted), runOptions)) {
+                RunClock.add(System.nanoTime() - runStart);
                 Map<String, FloatTensor> out = new LinkedHashMap<>();
                 for (String name : wanted) {
                     OnnxValue v = result.get(name).orElseThrow();
