@@ -25,10 +25,12 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code sd3studio bench}: one generation with previews on, timed stage by stage; the last line
- * is a JSON object (load_ms per component, encode_ms, median step_ms, decode_ms, median
- * preview_ms, total_ms, peak_rss_mb). Run each memory mode in its own process: peak RSS is a
- * per-process high-water mark.
+ * {@code sd3studio bench}: one generation, timed stage by stage; the last line is a JSON object.
+ * Session creation ({@code load_ms}, per component) is kept apart from running: {@code encode_ms},
+ * {@code step_ms} (median) and {@code decode_ms} exclude it, {@code run_ms} is the wall time without
+ * it. {@code ort_run_ms} is the time inside ONNX Runtime's run calls (previews included, they run
+ * on another thread), {@code outside_share} the share of the wall time spent neither there nor in
+ * session creation. Run each memory mode in its own process: peak RSS is a per-process high-water mark.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Time one generation stage by stage and print the numbers as JSON (last line).")
@@ -51,6 +53,8 @@ public final class BenchCommand implements Callable<Integer> {
     Path previewModel;
     @Option(names = "--preview-every", paramLabel = "N", description = "preview every N steps, 0 for none (default: ${DEFAULT-VALUE})")
     int previewEvery = 1;
+    @Option(names = "--guidance", paramLabel = "F", description = "guidance scale; >1 enables CFG (default: ${DEFAULT-VALUE})")
+    double guidance = GenerationRequest.DEFAULT_GUIDANCE;
     @Spec
     CommandSpec spec;
 
@@ -63,7 +67,7 @@ public final class BenchCommand implements Callable<Integer> {
         };
         EngineOptions options = EngineOptions.defaults().withMemoryMode(memory).withPreviewModel(previewModel);
         GenerationRequest request = GenerationRequest.builder(prompt).optSteps(steps).optSize(width, height)
-                .optDropT5(noT5).optSeed(0L).optPreviewEvery(previewEvery).build();
+                .optDropT5(noT5).optSeed(0L).optPreviewEvery(previewEvery).optGuidance(guidance).build();
         GenerationResult result;
         String previewMethod;
         try (Sd3Generator engine = Sd3Engine.open(model.resolve(), options)) {
@@ -87,22 +91,41 @@ public final class BenchCommand implements Callable<Integer> {
         ObjectNode load = json.putObject("load_ms");
         List<Long> steps = new ArrayList<>();
         List<Long> previews = new ArrayList<>();
-        t.forEach((k, v) -> {
+        long loadTotal = 0;
+        long textEncoderLoads = 0;
+        for (Map.Entry<String, Long> e : t.entrySet()) {
+            String k = e.getKey();
+            long v = e.getValue();
             if (k.startsWith("load_")) {
                 load.put(k.substring(5), v);
+                loadTotal += v;
+                if (k.startsWith("load_text_encoder")) {
+                    textEncoderLoads += v; // text encoders are created inside the encode stage
+                }
             } else if (k.startsWith("step_")) {
                 steps.add(v);
             } else if (k.startsWith("preview_")) {
                 previews.add(v);
             }
-        });
-        json.put("encode_ms", t.getOrDefault("encode", 0L));
+        }
+        long total = t.getOrDefault("total", 0L);
+        long ort = t.getOrDefault("ort_run", 0L);
+        json.put("load_total_ms", loadTotal);
+        json.put("encode_ms", Math.max(0, t.getOrDefault("encode", 0L) - textEncoderLoads));
         json.put("step_ms", median(steps));
         json.put("decode_ms", t.getOrDefault("decode", 0L));
         json.put("preview_ms", median(previews));
         json.put("previews", previews.size());
-        json.put("total_ms", t.getOrDefault("total", 0L));
+        json.put("ort_run_ms", ort);
+        json.put("run_ms", total - loadTotal);
+        json.put("total_ms", total);
+        json.put("load_share", share(loadTotal, total));
+        json.put("outside_share", share(total - ort - loadTotal, total));
         return json;
+    }
+
+    private static double share(long part, long whole) {
+        return whole <= 0 ? 0 : Math.round(1000.0 * part / whole) / 1000.0;
     }
 
     static long median(List<Long> values) {
