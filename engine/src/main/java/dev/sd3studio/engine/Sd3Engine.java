@@ -4,6 +4,7 @@ import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineOptions;
 import dev.sd3studio.engine.api.Sd3Generator;
 import dev.sd3studio.engine.model.ModelCheck;
+import dev.sd3studio.engine.pipeline.PipelinePartCheck;
 import dev.sd3studio.engine.pipeline.Sd3Pipeline;
 
 import java.nio.file.Path;
@@ -18,6 +19,6 @@ public final class Sd3Engine {
     }
 
     public static ModelCheck.Report check(Path modelDir) throws EngineException {
-        return ModelCheck.check(modelDir);
+        return ModelCheck.check(modelDir, new PipelinePartCheck());
     }
 }

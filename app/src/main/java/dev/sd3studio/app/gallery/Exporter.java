@@ -34,19 +34,38 @@ public final class Exporter {
     private Exporter() {
     }
 
-    public static List<Path> export(List<GalleryItem> items, Path folder, Options options) throws IOException {
+    /** What an export wrote, and each item it could not read or write with the reason. */
+    public record Report(List<Path> written, List<String> skipped) {
+        public Report {
+            written = List.copyOf(written);
+            skipped = List.copyOf(skipped);
+        }
+    }
+
+    /**
+     * Writes every item it can; an unreadable item (deleted, damaged, not a picture) is skipped and
+     * reported, not the end of the export. A failure to create the folder still stops it.
+     */
+    public static Report export(List<GalleryItem> items, Path folder, Options options) throws IOException {
         Files.createDirectories(folder);
         List<Path> written = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         for (GalleryItem item : items) {
-            BufferedImage image = ImageIO.read(item.file().toFile());
-            if (image == null) {
-                throw new IOException(item.file().getFileName() + " is not a readable image any more.");
+            String name = item.file().getFileName().toString();
+            try {
+                BufferedImage image = Files.isRegularFile(item.file()) ? ImageIO.read(item.file().toFile()) : null;
+                if (image == null) {
+                    skipped.add(name + " (not a readable picture)");
+                    continue;
+                }
+                Path target = freeName(folder, baseName(item.file()), options.format().extension());
+                AtomicFiles.write(target, encode(rgb(image), item.parameters(), options));
+                written.add(target);
+            } catch (IOException | RuntimeException e) {
+                skipped.add(name + " (" + e.getMessage() + ")");
             }
-            Path target = freeName(folder, baseName(item.file()), options.format().extension());
-            AtomicFiles.write(target, encode(rgb(image), item.parameters(), options));
-            written.add(target);
         }
-        return written;
+        return new Report(written, skipped);
     }
 
     static byte[] encode(BufferedImage image, Map<String, String> params, Options options) throws IOException {

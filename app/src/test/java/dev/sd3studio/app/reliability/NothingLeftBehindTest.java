@@ -46,4 +46,23 @@ class NothingLeftBehindTest {
         assertEquals(0, r.exit(), "exit " + r.exit() + " (139 = SIGSEGV): " + r.err());
         assertTrue(Files.isRegularFile(out));
     }
+
+    /** ONNX Runtime's own log lines (ANSI-coloured, with source file names) made some errors three lines long. */
+    @Test
+    void aRuntimeErrorInsideOnnxRuntimeIsOneLine(@TempDir Path sandbox) throws Exception {
+        java.util.Map<String, byte[]> removed = new java.util.HashMap<>();
+        removed.put("transformer/config.json", null);
+        removed.put("vae_decoder/config.json", null);
+        Path model = ModelCopies.withFiles(CliProcess.DEMO_MODEL, sandbox.resolve("model"), removed);
+        try {
+            Path out = Files.createDirectories(sandbox.resolve("out")).resolve("x.png");
+            CliProcess.Result r = CliProcess.run(sandbox, "generate", "--model", model.toString(), "--prompt", "x",
+                    "--steps", "1", "--seed", "1", "--out", out.toString());
+            assertEquals(1, r.exit(), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().startsWith("error: "), r.err());
+        } finally {
+            ModelCopies.unlink(model);
+        }
+    }
 }

@@ -21,7 +21,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A recording, optionally slow, engine fake: remembers the options it was opened with and every
- * request; one token per word; gradient images (or NaN ones when asked).
+ * request; one token per word; gradient images (or, when asked, the engine's NaN error).
  */
 public final class FakeFactory implements GeneratorFactory {
     public final List<EngineOptions> opened = new CopyOnWriteArrayList<>();
@@ -68,6 +68,11 @@ public final class FakeFactory implements GeneratorFactory {
                 l.step(new StepEvent(s, r.steps(), 1f, Duration.ofNanos(System.nanoTime() - start), null, null));
                 l.preview(s, image(1, w, h, s / (float) r.steps()));
             }
+            if (nanOutput) {
+                // what the engine's decoded-image policy reports; the studio relies on it
+                throw new EngineException(EngineException.Kind.NUMERIC_OVERFLOW, "the decoded image contains NaN values"
+                        + " (the VAE decoder overflowed; use an fp32 VAE export).");
+            }
             int n = r.batchSize();
             GenerationRequest resolved = r.toBuilder().optSize(w, h).optSeed(r.seed() == null ? 42L : r.seed()).build();
             return new GenerationResult(image(n, w, h, 1f), resolved, List.of(), Map.of());
@@ -76,7 +81,7 @@ public final class FakeFactory implements GeneratorFactory {
         private FloatTensor image(int n, int w, int h, float level) {
             float[] d = new float[n * w * h * 3];
             for (int i = 0; i < d.length; i++) {
-                d[i] = nanOutput ? Float.NaN : level * ((i / 3) % w) / (float) w;
+                d[i] = level * ((i / 3) % w) / (float) w;
             }
             return new FloatTensor(new long[] {n, h, w, 3}, d);
         }

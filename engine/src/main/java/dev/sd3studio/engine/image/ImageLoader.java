@@ -12,7 +12,9 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 
 /**
  * Reads a picture a user drops (PNG, JPEG incl. CMYK, BMP, GIF's first frame, WebP) through ImageIO
@@ -72,13 +74,22 @@ public final class ImageLoader {
                     throw bad(file, "is " + w + "x" + h + " pixels, too large to use (at most " + MAX_SIDE
                             + " per side and " + (MAX_PIXELS / 1024 / 1024) + " megapixels); scale it down first");
                 }
-                int orientation = ExifOrientation.read(file);
+                int orientation = orientation(file);
                 ImageReadParam param = reader.getDefaultReadParam();
                 int s = subsampling(w, h);
                 if (s > 1) {
                     param.setSourceSubsampling(s, s, 0, 0);
                 }
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 BufferedImage image = reader.read(0, param);
+                // the JPEG decoder fills a cut-off file with grey and only warns
+                for (String w2 : warnings) {
+                    if (w2.toLowerCase(java.util.Locale.ROOT).contains("premature end")) {
+                        throw bad(file, "is truncated (" + firstLine(w2) + "); its lower part is missing, so"
+                                + " use the complete file");
+                    }
+                }
                 return ExifOrientation.apply(PixelConversion.toRgb(image), orientation);
             } finally {
                 reader.dispose();
@@ -92,6 +103,15 @@ public final class ImageLoader {
         } catch (OutOfMemoryError e) {
             throw new EngineException(Kind.BAD_IMAGE, "image " + file + " needs more memory to decode than is"
                     + " available; scale it down first.");
+        }
+    }
+
+    /** A damaged EXIF block costs only the orientation, not the picture. */
+    private static int orientation(Path file) {
+        try {
+            return ExifOrientation.read(file);
+        } catch (RuntimeException e) {
+            return 1;
         }
     }
 

@@ -42,23 +42,43 @@ public final class ModelCheck {
     }
 
     public static Report check(Path root) throws EngineException {
+        return check(root, PartCheck.NONE);
+    }
+
+    /**
+     * Each part found, missing or unreadable; with {@code deep} also each part's interface, its
+     * config values and its tokenizer, as generation would open them.
+     */
+    public static Report check(Path root, PartCheck deep) throws EngineException {
         ModelFolder folder = ModelFolder.detect(root);
         OrtRuntime runtime = new OrtRuntime(Device.CPU, 1);
         List<Part> parts = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         for (Component c : Component.values()) {
-            parts.add(checkComponent(folder, c, runtime, notes));
+            parts.add(checkComponent(folder, c, runtime, notes, deep));
         }
+        boolean t5 = folder.modelFile(Component.TEXT_ENCODER_3).isPresent();
         for (int i = 1; i <= 3; i++) {
             Path dir = folder.tokenizerDir(i);
             String name = dir.getFileName().toString();
             boolean json = Files.isRegularFile(dir.resolve("tokenizer.json"));
             boolean bpe = Files.isRegularFile(dir.resolve("vocab.json")) && Files.isRegularFile(dir.resolve("merges.txt"));
             boolean found = json || (i < 3 && bpe);
-            parts.add(new Part(name, i == 3 ? "T5 tokenizer" : "CLIP tokenizer", i < 3, found ? Status.FOUND : Status.MISSING,
-                    json ? "tokenizer.json" : bpe ? "vocab.json + merges.txt" : "-", size(dir), List.of(), List.of(),
-                    found ? null : "needs tokenizer.json" + (i < 3 ? " or vocab.json + merges.txt" : "")));
+            String label = i == 3 ? "T5 tokenizer" : i == 1 ? "CLIP-L tokenizer" : "CLIP-G tokenizer";
+            String problem = found ? null : "needs tokenizer.json" + (i < 3 ? " or vocab.json + merges.txt" : "");
+            if (found) {
+                try {
+                    deep.tokenizer(label, dir);
+                } catch (EngineException e) {
+                    problem = e.getMessage();
+                }
+            }
+            // the T5 tokenizer is needed exactly when the T5 encoder is there
+            parts.add(new Part(name, label, i < 3 || t5, !found ? Status.MISSING : problem == null ? Status.FOUND
+                    : Status.UNREADABLE, json ? "tokenizer.json" : bpe ? "vocab.json + merges.txt" : "-", size(dir),
+                    List.of(), List.of(), problem));
         }
+        parts.add(configs(folder));
         boolean scheduler = Files.isRegularFile(folder.schedulerConfig());
         if (!scheduler) {
             notes.add("no scheduler/scheduler_config.json: SD3's defaults (shift 3.0) are used.");
@@ -66,7 +86,22 @@ public final class ModelCheck {
         return new Report(folder.root(), folder.layout().name().toLowerCase(), parts, notes);
     }
 
-    private static Part checkComponent(ModelFolder folder, Component c, OrtRuntime runtime, List<String> notes) {
+    /** The JSON configs generation reads: a value it cannot use makes the folder unusable. */
+    private static Part configs(ModelFolder folder) {
+        String problem = null;
+        try {
+            TransformerConfig.read(folder.configOf(Component.TRANSFORMER));
+            VaeConfig.read(folder.configOf(Component.VAE_DECODER));
+            SchedulerConfig.read(folder.schedulerConfig());
+        } catch (EngineException e) {
+            problem = e.getMessage();
+        }
+        return new Part("configs", "config.json files", true, problem == null ? Status.FOUND : Status.UNREADABLE,
+                "json", 0, List.of(), List.of(), problem);
+    }
+
+    private static Part checkComponent(ModelFolder folder, Component c, OrtRuntime runtime, List<String> notes,
+                                       PartCheck deep) {
         var file = folder.modelFile(c);
         if (file.isEmpty()) {
             return new Part(c.folder(), c.description(), c.required(), Status.MISSING, "-", 0, List.of(), List.of(),
@@ -80,6 +115,12 @@ public final class ModelCheck {
                     .filter(e -> !e.getKey().startsWith("hidden_states.") || isPenultimateOrLast(model, e.getKey()))
                     .map(e -> OnnxModel.describe(e.getKey(), e.getValue())).toList();
             String format = format(model, dir);
+            try {
+                deep.component(c, model);
+            } catch (EngineException e) {
+                return new Part(c.folder(), c.description(), c.required(), Status.UNREADABLE, format, bytes, in, out,
+                        e.getMessage());
+            }
             if ((c == Component.TEXT_ENCODER || c == Component.TEXT_ENCODER_2)
                     && model.outputs().keySet().stream().noneMatch(n -> n.startsWith("hidden_states."))) {
                 notes.add(c.folder() + " exports no per-layer hidden states: last_hidden_state is used instead of"

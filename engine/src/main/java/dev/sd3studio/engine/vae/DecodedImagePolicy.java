@@ -21,7 +21,7 @@ public final class DecodedImagePolicy {
         if (bad >= 0) {
             throw new EngineException(EngineException.Kind.NUMERIC_OVERFLOW, "the decoded image" + label(index)
                     + " contains " + (Float.isNaN(v[bad]) ? "NaN" : "infinite") + " values (the VAE decoder"
-                    + " overflowed; use an fp32 VAE export). Nothing was saved.");
+                    + " overflowed; use an fp32 VAE export).");
         }
         if (v.length == 0) {
             throw new EngineException(EngineException.Kind.INCOMPATIBLE_MODEL, "the VAE decoder returned no pixels.");
@@ -35,7 +35,7 @@ public final class DecodedImagePolicy {
         String level = first == 0f ? "black" : first == 1f ? "white" : "one grey level (" + first + ")";
         throw new EngineException(EngineException.Kind.NUMERIC_OVERFLOW, "the VAE decoder returned a blank picture"
                 + label(index) + " (every pixel " + level + "); the decoder export or its input latents are"
-                + " broken, so re-export or download the VAE decoder again. Nothing was saved.");
+                + " broken, so re-export or download the VAE decoder again.");
     }
 
     /** The same mapping as {@link ImageTensors#toImages}: x/2 + 0.5 clamped to [0, 1]. */

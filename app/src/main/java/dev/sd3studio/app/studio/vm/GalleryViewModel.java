@@ -118,7 +118,10 @@ public final class GalleryViewModel {
         }
         var options = new Exporter.Options(exportFormat.get(), (float) exportQuality.get(), exportMetadata.get());
         runner.run("export", () -> Exporter.export(chosen, Path.of(folder), options),
-                files -> messages.accept(UserMessage.info("Exported " + files.size() + " image(s) to " + folder + ".")),
+                report -> messages.accept(report.skipped().isEmpty()
+                        ? UserMessage.info("Exported " + report.written().size() + " image(s) to " + folder + ".")
+                        : UserMessage.warning("Exported " + report.written().size() + " of " + chosen.size()
+                        + " image(s) to " + folder + "; skipped " + String.join(", ", report.skipped()) + ".")),
                 e -> messages.accept(ErrorMessages.of(e)));
     }
 }

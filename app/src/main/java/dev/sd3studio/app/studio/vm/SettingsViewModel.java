@@ -43,6 +43,8 @@ public final class SettingsViewModel {
         // on the very first start the model's defaults (size, steps) beat the generic ones
         boolean firstRun = !Files.exists(store.file());
         Settings s = store.load();
+        // once per start: the damaged file was moved aside, the next start reads the repaired one
+        store.damage().ifPresent(d -> messages.accept(UserMessage.warning(d)));
         theme.set(s.theme());
         window.set(s.window());
         Settings.Parameters p = s.parameters();
