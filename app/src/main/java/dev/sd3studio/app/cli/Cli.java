@@ -5,6 +5,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 
 /**
  * The {@code sd3studio} command line. Errors are one line on stderr and a non-zero exit: 2 for a
@@ -27,12 +29,24 @@ public final class Cli implements Runnable {
         return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
     }
 
+    /** A path the platform cannot name is a usage error in words, not a Java exception's text. */
+    private static Path path(String value) {
+        try {
+            return Path.of(value);
+        } catch (InvalidPathException e) {
+            String shown = value.codePoints().mapToObj(c -> Character.isISOControl(c) ? String.format("\\u%04x", c)
+                    : Character.toString(c)).collect(java.util.stream.Collectors.joining());
+            throw new CommandLine.TypeConversionException("'" + shown + "' is not a valid path (" + e.getReason() + ")");
+        }
+    }
+
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cmd = new CommandLine(new Cli());
         cmd.setOut(out);
         cmd.setErr(err);
         // a later --width wins, so scripts can append overrides to a base command
         cmd.setOverwrittenOptionsAllowed(true);
+        cmd.registerConverter(Path.class, Cli::path);
         cmd.setParameterExceptionHandler((ex, a) -> {
             String sub = ex.getCommandLine().getCommandName();
             err.println("error: " + ex.getMessage() + " (see: sd3studio " + ("sd3studio".equals(sub) ? "" : sub + " ")

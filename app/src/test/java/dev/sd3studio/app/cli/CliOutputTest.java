@@ -56,6 +56,15 @@ class CliOutputTest {
     }
 
     @Test
+    void aPathWithANulCharacterIsAUsageErrorInWords() {
+        StringWriter err = new StringWriter();
+        int exit = Cli.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "generate",
+                "--prompt", "x", "--out", "a\u0000b.png");
+        assertEquals(Cli.EXIT_USAGE, exit, err.toString());
+        assertTrue(err.toString().contains("is not a valid path") && !err.toString().contains("Exception"), err.toString());
+    }
+
+    @Test
     void aFailingOutputLeavesNoneOfTheOthers(@TempDir Path tmp) throws Exception {
         Path png = tmp.resolve("b-0.png");
         Path blocked = tmp.resolve("gone");
