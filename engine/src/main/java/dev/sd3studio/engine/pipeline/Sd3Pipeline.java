@@ -447,6 +447,8 @@ public final class Sd3Pipeline implements Sd3Generator {
         VaeEncoder encoder = sessions.get(Component.VAE_ENCODER, VaeEncoder::new, l, timings);
         FloatTensor encoded = encoder.encode(image, cancel);
         sessions.release(Component.VAE_ENCODER);
+        // named here, or the NaN would surface after step 1 and be blamed on the transformer
+        requireFinite(encoded, "the VAE encoder's output", "the VAE encoder overflowed; use an fp32 VAE export");
         long[] one = shape.clone();
         one[0] = 1;
         // The reference draws ε first and the noise second; keep that order even when ε is supplied.

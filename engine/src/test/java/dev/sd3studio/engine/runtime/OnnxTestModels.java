@@ -84,6 +84,24 @@ public final class OnnxTestModels {
         return write(file, graph);
     }
 
+    /**
+     * A VAE encoder with the SD3 interface whose output is all {@code value}: input {@code sample}
+     * [B, 3, H, W], output {@code latent_sample} [B, 16, H/8, W/8].
+     */
+    public static Path constantEncoder(Path file, float value) throws IOException {
+        byte[] graph = concat(
+                node("Resize", new String[] {"sample", "", "scales"}, "small", new byte[0]),
+                node("Mul", new String[] {"small", "zero"}, "zeros", new byte[0]),
+                node("Add", new String[] {"zeros", "value"}, "latent_sample", new byte[0]),
+                field(2, str("constant_encoder")),
+                field(5, tensor("scales", FLOAT, new long[] {4}, floats(1, 5.34f, 0.125f, 0.125f))),
+                field(5, tensor("zero", FLOAT, new long[0], floats(0))),
+                field(5, tensor("value", FLOAT, new long[0], floats(value))),
+                field(11, valueInfo("sample", FLOAT, "batch", 3, "height", "width")),
+                field(12, valueInfo("latent_sample", FLOAT, "batch", 16, "lh", "lw")));
+        return write(file, graph);
+    }
+
     private static byte[] longs(long... v) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         for (long x : v) {
