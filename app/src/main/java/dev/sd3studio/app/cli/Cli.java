@@ -1,5 +1,6 @@
 package dev.sd3studio.app.cli;
 
+import dev.sd3studio.app.AppVersion;
 import dev.sd3studio.engine.api.EngineException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,12 +14,20 @@ import java.nio.file.Path;
  * wrong command line, 1 for anything that failed while running; no stack traces unless
  * {@code SD3STUDIO_DEBUG} is set.
  */
-@Command(name = "sd3studio", mixinStandardHelpOptions = true, version = "SD3 Studio 0.1",
+@Command(name = "sd3studio", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Stable Diffusion 3 on ONNX Runtime. Run without arguments to open the studio.",
         subcommands = {GenerateCommand.class, TokenizeCommand.class, CheckModelCommand.class, BenchCommand.class, PullCommand.class, GpuCommand.class})
 public final class Cli implements Runnable {
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_USAGE = 2;
+
+    /** {@code --version}: the one version string of {@link AppVersion}. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {AppVersion.display()};
+        }
+    }
 
     @Override
     public void run() {
