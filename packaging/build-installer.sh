@@ -85,7 +85,7 @@ if [ -d "$root/assets/models/sd3-demo" ]; then
 else
   echo "warning: assets/models/sd3-demo is missing; the installer will have no built-in model" >&2
 fi
-cp "$root/packaging/THIRD-PARTY-NOTICES.md" "$input/"
+cp "$root/app/src/main/resources/dev/sd3studio/app/THIRD-PARTY-NOTICES.md" "$input/"
 if [ "$os" = linux ]; then
   # menu entry and icons, placed into /usr/share by the deb (repacked below) and the rpm (spec)
   mkdir -p "$input/desktop"
@@ -159,7 +159,7 @@ case "$type" in
     # dpkg-deb compresses twice otherwise: jpackage's pass stores, the repack below compresses
     DPKG_DEB_COMPRESSOR_TYPE=none "$JAVA_HOME/bin/jpackage" --type deb --app-image "$image" --dest "$out" \
       --name SD3Studio --app-version "$version" --vendor "SD3 Studio" --description "Stable Diffusion 3 desktop studio" \
-      --linux-package-name sd3-studio --linux-deb-maintainer "SD3 Studio <sd3studio@users.noreply.github.com>" \
+      --linux-package-name sd3-studio \
       --linux-package-deps "libgtk-3-0, libgl1" --linux-app-category graphics
     deb=$(ls "$out"/sd3-studio_*.deb)
     # Menu entry, icons and /usr/bin/sd3studio as package files: dpkg installs and removes them

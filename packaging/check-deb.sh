@@ -76,6 +76,6 @@ for p in /opt/sd3-studio /usr/bin/sd3studio "$desktop" /usr/share/icons/hicolor/
 done
 [ -s "$settings" ] && [ -s "$home/check.png" ] || fail "removal touched the user's data"
 step "left in the user's home (user data and caches; see packaging/README.md):"
-(cd "$home" && find . -mindepth 1 -maxdepth 4 \( -type f -o -type l \) ! -name '.bash*' ! -name '.profile' | sort | sed 's/^/    /')
+(cd "$home" && find . -mindepth 1 -maxdepth 6 \( -type f -o -type l \) ! -name '.bash*' ! -name '.profile' | sort | sed 's/^/    /')
 rm -rf /tmp/sd3check-tmp /tmp/sd3check-window /tmp/sd3check-studio.log
 step "packaging check passed"

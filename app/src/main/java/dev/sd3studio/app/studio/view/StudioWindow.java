@@ -1,10 +1,14 @@
 package dev.sd3studio.app.studio.view;
 
+import dev.sd3studio.app.BuiltInModel;
 import dev.sd3studio.app.settings.Settings;
+import dev.sd3studio.app.settings.AppDirs;
+import dev.sd3studio.app.studio.vm.AboutInfo;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
 import javafx.scene.Scene;
+import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ScrollPane;
@@ -105,7 +109,10 @@ public final class StudioWindow {
         theme.valueProperty().bindBidirectional(vm.settings().themeProperty());
         Region grow = new Region();
         HBox.setHgrow(grow, Priority.ALWAYS);
-        HBox h = new HBox(8, title, grow, Controls.label("Theme", theme), theme);
+        Button about = Controls.describe(new Button("About"), "about", "Version, device, data folders and licences");
+        about.setOnAction(e -> AboutDialog.show(about.getScene().getWindow(), AboutInfo.collect(AppDirs.detect(),
+                vm.parameters(), vm.gallery().folder(), BuiltInModel.find())));
+        HBox h = new HBox(8, title, grow, Controls.label("Theme", theme), theme, about);
         h.setAlignment(Pos.CENTER_LEFT);
         h.setPadding(new Insets(8, 12, 8, 12));
         return h;
