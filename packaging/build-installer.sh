@@ -66,7 +66,8 @@ for jar in "$root"/app/target/lib/*.jar; do
   case "$name" in
     onnxruntime-*.jar)
       # this platform's ONNX Runtime libraries beside the jars; the app loads them from there
-      # (-Donnxruntime.native.path), so nothing is extracted to the temp folder per start
+      # (sd3studio.native.dir -> onnxruntime.native.path, see InstalledNatives), so nothing is
+      # extracted to the temp folder per start
       "$java" "$root/packaging/tools/SplitNatives.java" "$jar" "$input/$name" "$input/native" \
         "ai/onnxruntime/native/$ort_platform/" "ai/onnxruntime/native/" ;;
     tokenizers-*.jar)
