@@ -43,9 +43,23 @@ public final class Fixtures {
         return root().resolve("goldens");
     }
 
+    /** The inpainting goldens (fixtures README §6). */
+    public static Path goldensInpaint() {
+        return root().resolve("goldens-inpaint");
+    }
+
     /** Every golden case folder, sorted by name. */
     public static List<Path> cases() throws IOException {
-        try (Stream<Path> s = Files.list(goldens())) {
+        return casesIn(goldens());
+    }
+
+    /** Every inpainting golden case folder, sorted by name. */
+    public static List<Path> inpaintCases() throws IOException {
+        return casesIn(goldensInpaint());
+    }
+
+    private static List<Path> casesIn(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
             return s.filter(d -> Files.isRegularFile(d.resolve("case.json"))).sorted().toList();
         }
     }
@@ -80,6 +94,9 @@ public final class Fixtures {
         if (img2img) {
             b.optInitImage(ImageLoader.load(dir.resolve(c.path("init_image").asText())))
                     .optStrength(c.path("strength").asDouble());
+        }
+        if (c.path("mask_image").isTextual()) {
+            b.optMask(ImageLoader.load(dir.resolve(c.path("mask_image").asText())));
         }
         if (withRecordedNoise) {
             b.optInitialLatents(tensor(dir, img2img ? "noise" : "noise_latents"));

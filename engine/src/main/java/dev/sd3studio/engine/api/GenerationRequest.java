@@ -14,6 +14,9 @@ import java.util.Objects;
  * @param encoderNoise   image-to-image: the ε that samples the VAE posterior; from the seed if null
  * @param previewEvery   publish a preview every this many steps; 0 disables previews
  * @param loras          LoRAs merged into the model for this generation, in order, each with its scale
+ * @param mask           inpainting (with {@code initImage}): white repaints, black keeps; null otherwise
+ * @param keepUnmasked   inpainting: paste the start picture's pixels back outside the mask after
+ *                       decoding (the reference does not, so off by default)
  */
 public record GenerationRequest(
         List<String> prompts, List<String> prompts2, List<String> prompts3,
@@ -22,7 +25,7 @@ public record GenerationRequest(
         int maxSequenceLength, Integer clipSkip, boolean dropT5, int imagesPerPrompt,
         Long seed, FloatTensor initialLatents,
         RgbImage initImage, double strength, FloatTensor encoderNoise,
-        int previewEvery, List<LoraSpec> loras) {
+        int previewEvery, List<LoraSpec> loras, RgbImage mask, boolean keepUnmasked) {
 
     public static final int DEFAULT_STEPS = 28;
     public static final double DEFAULT_GUIDANCE = 7.0;
@@ -56,6 +59,11 @@ public record GenerationRequest(
         return initImage != null;
     }
 
+    /** Inpainting is image-to-image with a mask: only the white part of the mask is repainted. */
+    public boolean isInpainting() {
+        return initImage != null && mask != null;
+    }
+
     public int batchSize() {
         return prompts.size() * imagesPerPrompt;
     }
@@ -84,6 +92,8 @@ public record GenerationRequest(
         b.encoderNoise = encoderNoise;
         b.previewEvery = previewEvery;
         b.loras = loras;
+        b.mask = mask;
+        b.keepUnmasked = keepUnmasked;
         return b;
     }
 
@@ -111,6 +121,8 @@ public record GenerationRequest(
         private FloatTensor encoderNoise;
         private int previewEvery = 1;
         private List<LoraSpec> loras = List.of();
+        private RgbImage mask;
+        private boolean keepUnmasked;
 
         public Builder setPrompts(List<String> v) { prompts = v; return this; }
         public Builder optPrompts2(List<String> v) { prompts2 = v; return this; }
@@ -133,11 +145,14 @@ public record GenerationRequest(
         public Builder optEncoderNoise(FloatTensor v) { encoderNoise = v; return this; }
         public Builder optPreviewEvery(int v) { previewEvery = v; return this; }
         public Builder optLoras(List<LoraSpec> v) { loras = v; return this; }
+        public Builder optMask(RgbImage v) { mask = v; return this; }
+        public Builder optKeepUnmasked(boolean v) { keepUnmasked = v; return this; }
 
         public GenerationRequest build() {
             return new GenerationRequest(prompts, prompts2, prompts3, negatives, negatives2, negatives3,
                     width, height, steps, guidance, shift, maxSequenceLength, clipSkip, dropT5,
-                    imagesPerPrompt, seed, initialLatents, initImage, strength, encoderNoise, previewEvery, loras);
+                    imagesPerPrompt, seed, initialLatents, initImage, strength, encoderNoise, previewEvery, loras,
+                    mask, keepUnmasked);
         }
     }
 }

@@ -18,6 +18,9 @@ import dev.sd3studio.engine.diffusion.FlowMatchEulerScheduler.Schedule;
 import dev.sd3studio.engine.diffusion.Sd3Transformer;
 import dev.sd3studio.engine.diffusion.TorchCpuGenerator;
 import dev.sd3studio.engine.lora.LoraSelection;
+import dev.sd3studio.engine.image.LanczosResize;
+import dev.sd3studio.engine.inpaint.InpaintMask;
+import dev.sd3studio.engine.inpaint.MaskBlend;
 import dev.sd3studio.engine.model.Component;
 import dev.sd3studio.engine.model.ModelFolder;
 import dev.sd3studio.engine.model.SchedulerConfig;
@@ -181,6 +184,10 @@ public final class Sd3Pipeline implements Sd3Generator {
             l.tensor("timesteps", new FloatTensor(new long[] {prepared.schedule.steps()}, prepared.schedule.timesteps()));
             FloatTensor latents = denoise(resolved, embeddings, prepared, l, cancel, timings);
             FloatTensor images = decode(latents, l, cancel, timings);
+            if (prepared.mask() != null && resolved.keepUnmasked()) {
+                images = prepared.mask().keepOriginalOutside(images,
+                        LanczosResize.resize(resolved.initImage(), resolved.width(), resolved.height()));
+            }
             timings.add("ort_run", RunClock.totalNanos() - ortStart);
             timings.add("total", System.nanoTime() - start);
             runtime.fallbackReason().ifPresent(l::warning);
@@ -231,6 +238,10 @@ public final class Sd3Pipeline implements Sd3Generator {
         if (r.imagesPerPrompt() < 1) {
             throw EngineException.invalid("images per prompt must be at least 1 (got " + r.imagesPerPrompt() + ").");
         }
+        if (r.mask() != null && r.initImage() == null) {
+            throw EngineException.invalid("a mask needs the start image it belongs to; give the picture to repaint"
+                    + " as well (--init-image, or drop it on the canvas).");
+        }
         if (r.isImageToImage() && !(r.strength() >= 0 && r.strength() <= 1)) {
             throw EngineException.invalid("strength must be between 0 and 1 (got " + r.strength() + ").");
         }
@@ -243,7 +254,12 @@ public final class Sd3Pipeline implements Sd3Generator {
         if (seed == null && (r.initialLatents() == null || (r.isImageToImage() && r.encoderNoise() == null))) {
             seed = ThreadLocalRandom.current().nextLong(0, 1L << 32);
         }
-        GenerationRequest resolved = r.toBuilder().optSize(size[0], size[1]).optSeed(seed).build();
+        GenerationRequest.Builder b = r.toBuilder().optSize(size[0], size[1]).optSeed(seed);
+        if (r.isInpainting()) {
+            // Resolved = the binarized mask at the output size: what ran, and it prepares to itself again.
+            b.optMask(InpaintMask.checked(r.mask(), r.initImage(), size[0], size[1], vaeConfig.scaleFactor()).toImage());
+        }
+        GenerationRequest resolved = b.build();
         long[] shape = latentShape(resolved);
         if (r.initialLatents() != null) {
             checkLatents("latents", r.initialLatents(), shape);
@@ -427,8 +443,11 @@ public final class Sd3Pipeline implements Sd3Generator {
         return new FlowMatchEulerScheduler(config).schedule(r.steps(), imageSeqLen);
     }
 
-    /** Start latents and the part of the schedule that runs. */
-    private record Prepared(FloatTensor latents, Schedule schedule) {
+    /** Start latents and the part of the schedule that runs; inpainting adds its mask and blend. */
+    private record Prepared(FloatTensor latents, Schedule schedule, InpaintMask mask, MaskBlend blend) {
+        Prepared(FloatTensor latents, Schedule schedule) {
+            this(latents, schedule, null, null);
+        }
     }
 
     private Prepared prepareLatents(GenerationRequest r, Schedule schedule, ProgressListener l, CancelToken cancel,
@@ -461,7 +480,16 @@ public final class Sd3Pipeline implements Sd3Generator {
         l.tensor("image_latents", imageLatents);
         l.tensor("initial_latents", start);
         timings.add("encode_image", System.nanoTime() - t0);
-        return new Prepared(start, schedule.from(startStep));
+        if (!r.isInpainting()) {
+            return new Prepared(start, schedule.from(startStep));
+        }
+        // The start latents are not masked: the first transformer call sees them everywhere.
+        InpaintMask mask = InpaintMask.prepare(r.mask(), r.width(), r.height(), vaeConfig.scaleFactor());
+        l.tensor("noise", noise);
+        l.tensor("mask_preprocessed", mask.pixels());
+        l.tensor("mask_latents", mask.latents());
+        Schedule run = schedule.from(startStep);
+        return new Prepared(start, run, mask, new MaskBlend(imageLatents, noise, mask.latents(), run.sigmas()));
     }
 
     // ---- denoise ----------------------------------------------------------------------------------
@@ -491,6 +519,11 @@ public final class Sd3Pipeline implements Sd3Generator {
                 }
                 FloatTensor denoised = FlowMatchEulerScheduler.denoised(latents, velocity, schedule.sigmas()[i]);
                 FlowMatchEulerScheduler.step(latents, velocity, schedule, i);
+                if (prepared.blend() != null) {
+                    l.tensor("scheduler_step_out_step" + (i + 1), latents);
+                    l.tensor("init_latents_proper_step" + (i + 1), prepared.blend().apply(latents, i));
+                    denoised = prepared.blend().previewOf(denoised);
+                }
                 requireFinite(latents, "the latents after step " + (i + 1),
                         "the transformer overflowed; an fp32 export or a lower guidance may help");
                 timings.step(System.nanoTime() - t0);
