@@ -34,7 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code sd3studio generate}: text-to-image and image-to-image to PNG (and .npy) files. */
+/** {@code sd3studio generate}: text-to-image, image-to-image and inpainting to PNG (and .npy) files. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Generate images from prompts (and optionally a start image).")
 public final class GenerateCommand implements Callable<Integer> {
@@ -81,6 +81,11 @@ public final class GenerateCommand implements Callable<Integer> {
     Path initImage;
     @Option(names = "--strength", paramLabel = "F", description = "image-to-image strength 0..1 (default: ${DEFAULT-VALUE})")
     double strength = GenerationRequest.DEFAULT_STRENGTH;
+    @Option(names = "--mask", paramLabel = "FILE", description = "inpainting: repaint the white part of --init-image"
+            + " (any picture format; resized to the image)")
+    Path mask;
+    @Option(names = "--keep-unmasked", description = "inpainting: paste the start image back outside the mask after decoding")
+    boolean keepUnmasked;
     @Option(names = "--encoder-noise", paramLabel = "FILE.npy", description = "image-to-image: ε for the VAE posterior")
     Path encoderNoise;
     @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
@@ -160,6 +165,10 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     private GenerationRequest request() throws EngineException, CliException {
+        if (keepUnmasked && mask == null) {
+            throw new CliException("--keep-unmasked needs a --mask (it keeps the start image outside the mask).",
+                    Cli.EXIT_USAGE);
+        }
         if (seed != null && latents != null && initImage == null) {
             throw new CliException("--seed and --latents both give the initial noise; use one of them.", Cli.EXIT_USAGE);
         }
@@ -175,6 +184,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 .optEncoderNoise(encoderNoise == null ? null : readLatents(encoderNoise, "--encoder-noise"))
                 .optPreviewEvery(previewDir == null ? 0 : 1)
                 .optLoras(loraSpecs())
+                .optMask(mask == null ? null : loadMask())
+                .optKeepUnmasked(keepUnmasked)
                 .build();
     }
 
@@ -184,6 +195,19 @@ public final class GenerateCommand implements Callable<Integer> {
             out.add(LoraSpec.parse(l));
         }
         return out;
+    }
+
+    private dev.sd3studio.engine.api.RgbImage loadMask() throws EngineException, CliException {
+        if (initImage == null) {
+            throw new CliException("--mask marks what to repaint in a picture; give that picture with --init-image.",
+                    Cli.EXIT_USAGE);
+        }
+        try {
+            return ImageLoader.load(mask);
+        } catch (EngineException e) {
+            // The loader says "image FILE …"; say which of the two pictures it is.
+            throw new EngineException(e.kind(), "mask " + e.getMessage());
+        }
     }
 
     private static FloatTensor readLatents(Path file, String flag) throws CliException {

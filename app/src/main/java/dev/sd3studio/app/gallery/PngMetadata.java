@@ -50,6 +50,12 @@ public final class PngMetadata {
         if (r.isImageToImage()) {
             m.put("strength", fmt(r.strength()));
         }
+        if (r.isInpainting()) {
+            m.put("mask", MaskCodec.encode(r.mask()));
+            if (r.keepUnmasked()) {
+                m.put("keep_unmasked", "true");
+            }
+        }
         m.put("model", modelName);
         if (!r.loras().isEmpty()) {
             // Full paths with scales, one a line, so the picture can be made again with the same files.
@@ -90,6 +96,12 @@ public final class PngMetadata {
         s.append(", Size: ").append(m.get("width")).append('x').append(m.get("height"));
         if (m.containsKey("shift")) {
             s.append(", Shift: ").append(m.get("shift"));
+        }
+        if (m.containsKey("strength")) {
+            s.append(", Denoising strength: ").append(m.get("strength"));
+        }
+        if (m.containsKey("mask")) {
+            s.append(", Inpainting: ").append(m.containsKey("keep_unmasked") ? "masked area, original kept outside" : "masked area");
         }
         s.append(", Model: ").append(m.get("model"));
         if (m.containsKey("loras")) {
