@@ -4,6 +4,7 @@ import atlantafx.base.theme.Styles;
 import dev.sd3studio.app.studio.vm.GenerationQueue;
 import dev.sd3studio.app.studio.vm.ImportViewModel;
 import dev.sd3studio.app.studio.vm.Job;
+import dev.sd3studio.app.studio.vm.MaskEditorViewModel;
 import dev.sd3studio.app.studio.vm.ParametersViewModel;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.beans.binding.Bindings;
@@ -31,11 +32,13 @@ import java.util.List;
 /** The preview canvas (drop/paste target), the init image, progress, Generate/Cancel and the queue. */
 final class CanvasView extends VBox {
     private final ImportViewModel imports;
+    private final MaskEditorViewModel mask;
 
     CanvasView(StudioViewModel studio) {
         super(8);
         GenerationQueue vm = studio.generation();
         this.imports = studio.imports();
+        this.mask = studio.mask();
         ParametersViewModel params = studio.parameters();
 
         ImageView preview = new ImageView();
@@ -47,7 +50,11 @@ final class CanvasView extends VBox {
         Label hint = new Label("Type a prompt and press Generate (Ctrl+Enter).\nDrop or paste an image here to start from it.");
         hint.getStyleClass().add("text-muted");
         hint.visibleProperty().bind(vm.previewProperty().isNull());
-        StackPane canvas = new StackPane(hint, preview);
+        MaskEditorView maskEditor = new MaskEditorView(mask, params.initImageProperty());
+        maskEditor.visibleProperty().bind(mask.editingProperty().and(params.initImageProperty().isNotNull()));
+        // a generation starts: the canvas shows its preview instead of the mask
+        vm.runningProperty().addListener((o, a, job) -> mask.editingProperty().set(job == null && mask.editingProperty().get()));
+        StackPane canvas = new StackPane(hint, preview, maskEditor);
         canvas.setId("canvas");
         canvas.setFocusTraversable(true);
         canvas.setAccessibleText("Canvas: drop or paste an image to use it as the start image");
@@ -162,7 +169,10 @@ final class CanvasView extends VBox {
                 vm.remove(queue.getSelectionModel().getSelectedItem());
             }
         });
-        getChildren().addAll(offer, canvas, init, actions, queue);
+        MaskToolbar maskTools = new MaskToolbar(mask);
+        maskTools.visibleProperty().bind(params.initImageProperty().isNotNull());
+        maskTools.managedProperty().bind(maskTools.visibleProperty());
+        getChildren().addAll(offer, canvas, init, maskTools, actions, queue);
         setPadding(new Insets(0, 4, 0, 4));
     }
 
@@ -177,6 +187,10 @@ final class CanvasView extends VBox {
 
     /** What a drop does; also the entry point tests use, since headless robots cannot drag from outside. */
     void handleFiles(List<File> files) {
+        if (mask.editingProperty().get() && !files.isEmpty()) {
+            mask.loadFile(files.getFirst().toPath()); // while painting a mask, a dropped picture is the mask
+            return;
+        }
         imports.dropFiles(files.stream().map(File::toPath).toList());
     }
 

@@ -41,6 +41,7 @@ public final class GenerationQueue {
     private final GalleryViewModel gallery;
     private final PromptViewModel prompt;
     private final ParametersViewModel params;
+    private final MaskEditorViewModel mask;
     private final Consumer<UserMessage> messages;
     private final Runnable onQueued;
     private final ObservableList<Job> queue = FXCollections.observableArrayList();
@@ -53,14 +54,15 @@ public final class GenerationQueue {
 
     /** @param onQueued runs after each job is queued (the settings are saved then) */
     GenerationQueue(TaskRunner runner, EngineSession session, GalleryStore galleryStore, GalleryViewModel gallery,
-                    PromptViewModel prompt, ParametersViewModel params, Consumer<UserMessage> messages,
-                    Runnable onQueued) {
+                    PromptViewModel prompt, ParametersViewModel params, MaskEditorViewModel mask,
+                    Consumer<UserMessage> messages, Runnable onQueued) {
         this.runner = runner;
         this.session = session;
         this.galleryStore = galleryStore;
         this.gallery = gallery;
         this.prompt = prompt;
         this.params = params;
+        this.mask = mask;
         this.messages = messages;
         this.onQueued = onQueued;
         this.canGenerate = Bindings.createBooleanBinding(
@@ -127,6 +129,8 @@ public final class GenerationQueue {
                 .optImagesPerPrompt(params.imagesPerPromptProperty().get())
                 .optSeed(seed)
                 .optInitImage(params.initImageProperty().get())
+                .optMask(params.initImageProperty().get() == null ? null : mask.toImage())
+                .optKeepUnmasked(mask.keepUnmaskedProperty().get())
                 .optStrength(params.strengthProperty().get())
                 .optPreviewEvery(1)
                 .build();

@@ -24,6 +24,7 @@ public final class StudioViewModel implements AutoCloseable {
     private final TokenCounter tokens;
     private final ModelListViewModel models;
     private final GalleryViewModel gallery;
+    private final MaskEditorViewModel mask;
     private final GenerationQueue generation;
     private final ImportViewModel imports;
     private final SettingsViewModel settings;
@@ -36,8 +37,11 @@ public final class StudioViewModel implements AutoCloseable {
         this.models = new ModelListViewModel(runner, factory, builtIn, session, params, tokens, message::set);
         this.gallery = new GalleryViewModel(runner, galleryStore, message::set);
         this.settings = new SettingsViewModel(settingsStore, galleryStore, prompt, params, models, message::set);
-        this.generation = new GenerationQueue(runner, session, galleryStore, gallery, prompt, params, message::set,
-                settings::save);
+        this.mask = new MaskEditorViewModel(runner, message::set);
+        params.initImageProperty().addListener((o, a, img) -> mask.reset(img == null ? 0 : img.width(),
+                img == null ? 0 : img.height()));
+        this.generation = new GenerationQueue(runner, session, galleryStore, gallery, prompt, params, mask,
+                message::set, settings::save);
         this.imports = new ImportViewModel(runner, prompt, params, message::set);
     }
 
@@ -46,6 +50,8 @@ public final class StudioViewModel implements AutoCloseable {
     public ModelListViewModel models() { return models; }
     public TokenCounter tokens() { return tokens; }
     public GalleryViewModel gallery() { return gallery; }
+    /** The inpainting mask over the start image. */
+    public MaskEditorViewModel mask() { return mask; }
     public GenerationQueue generation() { return generation; }
     public ImportViewModel imports() { return imports; }
     public SettingsViewModel settings() { return settings; }
