@@ -25,13 +25,16 @@ public final class ImportViewModel {
     private final TaskRunner runner;
     private final PromptViewModel prompt;
     private final ParametersViewModel params;
+    private final MaskEditorViewModel mask;
     private final Consumer<UserMessage> messages;
     private final ObjectProperty<ImportOffer> offer = new SimpleObjectProperty<>();
 
-    ImportViewModel(TaskRunner runner, PromptViewModel prompt, ParametersViewModel params, Consumer<UserMessage> messages) {
+    ImportViewModel(TaskRunner runner, PromptViewModel prompt, ParametersViewModel params, MaskEditorViewModel mask,
+                    Consumer<UserMessage> messages) {
         this.runner = runner;
         this.prompt = prompt;
         this.params = params;
+        this.mask = mask;
         this.messages = messages;
     }
 
@@ -107,6 +110,7 @@ public final class ImportViewModel {
             }
         }
         messages.accept(UserMessage.info("Parameters loaded."));
+        mask.restore(m); // an inpainted picture's mask, over the current start image (a warning if it cannot)
     }
 
     private static Optional<Integer> intOf(Map<String, String> m, String k) {

@@ -191,6 +191,30 @@ public final class MaskEditorViewModel {
         }, e -> messages.accept(ErrorMessages.of(e)));
     }
 
+    /**
+     * The mask a picture's parameters recorded ({@code mask}, {@code keep_unmasked}), put back over
+     * the current start image so the picture can be made again; without a fitting start image it says so.
+     */
+    public void restore(java.util.Map<String, String> parameters) {
+        keepUnmasked.set(Boolean.parseBoolean(parameters.getOrDefault("keep_unmasked", "false")));
+        String stored = parameters.get("mask");
+        if (stored == null) {
+            return;
+        }
+        try {
+            RgbImage m = dev.sd3studio.app.gallery.MaskCodec.decode(stored);
+            if (bits.length == 0) {
+                messages.accept(UserMessage.warning("That picture was inpainted: drop its start image, then load"
+                        + " its parameters again to get its mask back."));
+                return;
+            }
+            load(m);
+            editing.set(true);
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            messages.accept(UserMessage.warning("The picture's stored mask could not be used: " + e.getMessage()));
+        }
+    }
+
     /** The mask for the request: white = repaint; null when nothing is painted (then it is image-to-image). */
     public RgbImage toImage() {
         if (coverage.get() == 0) {

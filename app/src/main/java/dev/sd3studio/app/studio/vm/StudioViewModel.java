@@ -42,7 +42,7 @@ public final class StudioViewModel implements AutoCloseable {
                 img == null ? 0 : img.height()));
         this.generation = new GenerationQueue(runner, session, galleryStore, gallery, prompt, params, mask,
                 message::set, settings::save);
-        this.imports = new ImportViewModel(runner, prompt, params, message::set);
+        this.imports = new ImportViewModel(runner, prompt, params, mask, message::set);
     }
 
     public PromptViewModel prompt() { return prompt; }

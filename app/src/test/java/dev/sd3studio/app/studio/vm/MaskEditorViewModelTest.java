@@ -162,4 +162,25 @@ class MaskEditorViewModelTest {
         assertTrue(last.text().contains("not a picture"), last.text());
         assertEquals(0.5, m.coverageProperty().get(), "the mask is kept");
     }
+
+    @Test
+    void aPicturesStoredMaskComesBackOverTheStartImage() {
+        MaskEditorViewModel m = editor(64, 64);
+        m.brushSizeProperty().set(16);
+        m.beginStroke(20, 20);
+        m.endStroke();
+        String stored = dev.sd3studio.app.gallery.MaskCodec.encode(m.toImage());
+        double painted = m.coverageProperty().get();
+        m.clear();
+        m.restore(java.util.Map.of("mask", stored, "keep_unmasked", "true"));
+        assertEquals(painted, m.coverageProperty().get(), 1e-9);
+        assertTrue(m.isSet(20, 20) && m.keepUnmaskedProperty().get() && m.editingProperty().get());
+
+        MaskEditorViewModel none = editor(0, 0);
+        none.restore(java.util.Map.of("mask", stored));
+        assertTrue(messages.getLast().text().contains("drop its start image"), messages.getLast().text());
+        m.restore(java.util.Map.of("prompt", "no mask here"));
+        assertFalse(m.keepUnmaskedProperty().get());
+        assertEquals(painted, m.coverageProperty().get(), 1e-9, "a picture without a mask leaves the mask alone");
+    }
 }
