@@ -44,6 +44,7 @@ final class MaskToolbar extends FlowPane {
 
         Slider size = Controls.describe(new Slider(2, 512, mask.brushSizeProperty().get()), "maskBrushSize",
                 "Brush size in pixels of the start image");
+        size.maxProperty().bind(mask.maxBrushSizeProperty());
         size.valueProperty().bindBidirectional(mask.brushSizeProperty());
         size.setPrefWidth(110);
         Label sizeValue = new Label();

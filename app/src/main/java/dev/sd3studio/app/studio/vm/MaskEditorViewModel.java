@@ -41,6 +41,7 @@ public final class MaskEditorViewModel {
     private final ObjectProperty<Tool> tool = new SimpleObjectProperty<>(Tool.BRUSH);
     /** Brush diameter in start-image pixels. */
     private final DoubleProperty brushSize = new SimpleDoubleProperty(24);
+    private final ReadOnlyDoubleWrapper maxBrushSize = new ReadOnlyDoubleWrapper(512);
     private final BooleanProperty editing = new SimpleBooleanProperty(false);
     private final BooleanProperty keepUnmasked = new SimpleBooleanProperty(false);
     private final ReadOnlyIntegerWrapper revision = new ReadOnlyIntegerWrapper();
@@ -62,6 +63,8 @@ public final class MaskEditorViewModel {
 
     public ObjectProperty<Tool> toolProperty() { return tool; }
     public DoubleProperty brushSizeProperty() { return brushSize; }
+    /** The largest useful brush for this start image: half its longer side. */
+    public ReadOnlyDoubleProperty maxBrushSizeProperty() { return maxBrushSize.getReadOnlyProperty(); }
     /** The canvas shows the start image with the mask to paint on. */
     public BooleanProperty editingProperty() { return editing; }
     /** Paste the start image back outside the mask after decoding (off, as in the reference). */
@@ -89,6 +92,7 @@ public final class MaskEditorViewModel {
         if (imageWidth <= 0) {
             editing.set(false);
         }
+        maxBrushSize.set(Math.max(8, Math.max(imageWidth, imageHeight) / 2.0));
         brushSize.set(Math.max(4, Math.round(Math.max(imageWidth, imageHeight) / 10.0)));
         changed();
     }
