@@ -18,7 +18,16 @@ public final class Sd3Engine {
         return Sd3Pipeline.open(modelDir, options);
     }
 
+    /** The deep probe ({@code check-model}): loads every component as an ONNX Runtime session. */
     public static ModelCheck.Report check(Path modelDir) throws EngineException {
         return ModelCheck.check(modelDir, new PipelinePartCheck());
+    }
+
+    /**
+     * The cheap check for listing models: files, configs and each graph's inputs and outputs read from
+     * the ONNX protobuf without its weights. Opens no session, so a full-size folder lists in milliseconds.
+     */
+    public static ModelCheck.Report layout(Path modelDir) throws EngineException {
+        return ModelCheck.layout(modelDir);
     }
 }

@@ -19,6 +19,7 @@ public final class Sd3Transformer implements AutoCloseable {
     public Sd3Transformer(OnnxModel model) throws EngineException {
         this.model = model;
         model.requireInputs("hidden_states", "encoder_hidden_states", "pooled_projections", "timestep");
+        model.requireValueInputs("hidden_states", "encoder_hidden_states", "pooled_projections", "timestep");
         this.output = model.requireOutput("out_hidden_states", "out_sample", "sample");
     }
 
@@ -32,12 +33,65 @@ public final class Sd3Transformer implements AutoCloseable {
      */
     public FloatTensor predict(FloatTensor latents, FloatTensor promptEmbeds, FloatTensor pooled, float[] timestep,
                                CancelToken cancel) throws EngineException {
-        Map<String, FloatTensor> in = Map.of(
-                "hidden_states", latents,
-                "encoder_hidden_states", promptEmbeds,
-                "pooled_projections", pooled,
-                "timestep", new FloatTensor(new long[] {timestep.length}, timestep));
-        return model.run(in, Map.of(), List.of(output), cancel).get(output);
+        try (Conditioned c = condition(promptEmbeds, pooled, latents.shape(), 1)) {
+            return c.predict(latents, timestep, cancel);
+        }
+    }
+
+    /**
+     * The inputs that stay the same for a whole generation, made once (converted to the export's
+     * element type once), and one latent buffer that each step rewrites in place.
+     *
+     * @param latentShape the shape of one copy of the latents; {@code copies} of them make the batch (2 with CFG)
+     */
+    public Conditioned condition(FloatTensor promptEmbeds, FloatTensor pooled, long[] latentShape, int copies)
+            throws EngineException {
+        long[] shape = latentShape.clone();
+        shape[0] *= copies;
+        OnnxModel.Input text = model.input("encoder_hidden_states", promptEmbeds);
+        OnnxModel.Input pooledInput = null;
+        try {
+            pooledInput = model.input("pooled_projections", pooled);
+            OnnxModel.Input hidden = model.input("hidden_states",
+                    new FloatTensor(shape, new float[Math.toIntExact(FloatTensor.elementCount(shape))]));
+            return new Conditioned(text, pooledInput, hidden, copies);
+        } catch (EngineException | RuntimeException e) {
+            text.close();
+            if (pooledInput != null) {
+                pooledInput.close();
+            }
+            throw e;
+        }
+    }
+
+    /** One generation's kept transformer inputs; see {@link #condition}. */
+    public final class Conditioned implements AutoCloseable {
+        private final OnnxModel.Input text;
+        private final OnnxModel.Input pooled;
+        private final OnnxModel.Input hidden;
+        private final int copies;
+
+        private Conditioned(OnnxModel.Input text, OnnxModel.Input pooled, OnnxModel.Input hidden, int copies) {
+            this.text = text;
+            this.pooled = pooled;
+            this.hidden = hidden;
+            this.copies = copies;
+        }
+
+        /** The velocity for {@code copies} copies of {@code latents} at one timestep per batch row. */
+        public FloatTensor predict(FloatTensor latents, float[] timestep, CancelToken cancel) throws EngineException {
+            hidden.setRepeated(latents.data(), copies);
+            return model.run(Map.of("timestep", new FloatTensor(new long[] {timestep.length}, timestep)), Map.of(),
+                    Map.of("encoder_hidden_states", text, "pooled_projections", pooled, "hidden_states", hidden),
+                    List.of(output), cancel).get(output);
+        }
+
+        @Override
+        public void close() {
+            hidden.close();
+            pooled.close();
+            text.close();
+        }
     }
 
     @Override

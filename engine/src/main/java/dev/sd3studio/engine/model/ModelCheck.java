@@ -41,21 +41,72 @@ public final class ModelCheck {
     private ModelCheck() {
     }
 
+    /**
+     * The deep probe ({@code check-model}): opens every component as a real ONNX Runtime session, so
+     * it also proves that ORT can load each file. Slow and memory-hungry at full size.
+     */
     public static Report check(Path root) throws EngineException {
         return check(root, PartCheck.NONE);
     }
 
     /**
      * Each part found, missing or unreadable; with {@code deep} also each part's interface, its
-     * config values and its tokenizer, as generation would open them.
+     * config values and its tokenizer, as generation would open them. Opens every session.
      */
     public static Report check(Path root, PartCheck deep) throws EngineException {
-        ModelFolder folder = ModelFolder.detect(root);
         OrtRuntime runtime = new OrtRuntime(Device.CPU, 1);
+        return inspect(root, deep, (c, file) -> {
+            try (OnnxModel model = OnnxModel.open(runtime, c.folder(), file)) {
+                Io io = new Io(ports(model.inputs()), ports(model.outputs()), null);
+                try {
+                    deep.component(c, model);
+                    return io;
+                } catch (EngineException e) {
+                    return new Io(io.inputs(), io.outputs(), e.getMessage());
+                }
+            }
+        });
+    }
+
+    /**
+     * The cheap layout check for listing models: files, configs, and each graph's inputs and outputs
+     * read from the ONNX protobuf without weights ({@link OnnxSignature}). Opens no session and no tokenizer.
+     */
+    public static Report layout(Path root) throws EngineException {
+        return inspect(root, PartCheck.NONE, (c, file) -> {
+            OnnxSignature sig = OnnxSignature.read(file);
+            return new Io(sig.inputs(), sig.outputs(), null);
+        });
+    }
+
+    /** A graph's inputs and outputs, however they were read, and why it cannot be used, if it cannot. */
+    private record Io(List<OnnxSignature.Port> inputs, List<OnnxSignature.Port> outputs, String problem) {
+    }
+
+    private interface Inspector {
+        Io read(Component c, Path file) throws EngineException;
+    }
+
+    private static List<OnnxSignature.Port> ports(java.util.Map<String, TensorInfo> infos) {
+        List<OnnxSignature.Port> out = new ArrayList<>();
+        infos.forEach((name, info) -> {
+            String[] names = info.getDimensionNames();
+            long[] shape = info.getShape();
+            String[] dimNames = new String[shape.length];
+            for (int i = 0; i < shape.length; i++) {
+                dimNames[i] = names != null && i < names.length ? names[i] : null;
+            }
+            out.add(new OnnxSignature.Port(name, info.type.toString().toLowerCase(java.util.Locale.ROOT), shape, dimNames));
+        });
+        return out;
+    }
+
+    private static Report inspect(Path root, PartCheck deep, Inspector inspector) throws EngineException {
+        ModelFolder folder = ModelFolder.detect(root);
         List<Part> parts = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         for (Component c : Component.values()) {
-            parts.add(checkComponent(folder, c, runtime, notes, deep));
+            parts.add(checkComponent(folder, c, inspector, notes));
         }
         boolean t5 = folder.modelFile(Component.TEXT_ENCODER_3).isPresent();
         for (int i = 1; i <= 3; i++) {
@@ -100,8 +151,7 @@ public final class ModelCheck {
                 "json", 0, List.of(), List.of(), problem);
     }
 
-    private static Part checkComponent(ModelFolder folder, Component c, OrtRuntime runtime, List<String> notes,
-                                       PartCheck deep) {
+    private static Part checkComponent(ModelFolder folder, Component c, Inspector inspector, List<String> notes) {
         var file = folder.modelFile(c);
         if (file.isEmpty()) {
             return new Part(c.folder(), c.description(), c.required(), Status.MISSING, "-", 0, List.of(), List.of(),
@@ -109,20 +159,20 @@ public final class ModelCheck {
         }
         Path dir = file.get().getParent();
         long bytes = size(dir);
-        try (OnnxModel model = OnnxModel.open(runtime, c.folder(), file.get())) {
-            List<String> in = model.inputs().entrySet().stream().map(e -> OnnxModel.describe(e.getKey(), e.getValue())).toList();
-            List<String> out = model.outputs().entrySet().stream()
-                    .filter(e -> !e.getKey().startsWith("hidden_states.") || isPenultimateOrLast(model, e.getKey()))
-                    .map(e -> OnnxModel.describe(e.getKey(), e.getValue())).toList();
-            String format = format(model, dir);
-            try {
-                deep.component(c, model);
-            } catch (EngineException e) {
+        try {
+            Io io = inspector.read(c, file.get());
+            List<String> outputNames = io.outputs().stream().map(OnnxSignature.Port::name).toList();
+            List<String> in = io.inputs().stream().map(OnnxSignature.Port::describe).toList();
+            List<String> out = io.outputs().stream()
+                    .filter(p -> !p.name().startsWith("hidden_states.") || isPenultimateOrLast(outputNames, p.name()))
+                    .map(OnnxSignature.Port::describe).toList();
+            String format = format(io, dir);
+            if (io.problem() != null) {
                 return new Part(c.folder(), c.description(), c.required(), Status.UNREADABLE, format, bytes, in, out,
-                        e.getMessage());
+                        io.problem());
             }
             if ((c == Component.TEXT_ENCODER || c == Component.TEXT_ENCODER_2)
-                    && model.outputs().keySet().stream().noneMatch(n -> n.startsWith("hidden_states."))) {
+                    && outputNames.stream().noneMatch(n -> n.startsWith("hidden_states."))) {
                 notes.add(c.folder() + " exports no per-layer hidden states: last_hidden_state is used instead of"
                         + " the penultimate layer, so images will differ from the reference.");
             }
@@ -133,14 +183,14 @@ public final class ModelCheck {
         }
     }
 
-    private static boolean isPenultimateOrLast(OnnxModel model, String name) {
-        long count = model.outputs().keySet().stream().filter(n -> n.startsWith("hidden_states.")).count();
+    private static boolean isPenultimateOrLast(List<String> outputs, String name) {
+        long count = outputs.stream().filter(n -> n.startsWith("hidden_states.")).count();
         return name.equals("hidden_states." + (count - 2)) || name.equals("hidden_states." + (count - 1));
     }
 
-    private static String format(OnnxModel model, Path dir) {
-        boolean half = model.inputs().values().stream().anyMatch(t -> t.type == ai.onnxruntime.OnnxJavaType.FLOAT16)
-                || model.outputs().values().stream().anyMatch(t -> t.type == ai.onnxruntime.OnnxJavaType.FLOAT16);
+    private static String format(Io io, Path dir) {
+        boolean half = io.inputs().stream().anyMatch(t -> t.elementType().equals("float16"))
+                || io.outputs().stream().anyMatch(t -> t.elementType().equals("float16"));
         boolean external = Files.isRegularFile(dir.resolve("model.onnx_data")) || Files.isRegularFile(dir.resolve("model.onnx.data"));
         return "onnx " + (half ? "fp16" : "fp32") + (external ? " + external data" : "");
     }
@@ -154,9 +204,5 @@ public final class ModelCheck {
         } catch (IOException e) {
             return 0;
         }
-    }
-
-    static String shape(TensorInfo t) {
-        return java.util.Arrays.toString(t.getShape());
     }
 }

@@ -99,6 +99,11 @@ final class ComponentSessions implements AutoCloseable {
         return open.containsKey(c);
     }
 
+    /** The components whose sessions are open now, for tests of the memory modes. */
+    synchronized java.util.Set<Component> openComponents() {
+        return open.isEmpty() ? java.util.EnumSet.noneOf(Component.class) : java.util.EnumSet.copyOf(open.keySet());
+    }
+
     @Override
     public synchronized void close() {
         List<Component> order = new ArrayList<>(open.keySet());

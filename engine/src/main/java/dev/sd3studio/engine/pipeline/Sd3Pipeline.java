@@ -23,6 +23,7 @@ import dev.sd3studio.engine.inpaint.InpaintMask;
 import dev.sd3studio.engine.inpaint.MaskBlend;
 import dev.sd3studio.engine.model.Component;
 import dev.sd3studio.engine.model.ModelFolder;
+import dev.sd3studio.engine.model.OnnxSignature;
 import dev.sd3studio.engine.model.SchedulerConfig;
 import dev.sd3studio.engine.model.TransformerConfig;
 import dev.sd3studio.engine.model.VaeConfig;
@@ -68,6 +69,9 @@ public final class Sd3Pipeline implements Sd3Generator {
     private final List<String> warnings = new ArrayList<>();
     private final EmbeddingCache embeddingCache = new EmbeddingCache();
     private final LoraBinding loras;
+    private final Lifetime lifetime = new Lifetime();
+    /** The token of the generation in progress, so that close() can stop it instead of waiting it out. */
+    private volatile CancelToken running;
 
     private Sd3Pipeline(ModelFolder folder, EngineOptions options, Closer closer) throws EngineException {
         this.folder = folder;
@@ -107,6 +111,15 @@ public final class Sd3Pipeline implements Sd3Generator {
         }
     }
 
+    /** The components open now, the preview decoder as {@code null}: what the offload tests assert stage by stage. */
+    java.util.Set<Component> openSessions() {
+        java.util.Set<Component> open = new java.util.HashSet<>(sessions.openComponents());
+        if (previews.isOpen()) {
+            open.add(null);
+        }
+        return open;
+    }
+
     public ModelFolder folder() {
         return folder;
     }
@@ -138,13 +151,16 @@ public final class Sd3Pipeline implements Sd3Generator {
     @Override
     public Map<String, TokenCount> tokenize(String prompt, int maxSequenceLength) throws EngineException {
         checkSequenceLength(maxSequenceLength);
-        Map<String, TokenCount> out = new LinkedHashMap<>();
-        out.put("tokenizer", count(clipLTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH));
-        out.put("tokenizer_2", count(clipGTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH));
-        if (t5Tokenizer != null) {
-            out.put("tokenizer_3", count(t5Tokenizer.tokenize(prompt, maxSequenceLength), maxSequenceLength));
+        // Tokenizing may run beside a generation (both hold leases); close() waits for both.
+        try (Lifetime.Lease ignored = lifetime.lease()) {
+            Map<String, TokenCount> out = new LinkedHashMap<>();
+            out.put("tokenizer", count(clipLTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH));
+            out.put("tokenizer_2", count(clipGTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH));
+            if (t5Tokenizer != null) {
+                out.put("tokenizer_3", count(t5Tokenizer.tokenize(prompt, maxSequenceLength), maxSequenceLength));
+            }
+            return out;
         }
-        return out;
     }
 
     @Override
@@ -166,6 +182,22 @@ public final class Sd3Pipeline implements Sd3Generator {
     @Override
     public synchronized GenerationResult generate(GenerationRequest request, ProgressListener listener,
                                                   CancelToken cancel) throws EngineException {
+        try (Lifetime.Lease ignored = lifetime.lease()) {
+            running = cancel;
+            try (RunScope scope = new RunScope()) {
+                return generate(request, listener, cancel, scope);
+            } finally {
+                running = null;
+                if (options.memoryMode() == MemoryMode.OFFLOAD) {
+                    sessions.close();
+                    previews.release();
+                }
+            }
+        }
+    }
+
+    private GenerationResult generate(GenerationRequest request, ProgressListener listener, CancelToken cancel,
+                                      RunScope scope) throws EngineException {
         Timings timings = new Timings();
         List<String> runWarnings = new ArrayList<>();
         ProgressListener l = new WarningCollector(listener, runWarnings);
@@ -182,7 +214,7 @@ public final class Sd3Pipeline implements Sd3Generator {
             l.tensor("scheduler_timesteps", new FloatTensor(new long[] {steps}, schedule.timesteps()));
             Prepared prepared = prepareLatents(resolved, schedule, l, cancel, timings);
             l.tensor("timesteps", new FloatTensor(new long[] {prepared.schedule.steps()}, prepared.schedule.timesteps()));
-            FloatTensor latents = denoise(resolved, embeddings, prepared, l, cancel, timings);
+            FloatTensor latents = denoise(resolved, embeddings, prepared, l, cancel, timings, scope);
             FloatTensor images = decode(latents, l, cancel, timings);
             if (prepared.mask() != null && resolved.keepUnmasked()) {
                 images = prepared.mask().keepOriginalOutside(images,
@@ -191,14 +223,14 @@ public final class Sd3Pipeline implements Sd3Generator {
             timings.add("ort_run", RunClock.totalNanos() - ortStart);
             timings.add("total", System.nanoTime() - start);
             runtime.fallbackReason().ifPresent(l::warning);
-            return new GenerationResult(images, resolved, List.copyOf(runWarnings), timings.snapshot());
+            List<String> seen;
+            synchronized (runWarnings) {
+                seen = List.copyOf(runWarnings);
+            }
+            return new GenerationResult(images, resolved, seen, timings.snapshot());
         } catch (OutOfMemoryError e) {
             throw new EngineException(Kind.OUT_OF_MEMORY, "Java ran out of memory; use a smaller size or batch,"
                     + " or start the app with a larger -Xmx.", e);
-        } finally {
-            if (options.memoryMode() == MemoryMode.OFFLOAD) {
-                sessions.close();
-            }
         }
     }
 
@@ -384,7 +416,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         FloatTensor t5;
         int batch = prompts.clipL().size();
         if (dropT5) {
-            t5 = FloatTensor.zeros(batch, r.maxSequenceLength(), jointAttentionDim(l, timings));
+            t5 = FloatTensor.zeros(batch, r.maxSequenceLength(), jointAttentionDim());
         } else {
             long[][] ids3 = tokenizeAll(t5Tokenizer, prompts.t5(), r.maxSequenceLength(), "T5", l);
             l.ids(dumpPrefix + "t5_input_ids", ids3);
@@ -401,11 +433,15 @@ public final class Sd3Pipeline implements Sd3Generator {
         return e;
     }
 
-    private long jointAttentionDim(ProgressListener l, Timings timings) throws EngineException {
+    private long jointAttentionDim() throws EngineException {
         if (transformerConfig.jointAttentionDim() > 0) {
             return transformerConfig.jointAttentionDim();
         }
-        long declared = sessions.get(Component.TRANSFORMER, Sd3Transformer::new, l, timings).jointAttentionDim();
+        // Read from the graph's declared input, not from a session: loading the MMDiT here would put
+        // it beside the text encoders in offload mode.
+        OnnxSignature.Port text = OnnxSignature.read(folder.requireModelFile(Component.TRANSFORMER))
+                .input("encoder_hidden_states");
+        long declared = text == null ? -1 : text.dim(2);
         if (declared > 0) {
             return declared;
         }
@@ -495,7 +531,8 @@ public final class Sd3Pipeline implements Sd3Generator {
     // ---- denoise ----------------------------------------------------------------------------------
 
     private FloatTensor denoise(GenerationRequest r, PromptEmbeddings embeddings, Prepared prepared,
-                                ProgressListener l, CancelToken cancel, Timings timings) throws EngineException {
+                                ProgressListener l, CancelToken cancel, Timings timings, RunScope scope)
+            throws EngineException {
         Sd3Transformer transformer = sessions.get(Component.TRANSFORMER, Sd3Transformer::new, l, timings);
         l.stage("denoise");
         Schedule schedule = prepared.schedule();
@@ -504,16 +541,17 @@ public final class Sd3Pipeline implements Sd3Generator {
         int batch = (int) latents.dim(0);
         float g = (float) r.guidance();
         long denoiseStart = System.nanoTime();
-        PreviewPublisher.Session preview = previews.start(r.previewEvery(), l);
+        PreviewPublisher.Session preview = scope.own(previews.start(r.previewEvery(), l));
+        // The text embeddings, pooled vector and latent buffer are built once for all steps.
+        Sd3Transformer.Conditioned conditioned = scope.own(transformer.condition(embeddings.promptEmbeds(),
+                embeddings.pooledPromptEmbeds(), latents.shape(), guidance ? 2 : 1));
+        float[] timestep = new float[guidance ? 2 * batch : batch];
         try {
             for (int i = 0; i < schedule.steps(); i++) {
                 cancel.throwIfCancelled();
                 long t0 = System.nanoTime();
-                FloatTensor latentModelInput = guidance ? FloatTensor.concatBatch(latents, latents) : latents;
-                float[] timestep = new float[guidance ? 2 * batch : batch];
                 java.util.Arrays.fill(timestep, schedule.timesteps()[i]);
-                FloatTensor velocity = transformer.predict(latentModelInput, embeddings.promptEmbeds(),
-                        embeddings.pooledPromptEmbeds(), timestep, cancel);
+                FloatTensor velocity = conditioned.predict(latents, timestep, cancel);
                 if (guidance) {
                     velocity = Guidance.combine(velocity, g);
                 }
@@ -532,11 +570,16 @@ public final class Sd3Pipeline implements Sd3Generator {
                         Duration.ofNanos(System.nanoTime() - denoiseStart), latents.copy(), denoised));
                 preview.offer(i + 1, schedule.steps(), denoised);
             }
+            preview.finish();
         } finally {
             preview.close();
+            conditioned.close();
             timings.previews(preview.renderMillis());
         }
         sessions.release(Component.TRANSFORMER);
+        if (options.memoryMode() == MemoryMode.OFFLOAD) {
+            previews.release();
+        }
         timings.add("denoise", System.nanoTime() - denoiseStart);
         return latents;
     }
@@ -565,15 +608,26 @@ public final class Sd3Pipeline implements Sd3Generator {
         return out;
     }
 
+    /**
+     * Stops the generation in progress (through its token), waits until it and every tokenize call
+     * have ended, then frees the sessions and tokenizers. Calls that come later fail with a
+     * "model was closed" error instead of reaching a freed handle.
+     */
     @Override
     public void close() {
-        sessions.close();
-        previews.close();
-        clipLTokenizer.close();
-        clipGTokenizer.close();
-        if (t5Tokenizer != null) {
-            t5Tokenizer.close();
+        CancelToken current = running;
+        if (current != null) {
+            current.cancel();
         }
+        lifetime.close(() -> {
+            sessions.close();
+            previews.close();
+            clipLTokenizer.close();
+            clipGTokenizer.close();
+            if (t5Tokenizer != null) {
+                t5Tokenizer.close();
+            }
+        });
     }
 
     /** Collects warnings for the result while passing every event on. */
@@ -585,10 +639,17 @@ public final class Sd3Pipeline implements Sd3Generator {
             this.warnings = warnings;
         }
 
+        /** Previews report failures from their own thread, so this is called from two threads. */
         @Override
         public void warning(String message) {
-            if (!warnings.contains(message)) {
-                warnings.add(message);
+            boolean first;
+            synchronized (warnings) {
+                first = !warnings.contains(message);
+                if (first) {
+                    warnings.add(message);
+                }
+            }
+            if (first) {
                 super.warning(message);
             }
         }

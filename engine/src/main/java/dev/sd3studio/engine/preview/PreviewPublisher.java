@@ -21,9 +21,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Publishes step previews of the denoised estimate from a worker thread, so the denoising loop
@@ -43,7 +43,8 @@ public final class PreviewPublisher implements AutoCloseable {
     private final boolean signedOutput;
     private final OrtRuntime runtime;
     private final String warning;
-    private VaeDecoder decoder;
+    private VaeDecoder decoder; // guarded by this
+    private String brokenDecoder; // guarded by this: why the decoder could not be used, once it failed
 
     private PreviewPublisher(Path decoderFile, boolean signedOutput, OrtRuntime runtime, String warning) {
         this.decoderFile = decoderFile;
@@ -82,14 +83,18 @@ public final class PreviewPublisher implements AutoCloseable {
     }
 
     /** Decodes one denoised estimate (transformer-space latents, as they are) to NHWC [0, 1]. */
-    public synchronized FloatTensor render(FloatTensor denoised) throws EngineException {
-        if (decoderFile == null) {
+    public FloatTensor render(FloatTensor denoised) throws EngineException {
+        return render(denoised, CancelToken.none());
+    }
+
+    synchronized FloatTensor render(FloatTensor denoised, CancelToken cancel) throws EngineException {
+        if (decoderFile == null || brokenDecoder != null) {
             return LatentToRgb.project(denoised);
         }
         if (decoder == null) {
-            decoder = new VaeDecoder(OnnxModel.open(runtime, "preview decoder", decoderFile));
+            decoder = openDecoder();
         }
-        FloatTensor out = decoder.decode(denoised, CancelToken.none());
+        FloatTensor out = decoder.decode(denoised, cancel);
         if (!signedOutput) {
             float[] d = out.data();
             float[] signed = new float[d.length];
@@ -101,20 +106,61 @@ public final class PreviewPublisher implements AutoCloseable {
         return ImageTensors.toImages(out);
     }
 
+    /**
+     * Opens the decoder; a session whose interface is wrong is closed here (wrap or close), and the
+     * failure is remembered, so a bad folder costs one attempt, not one session per step.
+     */
+    private VaeDecoder openDecoder() throws EngineException {
+        OnnxModel model;
+        try {
+            model = OnnxModel.open(runtime, "preview decoder", decoderFile);
+        } catch (EngineException e) {
+            brokenDecoder = e.getMessage();
+            throw e;
+        }
+        try {
+            return new VaeDecoder(model);
+        } catch (EngineException | RuntimeException e) {
+            model.close();
+            brokenDecoder = e.getMessage();
+            throw e;
+        }
+    }
+
+    /** Frees the preview decoder's session now (offload mode); the next preview opens it again. */
+    public synchronized void release() {
+        if (decoder != null) {
+            decoder.close();
+            decoder = null;
+        }
+    }
+
+    /** Whether the preview decoder's session is open now. */
+    public synchronized boolean isOpen() {
+        return decoder != null;
+    }
+
     /** Starts publishing for one generation; {@code every} ≤ 0 publishes nothing. */
     public Session start(int every, ProgressListener listener) {
         return new Session(every, listener);
     }
 
-    /** One generation's previews, rendered on a single daemon thread. */
+    /**
+     * One generation's previews, rendered on a single daemon thread. Nothing is published once
+     * {@link #close()} has begun: publishing and closing share one lock and a closed flag, the
+     * in-flight render is terminated through its own cancel token, and close waits for the worker
+     * to end. So no preview can reach the listener after the generation has returned.
+     */
     public final class Session implements AutoCloseable {
         private final int every;
         private final ProgressListener listener;
         private final ExecutorService worker;
+        private final CancelToken renderCancel = new CancelToken();
         private final AtomicBoolean busy = new AtomicBoolean();
         private final List<Long> millis = Collections.synchronizedList(new ArrayList<>());
-        private volatile Future<?> last;
-        private volatile Pending pending;
+        private final Object publishLock = new Object();
+        private boolean closed; // guarded by publishLock
+        private final AtomicReference<Pending> pending = new AtomicReference<>();
 
         private record Pending(int step, FloatTensor latents) {
         }
@@ -134,30 +180,48 @@ public final class PreviewPublisher implements AutoCloseable {
             if (worker == null || (step % every != 0 && step != total)) {
                 return;
             }
-            pending = new Pending(step, denoised);
-            if (busy.compareAndSet(false, true)) {
-                last = worker.submit(this::drain);
+            pending.set(new Pending(step, denoised));
+            submitIfIdle();
+        }
+
+        private void submitIfIdle() {
+            synchronized (publishLock) {
+                if (!closed && !worker.isShutdown() && busy.compareAndSet(false, true)) {
+                    worker.execute(this::drain);
+                }
             }
         }
 
+        /** Renders what is pending until nothing is; never resubmits itself, so shutdown cannot lose a step. */
         private void drain() {
-            try {
-                for (Pending p = pending; p != null; p = pending) {
-                    pending = null;
+            while (true) {
+                for (Pending next = pending.getAndSet(null); next != null; next = pending.getAndSet(null)) {
+                    Pending p = next;
                     long t0 = System.nanoTime();
                     try {
-                        FloatTensor image = render(p.latents());
+                        FloatTensor image = render(p.latents(), renderCancel);
                         millis.add((System.nanoTime() - t0) / 1_000_000);
-                        listener.preview(p.step(), image);
+                        publish(() -> listener.preview(p.step(), image));
                     } catch (EngineException e) {
-                        listener.warning("preview failed: " + e.getMessage());
-                        return;
+                        publish(() -> listener.warning("preview failed: " + e.getMessage()
+                                + (brokenDecoder() ? " Previews use the linear latent projection instead." : "")));
+                        if (!brokenDecoder()) {
+                            pending.set(null);
+                        }
                     }
                 }
-            } finally {
                 busy.set(false);
-                if (pending != null && busy.compareAndSet(false, true)) {
-                    last = worker.submit(this::drain);
+                // An offer that came after the loop's last look, while busy was still set, is ours.
+                if (pending.get() == null || !busy.compareAndSet(false, true)) {
+                    return;
+                }
+            }
+        }
+
+        private void publish(Runnable event) {
+            synchronized (publishLock) {
+                if (!closed) {
+                    event.run();
                 }
             }
         }
@@ -169,28 +233,54 @@ public final class PreviewPublisher implements AutoCloseable {
             }
         }
 
+        /** Publishes what is still pending (the last step's preview), then stops the worker. */
+        public void finish() {
+            if (worker != null) {
+                worker.shutdown();
+                awaitWorker();
+            }
+        }
+
+        /**
+         * Stops at once: nothing is published from here on, the render in flight is terminated,
+         * and the worker thread has ended when this returns (it used the decoder session).
+         */
         @Override
         public void close() {
             if (worker == null) {
                 return;
             }
-            Future<?> f = last;
-            try {
-                if (f != null) {
-                    f.get(30, TimeUnit.SECONDS);
-                }
-            } catch (Exception ignored) {
-                // a preview that fails or hangs must not fail the generation
+            synchronized (publishLock) {
+                closed = true;
             }
-            worker.shutdownNow();
+            renderCancel.cancel();
+            worker.shutdown();
+            awaitWorker();
         }
+
+        private void awaitWorker() {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    if (worker.awaitTermination(1, TimeUnit.SECONDS)) {
+                        break;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private synchronized boolean brokenDecoder() {
+        return brokenDecoder != null;
     }
 
     @Override
     public synchronized void close() {
-        if (decoder != null) {
-            decoder.close();
-            decoder = null;
-        }
+        release();
     }
 }

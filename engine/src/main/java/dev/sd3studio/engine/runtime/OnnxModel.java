@@ -15,6 +15,7 @@ import dev.sd3studio.engine.lora.MergedWeights;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.nio.file.Path;
@@ -39,7 +40,7 @@ public final class OnnxModel implements AutoCloseable {
     private final List<AutoCloseable> attached;
     private boolean closed;
 
-    public OnnxModel(String component, Path file, OrtSession session) throws EngineException {
+    private OnnxModel(String component, Path file, OrtSession session) throws EngineException {
         this(component, file, session, List.of());
     }
 
@@ -120,6 +121,27 @@ public final class OnnxModel implements AutoCloseable {
                 + ") has none of the outputs " + Arrays.toString(candidates) + "; it has " + outputs.keySet());
     }
 
+    /** Fails at load, naming the file, when an id input is not int32 or int64. */
+    public void requireIdInput(String name) throws EngineException {
+        OnnxJavaType t = declared(name).type;
+        if (t != OnnxJavaType.INT64 && t != OnnxJavaType.INT32) {
+            throw new EngineException(EngineException.Kind.INCOMPATIBLE_MODEL, component + " (" + file
+                    + ") declares input '" + name + "' as " + t + "; token ids must be int64 or int32.");
+        }
+    }
+
+    /** Fails at load, naming the file, when a value input (latents, embeddings, timestep) has a type we cannot feed. */
+    public void requireValueInputs(String... names) throws EngineException {
+        for (String n : names) {
+            OnnxJavaType t = declared(n).type;
+            if (!ElementTypes.acceptsFloats(t)) {
+                throw new EngineException(EngineException.Kind.INCOMPATIBLE_MODEL, component + " (" + file
+                        + ") declares input '" + n + "' as " + t + "; float32, float16, float64 or an integer"
+                        + " type was expected.");
+            }
+        }
+    }
+
     /** The declared dimension, or -1 when it is symbolic. */
     public long inputDim(String input, int axis) {
         long[] s = inputs.get(input).getShape();
@@ -130,25 +152,36 @@ public final class OnnxModel implements AutoCloseable {
         return inputs.get(input).type == OnnxJavaType.FLOAT16;
     }
 
-    /** Runs with float and int64 inputs; returns the requested outputs as float32 tensors. */
+    /** Runs with float and integer inputs; returns the requested outputs as float32 tensors. */
     public Map<String, FloatTensor> run(Map<String, FloatTensor> floats, Map<String, LongInput> longs,
                                         List<String> wanted, CancelToken cancel) throws EngineException {
+        return run(floats, longs, Map.of(), wanted, cancel);
+    }
+
+    /**
+     * Runs with per-call float and integer inputs plus {@code kept} inputs that the caller made once
+     * with {@link #input} and owns (they are not closed here). Cancellation is read from the token:
+     * a run that {@code cancel} terminated fails with {@code CANCELLED}, whatever ORT's text says.
+     */
+    public Map<String, FloatTensor> run(Map<String, FloatTensor> floats, Map<String, LongInput> longs,
+                                        Map<String, Input> kept, List<String> wanted, CancelToken cancel)
+            throws EngineException {
         if (closed) {
             throw new IllegalStateException(component + " was already closed");
         }
         cancel.throwIfCancelled();
-        Map<String, OnnxTensor> feed = new LinkedHashMap<>();
-        try (OrtSession.RunOptions runOptions = new OrtSession.RunOptions();
-             AutoCloseable hook = cancel.onCancel(() -> terminate(runOptions))) {
+        Map<String, OnnxTensor> owned = new LinkedHashMap<>();
+        try (TerminableRun run = new TerminableRun(cancel)) {
             for (var e : floats.entrySet()) {
-                feed.put(e.getKey(), floatTensor(e.getKey(), e.getValue()));
+                owned.put(e.getKey(), floatTensor(e.getKey(), e.getValue()));
             }
             for (var e : longs.entrySet()) {
-                feed.put(e.getKey(), OnnxTensor.createTensor(OrtRuntime.environment(),
-                        LongBuffer.wrap(e.getValue().values()), e.getValue().shape()));
+                owned.put(e.getKey(), integerTensor(e.getKey(), e.getValue()));
             }
+            Map<String, OnnxTensor> feed = new LinkedHashMap<>(owned);
+            kept.forEach((name, input) -> feed.put(name, input.tensor()));
             long runStart = System.nanoTime();
-            try (OrtSession.Result result = session.run(feed, new TreeSet<>(wanted), runOptions)) {
+            try (OrtSession.Result result = session.run(feed, new TreeSet<>(wanted), run.options())) {
                 RunClock.add(System.nanoTime() - runStart);
                 Map<String, FloatTensor> out = new LinkedHashMap<>();
                 for (String name : wanted) {
@@ -158,40 +191,124 @@ public final class OnnxModel implements AutoCloseable {
                 return out;
             }
         } catch (OrtException e) {
+            if (cancel.isCancelled()) {
+                throw new EngineException(EngineException.Kind.CANCELLED, "Generation cancelled.", e);
+            }
             throw OrtErrors.onRun(component, e);
         } catch (EngineException e) {
             throw e;
-        } catch (Exception e) {
+        } catch (RuntimeException e) {
             throw new EngineException(EngineException.Kind.INTERNAL, component + ": " + e.getMessage(), e);
         } finally {
-            feed.values().forEach(OnnxTensor::close);
+            owned.values().forEach(OnnxTensor::close);
         }
     }
 
-    private static void terminate(OrtSession.RunOptions options) {
+    /**
+     * An input tensor made once in the element type the session declares (fp16 converted here, once)
+     * and kept across runs: a generation's constant embeddings, or a latent buffer rewritten in place
+     * each step with {@link Input#set}. Its owner closes it.
+     */
+    public Input input(String name, FloatTensor value) throws EngineException {
+        TensorInfo info = declared(name);
         try {
-            options.setTerminate(true);
-        } catch (OrtException ignored) {
-            // the run already ended; nothing to stop
+            ByteBuffer buffer = ByteBuffer.allocateDirect(Math.toIntExact((long) value.data().length * ElementTypes.bytes(info.type)))
+                    .order(ByteOrder.nativeOrder());
+            ElementTypes.write(buffer, info.type, value.data(), 0);
+            // A direct buffer in native order is wrapped without a copy, so set() reaches the tensor.
+            OnnxTensor tensor = OnnxTensor.createTensor(OrtRuntime.environment(), buffer, value.shape(), info.type);
+            return new Input(name, info.type, value.shape(), buffer, tensor);
+        } catch (OrtException e) {
+            throw OrtErrors.onRun(component, e);
         }
     }
 
-    private OnnxTensor floatTensor(String name, FloatTensor t) throws OrtException, EngineException {
+    /** See {@link #input}. */
+    public static final class Input implements AutoCloseable {
+        private final String name;
+        private final OnnxJavaType type;
+        private final long[] shape;
+        private final ByteBuffer buffer;
+        private final OnnxTensor tensor;
+        private boolean closed;
+
+        private Input(String name, OnnxJavaType type, long[] shape, ByteBuffer buffer, OnnxTensor tensor) {
+            this.name = name;
+            this.type = type;
+            this.shape = shape;
+            this.buffer = buffer;
+            this.tensor = tensor;
+        }
+
+        /** Rewrites the values in place; the shape must stay the same. */
+        public void set(FloatTensor value) {
+            if (!Arrays.equals(shape, value.shape())) {
+                throw new IllegalArgumentException(name + " keeps shape " + Arrays.toString(shape) + ", got "
+                        + Arrays.toString(value.shape()));
+            }
+            ElementTypes.write(buffer, type, value.data(), 0);
+        }
+
+        /** Writes {@code values} {@code copies} times back to back (the CFG batch) without building the batch. */
+        public void setRepeated(float[] values, int copies) {
+            long size = FloatTensor.elementCount(shape);
+            if ((long) values.length * copies != size) {
+                throw new IllegalArgumentException(name + " holds " + size + " values, got " + copies + " × "
+                        + values.length);
+            }
+            for (int c = 0; c < copies; c++) {
+                ElementTypes.write(buffer, type, values, c * values.length);
+            }
+        }
+
+        OnnxTensor tensor() {
+            return tensor;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                tensor.close();
+            }
+        }
+    }
+
+    private TensorInfo declared(String name) throws EngineException {
         TensorInfo info = inputs.get(name);
         if (info == null) {
             throw new EngineException(EngineException.Kind.INCOMPATIBLE_MODEL,
                     component + " has no input '" + name + "'");
         }
-        if (info.type == OnnxJavaType.FLOAT16) {
-            float[] d = t.data();
-            ByteBuffer b = ByteBuffer.allocateDirect(d.length * 2).order(ByteOrder.nativeOrder());
-            ShortBuffer s = b.asShortBuffer();
-            for (float v : d) {
-                s.put(Float.floatToFloat16(v));
-            }
-            return OnnxTensor.createTensor(OrtRuntime.environment(), b, t.shape(), OnnxJavaType.FLOAT16);
+        return info;
+    }
+
+    /** The element type the export declares for an input: read once at load. */
+    public OnnxJavaType inputType(String name) throws EngineException {
+        return declared(name).type;
+    }
+
+    private OnnxTensor floatTensor(String name, FloatTensor t) throws OrtException, EngineException {
+        TensorInfo info = declared(name);
+        if (info.type == OnnxJavaType.FLOAT) {
+            return OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(t.data()), t.shape());
         }
-        return OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(t.data()), t.shape());
+        ByteBuffer b = ByteBuffer.allocateDirect(Math.toIntExact((long) t.data().length * ElementTypes.bytes(info.type)))
+                .order(ByteOrder.nativeOrder());
+        ElementTypes.write(b, info.type, t.data(), 0);
+        return OnnxTensor.createTensor(OrtRuntime.environment(), b, t.shape(), info.type);
+    }
+
+    private OnnxTensor integerTensor(String name, LongInput in) throws OrtException, EngineException {
+        TensorInfo info = declared(name);
+        if (info.type == OnnxJavaType.INT32) {
+            int[] narrowed = new int[in.values().length];
+            for (int i = 0; i < narrowed.length; i++) {
+                narrowed[i] = Math.toIntExact(in.values()[i]);
+            }
+            return OnnxTensor.createTensor(OrtRuntime.environment(), IntBuffer.wrap(narrowed), in.shape());
+        }
+        return OnnxTensor.createTensor(OrtRuntime.environment(), LongBuffer.wrap(in.values()), in.shape());
     }
 
     private FloatTensor toFloat(OnnxTensor t) throws EngineException {
@@ -225,21 +342,6 @@ public final class OnnxModel implements AutoCloseable {
         }
     }
 
-    /** A one-line description of an input or output for check-model. */
-    public static String describe(String name, TensorInfo info) {
-        String[] names = info.getDimensionNames();
-        long[] shape = info.getShape();
-        StringBuilder s = new StringBuilder(name).append(' ').append(info.type.toString().toLowerCase()).append(" [");
-        for (int i = 0; i < shape.length; i++) {
-            if (i > 0) {
-                s.append(", ");
-            }
-            s.append(shape[i] >= 0 ? Long.toString(shape[i])
-                    : (names != null && i < names.length && !names[i].isEmpty() ? names[i] : "?"));
-        }
-        return s.append(']').toString();
-    }
-
     public Set<String> outputNames() {
         return outputs.keySet();
     }
@@ -248,6 +350,7 @@ public final class OnnxModel implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            OrtRuntime.LIVE_SESSIONS.decrementAndGet();
             try {
                 session.close();
             } catch (OrtException ignored) {

@@ -29,11 +29,9 @@ public final class OrtErrors {
                 + ". Download this component again.", e);
     }
 
+    /** A run that failed while its token was not cancelled (cancellation is read from the token, not from here). */
     static EngineException onRun(String component, OrtException e) {
         String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-        if (m.contains("terminate flag")) {
-            return new EngineException(Kind.CANCELLED, "Generation cancelled.", e);
-        }
         if (isOutOfMemory(m)) {
             return new EngineException(Kind.OUT_OF_MEMORY, component + " ran out of memory; use a smaller"
                     + " size or batch, turn on model offload, or drop T5.", e);

@@ -11,6 +11,8 @@ import dev.sd3studio.engine.lora.MergedWeights;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -42,6 +44,20 @@ public final class OrtRuntime {
         }
     }
 
+    /** Sessions created and still open, process-wide: how tests prove what a step opened and released. */
+    static final AtomicInteger LIVE_SESSIONS = new AtomicInteger();
+    private static final AtomicLong CREATED_SESSIONS = new AtomicLong();
+
+    /** Every ORT session created in this process so far. */
+    public static long sessionsCreated() {
+        return CREATED_SESSIONS.get();
+    }
+
+    /** ORT sessions open now, in this process. */
+    public static int liveSessions() {
+        return LIVE_SESSIONS.get();
+    }
+
     public static OrtEnvironment environment() {
         OrtProcess.beforeLoad();
         // ORT's own log lines would reach the terminal beside our one-line error (its errors arrive as exceptions).
@@ -68,7 +84,10 @@ public final class OrtRuntime {
     /** Opens a session for {@code file}; {@code component} names it in error messages. */
     public OrtSession open(String component, Path file) throws EngineException {
         try (OrtSession.SessionOptions options = sessionOptions()) {
-            return environment().createSession(file.toString(), options);
+            OrtSession session = environment().createSession(file.toString(), options);
+            CREATED_SESSIONS.incrementAndGet();
+            LIVE_SESSIONS.incrementAndGet();
+            return session;
         } catch (OrtException e) {
             throw OrtErrors.onLoad(component, file, e);
         }
@@ -84,6 +103,8 @@ public final class OrtRuntime {
             MergedInitializers initializers = MergedInitializers.addTo(options, merged);
             try {
                 OrtSession session = environment().createSession(file.toString(), options);
+                CREATED_SESSIONS.incrementAndGet();
+                LIVE_SESSIONS.incrementAndGet();
                 attached.add(initializers);
                 return session;
             } catch (OrtException | RuntimeException e) {

@@ -26,6 +26,7 @@ public final class ClipTextEncoder implements AutoCloseable {
     public ClipTextEncoder(OnnxModel model) throws EngineException {
         this.model = model;
         model.requireInputs("input_ids");
+        model.requireIdInput("input_ids");
         this.pooledOutput = model.requireOutput("text_embeds");
         int max = -1;
         for (String name : model.outputNames()) {

@@ -16,6 +16,7 @@ public final class T5TextEncoder implements AutoCloseable {
     public T5TextEncoder(OnnxModel model) throws EngineException {
         this.model = model;
         model.requireInputs("input_ids");
+        model.requireIdInput("input_ids");
         this.output = model.requireOutput("last_hidden_state");
     }
 

@@ -19,6 +19,7 @@ public final class VaeDecoder implements AutoCloseable {
     public VaeDecoder(OnnxModel model) throws EngineException {
         this.model = model;
         model.requireInputs("latent_sample");
+        model.requireValueInputs("latent_sample");
         this.output = model.requireOutput("sample");
     }
 

@@ -118,6 +118,54 @@ public final class OnnxTestModels {
         return b.array();
     }
 
+    /**
+     * A decoder-shaped graph that is slow on purpose: input {@code latent_sample} float [n, n], output
+     * {@code sample} = x multiplied by itself {@code links} times in a chain (about 2n³ flops a link).
+     * Cancel tests need a run that is certainly still going when the cancel lands.
+     */
+    public static Path slowChain(Path dir, int n, int links) throws IOException {
+        ByteArrayOutputStream nodes = new ByteArrayOutputStream();
+        String previous = "latent_sample";
+        for (int i = 0; i < links; i++) {
+            String next = i == links - 1 ? "sample" : "h" + i;
+            nodes.writeBytes(node("MatMul", new String[] {previous, previous}, next, new byte[0]));
+            previous = next;
+        }
+        byte[] graph = concat(nodes.toByteArray(),
+                field(2, str("slow_chain")),
+                field(11, valueInfo("latent_sample", FLOAT, n, n)),
+                field(12, valueInfo("sample", FLOAT, n, n)));
+        return write(dir.resolve("slow_chain.onnx"), graph);
+    }
+
+    /**
+     * {@link #fp16Scale}'s interface in float32 with its two constants stored as external data in
+     * {@code model.onnx_data} beside {@code model.onnx} (the layout of exports above 2 GB).
+     */
+    public static Path externalScale(Path dir) throws IOException {
+        String[] dims = {"batch", "channels", "height", "width"};
+        Files.createDirectories(dir);
+        ByteBuffer data = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(2f).putFloat(1f);
+        Files.write(dir.resolve("model.onnx_data"), data.array());
+        byte[] graph = concat(
+                node("Mul", new String[] {"latent_sample", "two"}, "doubled", new byte[0]),
+                node("Add", new String[] {"doubled", "one"}, "sample", new byte[0]),
+                field(2, str("external_scale")),
+                field(5, externalTensor("two", 0)),
+                field(5, externalTensor("one", 4)),
+                field(11, valueInfo("latent_sample", FLOAT, dims)),
+                field(12, valueInfo("sample", FLOAT, dims)));
+        return write(dir.resolve("model.onnx"), graph);
+    }
+
+    private static byte[] externalTensor(String name, int offset) {
+        return concat(varintField(2, FLOAT), field(8, str(name)),
+                field(13, concat(field(1, str("location")), field(2, str("model.onnx_data")))),
+                field(13, concat(field(1, str("offset")), field(2, str(Integer.toString(offset))))),
+                field(13, concat(field(1, str("length")), field(2, str("4")))),
+                varintField(14, 1));
+    }
+
     private static Path write(Path file, byte[] graph) throws IOException {
         byte[] opset = concat(field(1, str("")), varintField(2, 14));
         byte[] model = concat(varintField(1, 8), field(2, str("sd3studio-tests")), field(7, graph), field(8, opset));
