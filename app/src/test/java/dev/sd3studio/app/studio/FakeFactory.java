@@ -41,7 +41,7 @@ public final class FakeFactory implements GeneratorFactory {
     }
 
     @Override
-    public ModelCheck.Report check(Path modelDir) {
+    public ModelCheck.Report layout(Path modelDir) {
         List<ModelCheck.Part> parts = missing.stream().map(m -> new ModelCheck.Part(m, m, true, ModelCheck.Status.MISSING,
                 "-", 0, List.of(), List.of(), "no " + m)).toList();
         return new ModelCheck.Report(modelDir, "optimum", parts, List.of());

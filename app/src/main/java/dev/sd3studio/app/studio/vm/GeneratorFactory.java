@@ -11,18 +11,24 @@ import java.nio.file.Path;
 /** How the studio reaches the engine; tests substitute recording or slow fakes here. */
 public interface GeneratorFactory {
     GeneratorFactory ENGINE = new GeneratorFactory() {
+        private final LayoutCache cache = new LayoutCache(Sd3Engine::layout);
+
         @Override
         public Sd3Generator open(Path modelDir, EngineOptions options) throws EngineException {
             return Sd3Engine.open(modelDir, options);
         }
 
         @Override
-        public ModelCheck.Report check(Path modelDir) throws EngineException {
-            return Sd3Engine.check(modelDir);
+        public ModelCheck.Report layout(Path modelDir) throws EngineException {
+            return cache.get(modelDir);
         }
     };
 
     Sd3Generator open(Path modelDir, EngineOptions options) throws EngineException;
 
-    ModelCheck.Report check(Path modelDir) throws EngineException;
+    /**
+     * The cheap layout of a model folder for the model list: files and each graph's inputs and
+     * outputs, read without opening a session (never the deep probe, which loads every component).
+     */
+    ModelCheck.Report layout(Path modelDir) throws EngineException;
 }

@@ -108,7 +108,7 @@ public final class ModelListViewModel {
         boolean isBuiltIn = builtIn.isPresent() && builtIn.get().equals(folder);
         String name = folder.getFileName() == null ? folder.toString() : folder.getFileName().toString();
         try {
-            ModelCheck.Report r = factory.check(folder);
+            ModelCheck.Report r = factory.layout(folder);
             return new ModelEntry(folder, name, isBuiltIn, r.missingRequired());
         } catch (EngineException e) {
             return new ModelEntry(folder, name, isBuiltIn, List.of(e.getMessage()));
