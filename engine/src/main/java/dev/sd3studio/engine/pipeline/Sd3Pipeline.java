@@ -76,8 +76,8 @@ public final class Sd3Pipeline implements Sd3Generator {
     private Sd3Pipeline(ModelFolder folder, EngineOptions options, Closer closer) throws EngineException {
         this.folder = folder;
         this.options = options;
-        this.runtime = new OrtRuntime(options.device(), options.threads() > 0
-                ? options.threads() : Runtime.getRuntime().availableProcessors());
+        // Without an explicit thread count, every component shares ORT's process-wide pool.
+        this.runtime = new OrtRuntime(options.device(), Math.max(0, options.threads()));
         folder.requireModelFile(Component.TRANSFORMER);
         folder.requireModelFile(Component.TEXT_ENCODER);
         folder.requireModelFile(Component.TEXT_ENCODER_2);

@@ -25,17 +25,23 @@ public final class OrtRuntime {
     public static final String CUDA_DIR_PROPERTY = "sd3studio.cuda.dir";
 
     private final Device requested;
+    /** Per-session intra-op threads, or 0 for the process-wide pool. */
     private final int threads;
     private final AtomicReference<Device> active = new AtomicReference<>();
     private volatile String fallbackReason;
 
+    /** Sessions on {@code requested} that share the process-wide thread pool (one thread per physical core). */
     public OrtRuntime(Device requested) {
-        this(requested, Runtime.getRuntime().availableProcessors());
+        this(requested, 0);
     }
 
+    /**
+     * @param threads intra-op threads of each session's own pool; 0 shares the process-wide pool
+     *                instead (the default: one pool for all components, not one per session)
+     */
     public OrtRuntime(Device requested, int threads) {
         this.requested = requested;
-        this.threads = Math.max(1, threads);
+        this.threads = Math.max(0, threads);
         if (requested.kind() == Device.Kind.CUDA) {
             // Probe now, so the reason is known before the first (possibly long) model load.
             String dir = System.getProperty(CUDA_DIR_PROPERTY, System.getenv("SD3STUDIO_CUDA_DIR"));
@@ -59,11 +65,31 @@ public final class OrtRuntime {
     }
 
     public static OrtEnvironment environment() {
-        OrtProcess.beforeLoad();
-        // ORT's own log lines would reach the terminal beside our one-line error (its errors arrive as exceptions).
-        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "sd3studio");
-        OrtProcess.afterLoad(env);
-        return env;
+        return Environment.INSTANCE;
+    }
+
+    /** The process's one ORT environment, made on first use with the global thread pool. */
+    private static final class Environment {
+        static final OrtEnvironment INSTANCE = create();
+
+        private static OrtEnvironment create() {
+            OrtProcess.beforeLoad();
+            // One intra-op pool for every session, one thread per physical core (ORT's own default
+            // counts physical cores too), not spinning: sessions that take turns do not keep idle
+            // pools busy-waiting beside each other.
+            try (OrtEnvironment.ThreadingOptions pool = new OrtEnvironment.ThreadingOptions()) {
+                pool.setGlobalIntraOpNumThreads(CpuTopology.physicalCores());
+                pool.setGlobalInterOpNumThreads(1);
+                pool.setGlobalSpinControl(false);
+                // ORT's own log lines would reach the terminal beside our one-line error (its errors arrive as exceptions).
+                OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "sd3studio",
+                        pool);
+                OrtProcess.afterLoad(env);
+                return env;
+            } catch (OrtException e) {
+                throw new IllegalStateException("ONNX Runtime could not start: " + e.getMessage(), e);
+            }
+        }
     }
 
     public Device requested() {
@@ -81,15 +107,33 @@ public final class OrtRuntime {
         return Optional.ofNullable(fallbackReason);
     }
 
+    /** Adds to the options of one session (extra initializers, for instance) before it is created. */
+    @FunctionalInterface
+    public interface SessionCustomizer {
+        SessionCustomizer NONE = options -> {
+        };
+
+        void apply(OrtSession.SessionOptions options) throws OrtException;
+    }
+
     /** Opens a session for {@code file}; {@code component} names it in error messages. */
     public OrtSession open(String component, Path file) throws EngineException {
-        try (OrtSession.SessionOptions options = sessionOptions()) {
+        return open(component, file, SessionCustomizer.NONE);
+    }
+
+    /**
+     * The one place sessions are created: options chosen per component ({@link SessionProfile}),
+     * then {@code extra}. {@code component} names it in error messages.
+     */
+    public OrtSession open(String component, Path file, SessionCustomizer extra) throws EngineException {
+        try (OrtSession.SessionOptions options = sessionOptions(SessionProfile.of(component))) {
+            extra.apply(options);
             OrtSession session = environment().createSession(file.toString(), options);
             CREATED_SESSIONS.incrementAndGet();
             LIVE_SESSIONS.incrementAndGet();
             return session;
         } catch (OrtException e) {
-            throw OrtErrors.onLoad(component, file, e);
+            throw OrtErrors.onLoad(component, file, e, active() == requested && requested.kind() == Device.Kind.CUDA);
         }
     }
 
@@ -99,7 +143,7 @@ public final class OrtRuntime {
      */
     OrtSession open(String component, Path file, MergedWeights merged, List<AutoCloseable> attached)
             throws EngineException {
-        try (OrtSession.SessionOptions options = sessionOptions()) {
+        try (OrtSession.SessionOptions options = sessionOptions(SessionProfile.of(component))) {
             MergedInitializers initializers = MergedInitializers.addTo(options, merged);
             try {
                 OrtSession session = environment().createSession(file.toString(), options);
@@ -113,17 +157,22 @@ public final class OrtRuntime {
             }
         } catch (OrtException e) {
             merged.close();
-            throw OrtErrors.onLoad(component, file, e);
+            throw OrtErrors.onLoad(component, file, e, active() == requested && requested.kind() == Device.Kind.CUDA);
         }
     }
 
-    private OrtSession.SessionOptions sessionOptions() throws OrtException {
+    private OrtSession.SessionOptions sessionOptions(SessionProfile profile) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        options.setIntraOpNumThreads(threads);
-        options.setInterOpNumThreads(1);
+        if (threads == 0) {
+            options.disablePerSessionThreads();
+        } else {
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+        }
         options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
+        profile.applyTo(options);
         if (requested.kind() == Device.Kind.CUDA && active.get() != Device.CPU) {
             addCuda(options);
         } else {
@@ -134,11 +183,24 @@ public final class OrtRuntime {
 
     private void addCuda(OrtSession.SessionOptions options) {
         try {
-            options.addCUDA(requested.index());
+            options.addCUDA(cudaOptions());
             active.set(requested);
         } catch (OrtException e) {
             fallToCpu("the CUDA provider failed to start: " + OrtErrors.firstLine(e));
         }
+    }
+
+    /**
+     * What a long-running studio needs from the CUDA provider (read from ORT's documented options,
+     * not measured here: no GPU): a heuristic cuDNN algorithm choice instead of an exhaustive
+     * benchmark that offload mode would repeat at every reload, and an arena that grows by what is
+     * asked for rather than to the next power of two.
+     */
+    private ai.onnxruntime.providers.OrtCUDAProviderOptions cudaOptions() throws OrtException {
+        var cuda = new ai.onnxruntime.providers.OrtCUDAProviderOptions(requested.index());
+        cuda.add("cudnn_conv_algo_search", "HEURISTIC");
+        cuda.add("arena_extend_strategy", "kSameAsRequested");
+        return cuda;
     }
 
     private void fallToCpu(String reason) {
