@@ -62,9 +62,14 @@ public final class PullCommand implements Callable<Integer> {
             throw new CliException(e.getMessage(), Cli.EXIT_USAGE);
         }
         Path target = dest != null ? dest : defaultFolder(ref);
-        HubSettings settings = HubSettings.fromEnvironment();
-        if (endpoint != null) {
-            settings = settings.withEndpoint(endpoint);
+        HubSettings settings;
+        try {
+            settings = HubSettings.fromEnvironment();
+            if (endpoint != null) {
+                settings = settings.withEndpoint(endpoint);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), Cli.EXIT_USAGE);
         }
         HubClient client = new HubClient(settings);
         ModelDownloader downloader = new ModelDownloader(client);

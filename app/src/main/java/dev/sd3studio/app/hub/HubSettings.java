@@ -27,20 +27,34 @@ public record HubSettings(URI endpoint, Optional<String> token, String tokenSour
         }
         String fromEnv = env.get("HF_TOKEN");
         if (fromEnv != null && !fromEnv.isBlank()) {
-            return new HubSettings(URI.create(endpoint), Optional.of(fromEnv.strip()), "HF_TOKEN");
+            return new HubSettings(endpoint(endpoint), Optional.of(fromEnv.strip()), "HF_TOKEN");
         }
         Path file = tokenFile(env, home);
         try {
             if (Files.isRegularFile(file)) {
                 String t = Files.readString(file).strip();
                 if (!t.isEmpty()) {
-                    return new HubSettings(URI.create(endpoint), Optional.of(t), file.toString());
+                    return new HubSettings(endpoint(endpoint), Optional.of(t), file.toString());
                 }
             }
         } catch (IOException ignored) {
             // an unreadable token file is the same as none: public repositories still work
         }
-        return new HubSettings(URI.create(endpoint), Optional.empty(), "none");
+        return new HubSettings(endpoint(endpoint), Optional.empty(), "none");
+    }
+
+    /** An http(s) URL, or a message that says what is wrong with it. */
+    static URI endpoint(String url) {
+        try {
+            URI u = new URI(url);
+            if (("http".equalsIgnoreCase(u.getScheme()) || "https".equalsIgnoreCase(u.getScheme())) && u.getHost() != null) {
+                return u;
+            }
+        } catch (java.net.URISyntaxException ignored) {
+            // the message below says what is expected
+        }
+        throw new IllegalArgumentException("the Hub endpoint '" + url + "' (HF_ENDPOINT or --endpoint) is not an http(s)"
+                + " URL such as " + DEFAULT_ENDPOINT);
     }
 
     static Path tokenFile(Map<String, String> env, Path home) {
@@ -62,7 +76,7 @@ public record HubSettings(URI endpoint, Optional<String> token, String tokenSour
         while (e.endsWith("/")) {
             e = e.substring(0, e.length() - 1);
         }
-        return new HubSettings(URI.create(e), token, tokenSource);
+        return new HubSettings(endpoint(e), token, tokenSource);
     }
 
     public HubSettings withToken(String t) {

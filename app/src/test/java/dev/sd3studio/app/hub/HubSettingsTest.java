@@ -10,6 +10,7 @@ import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Endpoint and token are found where huggingface_hub looks; repository ids parse as typed. */
 class HubSettingsTest {
@@ -32,6 +33,13 @@ class HubSettingsTest {
         assertEquals("https://huggingface.co", HubSettings.fromEnvironment(Map.of(), home).endpoint().toString());
         assertEquals("http://mirror.local:8080", HubSettings.fromEnvironment(Map.of("HF_ENDPOINT", "http://mirror.local:8080/"), home)
                 .endpoint().toString());
+    }
+
+    @Test
+    void aBadEndpointIsRefusedWithAMessage(@TempDir Path home) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HubSettings.fromEnvironment(Map.of("HF_ENDPOINT", "huggingface.co"), home));
+        assertTrue(e.getMessage().contains("not an http(s) URL"), e.getMessage());
     }
 
     @Test

@@ -27,7 +27,16 @@ final class Dialogs {
 
     static void showCatalogue(Window owner, ModelListViewModel models) {
         show(owner, "sd3studio.catalogue", () -> new ModelCatalogueDialog(owner, new ModelCatalogueViewModel(new FxTaskRunner(),
-                new HubClient(HubSettings.fromEnvironment()), AppDirs.detect().data().resolve("models"), models::addFolder)));
+                new HubClient(hubSettings()), AppDirs.detect().data().resolve("models"), models::addFolder)));
+    }
+
+    /** A malformed HF_ENDPOINT must not keep the dialog from opening: the public Hub is used then. */
+    private static HubSettings hubSettings() {
+        try {
+            return HubSettings.fromEnvironment();
+        } catch (IllegalArgumentException e) {
+            return new HubSettings(java.net.URI.create(HubSettings.DEFAULT_ENDPOINT), java.util.Optional.empty(), "none");
+        }
     }
 
     static void showGpu(Window owner) {
