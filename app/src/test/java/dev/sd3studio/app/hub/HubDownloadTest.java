@@ -85,7 +85,10 @@ class HubDownloadTest {
         List<HubTestServer.Request> cdn = hub.requestsFor("/cdn/" + REPO + "/" + TRANSFORMER);
         assertEquals(2, cdn.size(), cdn.toString());
         long size = Files.size(Fixtures.tinySd3().resolve(TRANSFORMER));
-        assertEquals("bytes=" + size / 2 + "-", cdn.get(1).range());
+        // resumed from what arrived before the drop (at most the half the server sent; loopback may lose the tail)
+        assertTrue(cdn.get(1).range() != null && cdn.get(1).range().matches("bytes=\\d+-"), cdn.toString());
+        long resumedAt = Long.parseLong(cdn.get(1).range().replaceAll("\\D", ""));
+        assertTrue(resumedAt > 0 && resumedAt <= size / 2, cdn.toString());
 
         Path png = tmp.resolve("out.png");
         Run gen = cli("generate", "--model", dest.toString(), "--prompt", "a red cube", "--steps", "2",
