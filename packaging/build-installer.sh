@@ -119,6 +119,7 @@ common=(--name "$appname" --app-version "$version" --vendor "SD3 Studio"
   --java-options "-DRUST_LIBRARY_PATH=\$APPDIR/native/$tokenizers_lib"
   --java-options '-Djna.boot.library.path=$APPDIR/native' --java-options '-Djna.nounpack=true'
   --java-options "-XX:AOTCache=\$APPDIR/$aot_file"
+  --java-options '-Xlog:disable' --java-options '-Xlog:all=error:stderr'
   --dest "$out")
 if [ "$os" = windows ]; then
   # a console twin of the main launcher: `sd3studio generate ...` prints in cmd/PowerShell
@@ -168,6 +169,8 @@ case "$type" in
     # fail on a system without the desktop-menu folders (jpackage's --linux-shortcut does).
     work="$out/deb-root"
     dpkg-deb -R "$deb" "$work"
+    # jpackage's staging copy does not keep file times; the AOT cache checks the jars' times
+    (cd "$image" && find . -type f) | while IFS= read -r f; do touch -r "$image/$f" "$work/opt/sd3-studio/$f"; done
     d="$work/opt/sd3-studio/lib/app/desktop"
     install -D -m 644 "$d/sd3studio.desktop" "$work/usr/share/applications/sd3studio.desktop"
     for png in "$d"/icons/*/sd3studio.png; do

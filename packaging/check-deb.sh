@@ -45,6 +45,8 @@ done
 [ "$(as_user 'command -v sd3studio')" = /usr/bin/sd3studio ] || fail "sd3studio is not on the user's PATH"
 shown=$(as_user 'sd3studio --version')
 [ "$shown" = "SD3 Studio $version" ] || fail "sd3studio --version says '$shown', the package is $version"
+as_user 'JAVA_TOOL_OPTIONS=-XX:AOTMode=on sd3studio --version' >/dev/null 2>&1 \
+  || fail "the installed AOT cache cannot be mapped (file times changed?)"
 [ -z "$(find /opt/sd3-studio -name 'libonnxruntime*' -path '*linux-aarch64*' -o -name '*.dll' -o -name '*.dylib' | head -1)" ] \
   || fail "other platforms' native libraries in the package"
 
