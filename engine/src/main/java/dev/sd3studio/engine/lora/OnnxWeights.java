@@ -50,8 +50,31 @@ public final class OnnxWeights {
         }
     }
 
-    /** One linear layer: its node, module path (null when the name carries none) and weight. */
+    /**
+     * One linear layer: its node, module path (null when the name carries none) and weight. Exporters
+     * that name parameters after the module ({@code time_text_embed.timestep_embedder.linear_1.weight})
+     * give a second path when the node name was shortened; both are matched.
+     */
     public record LinearWeight(String node, String modulePath, Initializer weight, Layout layout) {
+        /** The module path the weight's own name gives, or null. */
+        public String weightPath() {
+            String n = weight.name();
+            return n.endsWith(".weight") && n.indexOf('.') < n.length() - 7 ? n.substring(0, n.length() - 7) : null;
+        }
+
+        boolean matches(String path) {
+            return endsWithSegments(modulePath, path, '.') || endsWithSegments(weightPath(), path, '.');
+        }
+
+        boolean matchesFlat(String flat) {
+            return (modulePath != null && endsWithSegments(modulePath.replace('.', '_'), flat, '_'))
+                    || (weightPath() != null && endsWithSegments(weightPath().replace('.', '_'), flat, '_'));
+        }
+
+        private static boolean endsWithSegments(String full, String tail, char separator) {
+            return full != null && (full.equals(tail) || full.endsWith(separator + tail));
+        }
+
         public long inFeatures() {
             return layout == Layout.IN_OUT ? weight.dims()[0] : weight.dims()[1];
         }
@@ -100,19 +123,12 @@ public final class OnnxWeights {
 
     /** The layers whose module path is {@code path} or ends with it (the exporter may add a prefix). */
     public List<LinearWeight> byModulePath(String path) {
-        return distinct(linears.stream().filter(l -> l.modulePath() != null
-                && (l.modulePath().equals(path) || l.modulePath().endsWith("." + path))).toList());
+        return distinct(linears.stream().filter(l -> l.matches(path)).toList());
     }
 
     /** The same for a kohya underscore name, compared with the module path's underscore form. */
     public List<LinearWeight> byFlatName(String flat) {
-        return distinct(linears.stream().filter(l -> {
-            if (l.modulePath() == null) {
-                return false;
-            }
-            String u = l.modulePath().replace('.', '_');
-            return u.equals(flat) || u.endsWith("_" + flat);
-        }).toList());
+        return distinct(linears.stream().filter(l -> l.matchesFlat(flat)).toList());
     }
 
     private static List<LinearWeight> distinct(List<LinearWeight> hits) {

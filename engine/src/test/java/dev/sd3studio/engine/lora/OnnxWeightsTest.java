@@ -76,6 +76,16 @@ class OnnxWeightsTest {
     }
 
     @Test
+    void aWeightNamedAfterItsModuleMatchesWhenTheNodeNameWasShortened() throws Exception {
+        OnnxWeights g = OnnxWeights.read(TinyOnnx.linear(tmp, "/time_text_embed/linear_1/MatMul",
+                "time_text_embed.timestep_embedder.linear_1.weight", new float[4], 2, 2, false));
+        assertEquals(1, g.byModulePath("time_text_embed.timestep_embedder.linear_1").size());
+        assertEquals(1, g.byModulePath("time_text_embed.linear_1").size());
+        assertEquals(1, g.byFlatName("time_text_embed_timestep_embedder_linear_1").size());
+        assertTrue(g.byModulePath("text_embedder.linear_1").isEmpty());
+    }
+
+    @Test
     void externalDataIsLocatedNotRead() throws Exception {
         float[] w = {1, 2, 3, 4, 5, 6};
         OnnxWeights g = OnnxWeights.read(TinyOnnx.linear(tmp, "/lin/MatMul", w, 2, 3, true));

@@ -20,22 +20,27 @@ final class TinyOnnx {
      * stored in {@code model.onnx.data} when {@code external}, else inline.
      */
     static Path linear(Path dir, String node, float[] w, int in, int out, boolean external) throws IOException {
+        return linear(dir, node, "onnx::MatMul_7", w, in, out, external);
+    }
+
+    static Path linear(Path dir, String node, String weightName, float[] w, int in, int out, boolean external)
+            throws IOException {
         byte[] raw = floats(w);
         byte[] weight;
         if (external) {
             Files.createDirectories(dir);
             Files.write(dir.resolve("model.onnx.data"), concat(new byte[16], raw));   // data at offset 16
-            weight = concat(varintField(1, in), varintField(1, out), varintField(2, FLOAT), field(8, str("onnx::MatMul_7")),
+            weight = concat(varintField(1, in), varintField(1, out), varintField(2, FLOAT), field(8, str(weightName)),
                     field(13, concat(field(1, str("location")), field(2, str("model.onnx.data")))),
                     field(13, concat(field(1, str("offset")), field(2, str("16")))),
                     field(13, concat(field(1, str("length")), field(2, str(Integer.toString(raw.length))))),
                     varintField(14, 1));
         } else {
-            weight = concat(varintField(1, in), varintField(1, out), varintField(2, FLOAT), field(8, str("onnx::MatMul_7")),
+            weight = concat(varintField(1, in), varintField(1, out), varintField(2, FLOAT), field(8, str(weightName)),
                     field(9, raw));
         }
         byte[] graph = concat(
-                node("MatMul", node, new String[] {"x", "onnx::MatMul_7"}, "y"),
+                node("MatMul", node, new String[] {"x", weightName}, "y"),
                 field(2, str("tiny_linear")),
                 field(5, weight),
                 field(11, valueInfo("x", 1, in)),
