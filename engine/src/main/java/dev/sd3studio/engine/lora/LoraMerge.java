@@ -14,6 +14,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Merges LoRAs into one component's weights: W' = W + scale · (alpha / rank) · (B @ A), added in the
@@ -21,6 +25,8 @@ import java.util.Map;
  * is in the heap; the results go straight to native memory. Several LoRAs on one layer add up, in order.
  */
 public final class LoraMerge {
+    private static final int THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+
     private LoraMerge() {
     }
 
@@ -30,18 +36,42 @@ public final class LoraMerge {
             byWeight.computeIfAbsent(c.weight().weight().name(), k -> new ArrayList<>()).add(c);
         }
         Arena arena = Arena.ofShared();
-        try {
-            List<MergedWeights.Weight> out = new ArrayList<>();
-            for (List<Contribution> group : byWeight.values()) {
-                Initializer init = group.getFirst().weight().weight();
-                float[] w = OnnxWeights.readFloats(init);
-                for (Contribution c : group) {
-                    add(w, c);
-                }
-                out.add(store(arena, init, w));
+        List<List<Contribution>> groups = List.copyOf(byWeight.values());
+        MergedWeights.Weight[] out = new MergedWeights.Weight[groups.size()];
+        // Weights are independent: merge them on several cores, each holding one weight in the heap.
+        try (ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(groups.size(), THREADS)))) {
+            List<Future<?>> jobs = new ArrayList<>();
+            for (int g = 0; g < groups.size(); g++) {
+                int index = g;
+                jobs.add(pool.submit(() -> {
+                    List<Contribution> group = groups.get(index);
+                    Initializer init = group.getFirst().weight().weight();
+                    float[] w = OnnxWeights.readFloats(init);
+                    for (Contribution c : group) {
+                        add(w, c);
+                    }
+                    out[index] = store(arena, init, w);
+                    return null;
+                }));
             }
-            return new MergedWeights(arena, out);
-        } catch (EngineException | RuntimeException e) {
+            for (Future<?> job : jobs) {
+                job.get();
+            }
+            return new MergedWeights(arena, List.of(out));
+        } catch (ExecutionException e) {
+            arena.close();
+            if (e.getCause() instanceof EngineException ee) {
+                throw ee;
+            }
+            if (e.getCause() instanceof OutOfMemoryError oom) {
+                throw oom;
+            }
+            throw new EngineException(EngineException.Kind.INTERNAL, "LoRA merge failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            arena.close();
+            Thread.currentThread().interrupt();
+            throw new EngineException(EngineException.Kind.CANCELLED, "LoRA merge interrupted.", e);
+        } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
