@@ -5,6 +5,7 @@ import dev.sd3studio.app.studio.vm.GenerationQueue;
 import dev.sd3studio.app.studio.vm.ImportViewModel;
 import dev.sd3studio.app.studio.vm.Job;
 import dev.sd3studio.app.studio.vm.MaskEditorViewModel;
+import dev.sd3studio.app.studio.vm.LoraListViewModel;
 import dev.sd3studio.app.studio.vm.ParametersViewModel;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.beans.binding.Bindings;
@@ -33,12 +34,14 @@ import java.util.List;
 final class CanvasView extends VBox {
     private final ImportViewModel imports;
     private final MaskEditorViewModel mask;
+    private final LoraListViewModel loraList;
 
     CanvasView(StudioViewModel studio) {
         super(8);
         GenerationQueue vm = studio.generation();
         this.imports = studio.imports();
         this.mask = studio.mask();
+        this.loraList = studio.loras();
         ParametersViewModel params = studio.parameters();
 
         ImageView preview = new ImageView();
@@ -191,7 +194,14 @@ final class CanvasView extends VBox {
             mask.loadFile(files.getFirst().toPath()); // while painting a mask, a dropped picture is the mask
             return;
         }
-        imports.dropFiles(files.stream().map(File::toPath).toList());
+        List<java.nio.file.Path> paths = files.stream().map(File::toPath).toList();
+        List<java.nio.file.Path> loras = paths.stream().filter(LoraListViewModel::isLora).toList();
+        if (!loras.isEmpty()) {
+            loraList.add(loras);   // a .safetensors is a LoRA for the selected model, not a picture
+        }
+        if (loras.size() < paths.size()) {
+            imports.dropFiles(paths.stream().filter(p -> !LoraListViewModel.isLora(p)).toList());
+        }
     }
 
     private void paste() {

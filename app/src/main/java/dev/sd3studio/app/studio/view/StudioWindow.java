@@ -35,7 +35,7 @@ public final class StudioWindow {
 
     private StudioWindow(StudioViewModel vm) {
         this.vm = vm;
-        VBox editor = new VBox(12, new PromptView(vm.prompt()), new ParametersView(vm));
+        VBox editor = new VBox(12, new PromptView(vm.prompt()), new ParametersView(vm), new LoraPanel(vm.loras()));
         editor.setPadding(new Insets(10));
         ScrollPane left = new ScrollPane(editor);
         left.setFitToWidth(true);

@@ -53,6 +53,8 @@ public final class GenerationQueue {
     private final BooleanBinding canGenerate;
 
     /** @param onQueued runs after each job is queued (the settings are saved then) */
+    private java.util.function.Supplier<List<dev.sd3studio.engine.api.LoraSpec>> loras = List::of;
+
     GenerationQueue(TaskRunner runner, EngineSession session, GalleryStore galleryStore, GalleryViewModel gallery,
                     PromptViewModel prompt, ParametersViewModel params, MaskEditorViewModel mask,
                     Consumer<UserMessage> messages, Runnable onQueued) {
@@ -110,6 +112,11 @@ public final class GenerationQueue {
         }
     }
 
+    /** Where generations take their LoRAs from (the selected model's LoRA list). */
+    void useLoras(java.util.function.Supplier<List<dev.sd3studio.engine.api.LoraSpec>> source) {
+        loras = source;
+    }
+
     GenerationRequest buildRequest() {
         boolean per = prompt.perEncoderProperty().get();
         long seed = params.randomSeedProperty().get() ? ThreadLocalRandom.current().nextLong(1L << 32)
@@ -133,6 +140,7 @@ public final class GenerationQueue {
                 .optKeepUnmasked(mask.keepUnmaskedProperty().get())
                 .optStrength(params.strengthProperty().get())
                 .optPreviewEvery(1)
+                .optLoras(loras.get())
                 .build();
     }
 

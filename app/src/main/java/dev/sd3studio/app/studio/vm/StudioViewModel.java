@@ -28,6 +28,7 @@ public final class StudioViewModel implements AutoCloseable {
     private final GenerationQueue generation;
     private final ImportViewModel imports;
     private final SettingsViewModel settings;
+    private final LoraListViewModel loras;
 
     public StudioViewModel(TaskRunner runner, SettingsStore settingsStore, GalleryStore galleryStore,
                            GeneratorFactory factory, Optional<Path> builtIn) {
@@ -43,6 +44,8 @@ public final class StudioViewModel implements AutoCloseable {
         this.generation = new GenerationQueue(runner, session, galleryStore, gallery, prompt, params, mask,
                 message::set, settings::save);
         this.imports = new ImportViewModel(runner, prompt, params, mask, message::set);
+        this.loras = new LoraListViewModel(runner, session, params, message::set);
+        generation.useLoras(loras::specs);
     }
 
     public PromptViewModel prompt() { return prompt; }
@@ -55,6 +58,7 @@ public final class StudioViewModel implements AutoCloseable {
     public GenerationQueue generation() { return generation; }
     public ImportViewModel imports() { return imports; }
     public SettingsViewModel settings() { return settings; }
+    public LoraListViewModel loras() { return loras; }
     /** The banner: the latest error, warning or note from any part of the studio. */
     public ObjectProperty<UserMessage> messageProperty() { return message; }
 

@@ -1,0 +1,131 @@
+package dev.sd3studio.app.studio.vm;
+
+import dev.sd3studio.app.studio.task.TaskRunner;
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.api.LoraSpec;
+import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.SimpleDoubleProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The LoRAs of the selected model, each with its scale: a list per model (switching models shows that
+ * model's list), files added by the file chooser or by dropping a {@code .safetensors} onto the window,
+ * and the engine's match report one click away. Generations take {@link #specs()}.
+ */
+public final class LoraListViewModel {
+    /** One LoRA in the list; the slider binds to {@link #scaleProperty()}. */
+    public static final class Item {
+        private final Path file;
+        private final DoubleProperty scale = new SimpleDoubleProperty(LoraSpec.DEFAULT_SCALE);
+
+        Item(Path file) {
+            this.file = file;
+        }
+
+        public Path file() { return file; }
+        public String name() { return file.getFileName().toString(); }
+        public DoubleProperty scaleProperty() { return scale; }
+    }
+
+    private final TaskRunner runner;
+    private final EngineSession session;
+    private final ParametersViewModel params;
+    private final Consumer<UserMessage> messages;
+    private final Map<Path, ObservableList<Item>> perModel = new HashMap<>();
+    private final ObservableList<Item> items = FXCollections.observableArrayList();
+    private final StringProperty report = new SimpleStringProperty();
+
+    LoraListViewModel(TaskRunner runner, EngineSession session, ParametersViewModel params, Consumer<UserMessage> messages) {
+        this.runner = runner;
+        this.session = session;
+        this.params = params;
+        this.messages = messages;
+        params.modelProperty().addListener((obs, old, now) -> showListOf(now == null ? null : now.folder()));
+        showListOf(params.modelProperty().get() == null ? null : params.modelProperty().get().folder());
+    }
+
+    private void showListOf(Path model) {
+        items.setAll(model == null ? List.of() : perModel.computeIfAbsent(model, m -> FXCollections.observableArrayList()));
+        report.set(null);
+    }
+
+    private ObservableList<Item> current() {
+        var m = params.modelProperty().get();
+        return m == null ? null : perModel.computeIfAbsent(m.folder(), f -> FXCollections.observableArrayList());
+    }
+
+    /** The selected model's LoRAs, in order. */
+    public ObservableList<Item> items() { return items; }
+
+    /** The last match report, as text; null until "Details" is asked for. */
+    public StringProperty reportProperty() { return report; }
+
+    /** Adds {@code .safetensors} files to the selected model's list; anything else gets a message. */
+    public void add(List<Path> files) {
+        ObservableList<Item> list = current();
+        if (list == null) {
+            messages.accept(UserMessage.warning("Choose a model first: LoRAs are kept per model."));
+            return;
+        }
+        for (Path f : files) {
+            String name = f.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (!name.endsWith(".safetensors")) {
+                messages.accept(UserMessage.warning(f.getFileName() + " is not a .safetensors LoRA; pickled .bin/.pt"
+                        + " files are not loaded because they can run code."));
+            } else if (!Files.isRegularFile(f)) {
+                messages.accept(UserMessage.warning("LoRA file " + f + " does not exist."));
+            } else if (list.stream().noneMatch(i -> i.file().equals(f))) {
+                list.add(new Item(f));
+            }
+        }
+        items.setAll(list);
+        report.set(null);
+    }
+
+    /** True for files a drop onto the window should give to this list rather than use as a picture. */
+    public static boolean isLora(Path file) {
+        return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
+    }
+
+    public void remove(Item item) {
+        ObservableList<Item> list = current();
+        if (list != null) {
+            list.remove(item);
+            items.setAll(list);
+            report.set(null);
+        }
+    }
+
+    /** The LoRAs and scales the next generation uses. */
+    public List<LoraSpec> specs() {
+        return items.stream().map(i -> new LoraSpec(i.file(), i.scaleProperty().get())).toList();
+    }
+
+    /** Asks the engine which keys match which layers (and which match nothing); the answer lands in {@link #reportProperty()}. */
+    public void showReport() {
+        var model = params.modelProperty().get();
+        List<LoraSpec> specs = specs();
+        if (model == null || specs.isEmpty()) {
+            report.set("No LoRAs for this model.");
+            return;
+        }
+        EngineOptionsSupplier opts = params::engineOptions;
+        runner.run("lora-report", () -> session.use(model.folder(), opts.get(), g -> g.loraReport(specs)).describe(),
+                report::set, e -> messages.accept(ErrorMessages.of(e)));
+    }
+
+    private interface EngineOptionsSupplier {
+        dev.sd3studio.engine.api.EngineOptions get() throws EngineException;
+    }
+}

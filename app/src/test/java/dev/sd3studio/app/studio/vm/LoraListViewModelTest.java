@@ -1,0 +1,70 @@
+package dev.sd3studio.app.studio.vm;
+
+import dev.sd3studio.app.settings.AppDirs;
+import dev.sd3studio.app.studio.FakeFactory;
+import dev.sd3studio.app.studio.Fixtures;
+import dev.sd3studio.app.studio.Studio;
+import dev.sd3studio.app.studio.task.DirectTaskRunner;
+import dev.sd3studio.engine.api.LoraSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The studio's LoRA list: per model, scales reach the request, pickles refused, the match report on demand. */
+class LoraListViewModelTest {
+    private static final Path LORA = Fixtures.root().resolve("goldens-lora/sd3_lora_rank4/lora.safetensors");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void listPerModelAndTheScalesReachTheGeneration() throws Exception {
+        FakeFactory engine = new FakeFactory();
+        Path model = Files.createDirectories(tmp.resolve("models/fake-sd3"));
+        try (StudioViewModel vm = Studio.create(new AppDirs(tmp.resolve("config"), tmp.resolve("data")), engine,
+                new DirectTaskRunner(), Optional.of(model))) {
+            Path pickle = Files.write(tmp.resolve("style.bin"), new byte[] {(byte) 0x80, 2});
+            vm.loras().add(List.of(LORA, pickle));
+            assertEquals(1, vm.loras().items().size());
+            assertTrue(vm.messageProperty().get().text().contains("style.bin is not a .safetensors LoRA"),
+                    vm.messageProperty().get().text());
+            vm.loras().items().getFirst().scaleProperty().set(0.5);
+
+            vm.prompt().promptProperty().set("x");
+            vm.parameters().stepsProperty().set(1);
+            assertTrue(vm.generation().generate().isPresent());
+            assertEquals(List.of(new LoraSpec(LORA, 0.5)), engine.requests.getLast().loras());
+
+            vm.models().addFolder(Files.createDirectories(tmp.resolve("models/other")));
+            assertTrue(vm.loras().items().isEmpty(), "another model has its own list");
+            assertTrue(vm.loras().specs().isEmpty());
+            vm.models().choose(vm.models().entries().stream().filter(e -> e.folder().equals(model)).findFirst().orElseThrow());
+            assertEquals(List.of(new LoraSpec(LORA, 0.5)), vm.loras().specs());
+
+            vm.loras().remove(vm.loras().items().getFirst());
+            assertTrue(vm.loras().specs().isEmpty());
+        }
+    }
+
+    @Test
+    void detailsShowTheEnginesMatchReport() throws Exception {
+        try (StudioViewModel vm = Studio.create(new AppDirs(tmp.resolve("config"), tmp.resolve("data")),
+                GeneratorFactory.ENGINE, new DirectTaskRunner(), Optional.of(Fixtures.tinySd3()))) {
+            assertNull(vm.loras().reportProperty().get());
+            vm.loras().add(List.of(LORA));
+            vm.loras().items().getFirst().scaleProperty().set(0.8);
+            vm.loras().showReport();
+            String report = vm.loras().reportProperty().get();
+            assertTrue(report.startsWith("lora.safetensors:0.8: 15 layers changed"), report);
+            assertTrue(report.contains("transformer.transformer_blocks.0.attn.to_q -> transformer"), report);
+        }
+    }
+}
