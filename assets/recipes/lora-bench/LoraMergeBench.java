@@ -20,7 +20,8 @@ import java.util.Random;
 import java.util.regex.Pattern;
 
 /**
- * Measures the LoRA merge on a transformer export: writes a random rank-R LoRA (diffusers keys) on every
+ * Measures the LoRA merge on a transformer export (or on {@code synth DIR LAYERS WIDTH}, a graph of just the
+ * attention projections at full size): writes a random rank-R LoRA (diffusers keys) on every
  * attention projection the graph has, then times select + merge and the session creation, and reads the
  * process RSS. Run base and lora in separate processes to compare memory:
  *   java -cp "$(cat cp.txt):engine/target/classes" assets/recipes/lora-bench/LoraMergeBench.java DIR/transformer/model.onnx base|lora [RANK] [OUT.safetensors]
@@ -30,6 +31,10 @@ public class LoraMergeBench {
             ".*transformer_blocks\\.\\d+\\.attn2?\\.(to_q|to_k|to_v|to_out\\.0|add_q_proj|add_k_proj|add_v_proj|to_add_out)");
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("synth")) {
+            synth(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            return;
+        }
         Path model = Path.of(args[0]);
         String mode = args[1];
         int rank = args.length > 2 ? Integer.parseInt(args[2]) : 64;
@@ -71,6 +76,91 @@ public class LoraMergeBench {
                     rss("VmRSS") >> 10, rss("VmHWM") >> 10);
         }
         s.close();
+    }
+
+    /**
+     * A transformer-shaped graph with only the attention projections of an SD3 MMDiT: {@code layers} blocks
+     * of to_q/k/v, to_out.0, add_q/k/v_proj, to_add_out (the last block without to_add_out, as SD3), each a
+     * MatMul named as Optimum names it, weights (width × width, random) in external data. Usage:
+     * {@code synth DIR LAYERS WIDTH}.
+     */
+    private static void synth(Path dir, int layers, int width) throws Exception {
+        Files.createDirectories(dir);
+        String[] projections = {"to_q", "to_k", "to_v", "to_out.0", "add_q_proj", "add_k_proj", "add_v_proj", "to_add_out"};
+        ByteArrayOutputStream graph = new ByteArrayOutputStream();
+        Random random = new Random(1);
+        long offset = 0;
+        int n = 0;
+        byte[] weight = randomFloats(random, width * width, 0.02);   // the values do not change the timing
+        try (var data = new java.io.BufferedOutputStream(Files.newOutputStream(dir.resolve("model.onnx_data")), 1 << 20)) {
+            for (int b = 0; b < layers; b++) {
+                for (String p : projections) {
+                    if (b == layers - 1 && p.equals("to_add_out")) {
+                        continue;
+                    }
+                    String w = "onnx::MatMul_" + (1000 + n);
+                    String y = "y" + n;
+                    String node = "/transformer_blocks." + b + "/attn/" + p + "/MatMul";
+                    graph.writeBytes(field(1, cat(field(1, str("x")), field(1, str(w)), field(2, str(y)),
+                            field(3, str(node)), field(4, str("MatMul")))));
+                    long length = (long) width * width * 4;
+                    graph.writeBytes(field(5, cat(varint(1, width), varint(1, width), varint(2, 1), field(8, str(w)),
+                            field(13, cat(field(1, str("location")), field(2, str("model.onnx_data")))),
+                            field(13, cat(field(1, str("offset")), field(2, str(Long.toString(offset))))),
+                            field(13, cat(field(1, str("length")), field(2, str(Long.toString(length))))),
+                            varint(14, 1))));
+                    graph.writeBytes(field(12, valueInfo(y, width)));
+                    data.write(weight);
+                    offset += length;
+                    n++;
+                }
+            }
+        }
+        graph.writeBytes(field(11, valueInfo("x", width)));
+        byte[] opset = cat(field(1, str("")), varint(2, 14));
+        byte[] model = cat(varint(1, 8), field(2, str("lora-bench")), field(7, graph.toByteArray()), field(8, opset));
+        Files.write(dir.resolve("model.onnx"), model);
+        System.out.printf("wrote %s: %d projections %dx%d, %d MB of weights%n", dir, n, width, width, offset >> 20);
+    }
+
+    private static byte[] valueInfo(String name, int width) {
+        byte[] shape = cat(field(1, varint(1, 1)), field(1, varint(1, width)));
+        return cat(field(1, str(name)), field(2, field(1, cat(varint(1, 1), field(2, shape)))));
+    }
+
+    private static byte[] str(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] field(int number, byte[] body) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        writeVarint(out, (long) number << 3 | 2);
+        writeVarint(out, body.length);
+        out.writeBytes(body);
+        return out.toByteArray();
+    }
+
+    private static byte[] varint(int number, long value) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        writeVarint(out, (long) number << 3);
+        writeVarint(out, value);
+        return out.toByteArray();
+    }
+
+    private static void writeVarint(ByteArrayOutputStream out, long v) {
+        while ((v & ~0x7FL) != 0) {
+            out.write((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.write((int) v);
+    }
+
+    private static byte[] cat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
     }
 
     private static long rss(String field) throws Exception {
