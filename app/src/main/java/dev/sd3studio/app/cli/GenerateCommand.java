@@ -22,8 +22,8 @@ import dev.sd3studio.engine.io.Npy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -36,15 +36,21 @@ import java.util.concurrent.Callable;
 
 /** {@code sd3studio generate}: text-to-image, image-to-image and inpainting to PNG (and .npy) files. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Generate images from prompts (and optionally a start image).")
+        description = {"Generate images from prompts (and optionally a start image).",
+                "Progress goes to a terminal's stderr; each written file and its seed to stdout.",
+                "The built-in demo model draws one shape: a {small|large} {colour} {circle|square|triangle}"
+                        + " {at the top left|…|in the center} on a {colour} background."})
 public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "prompt; repeat for a batch")
-    List<String> prompts;
+    @Option(names = "--from-png", paramLabel = "FILE", description = "make a picture of this app again from its PNG"
+            + " (its prompt, settings, seed and batch position); options given as well override them")
+    Path fromPng;
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "prompt; repeat for a batch (required unless --from-png)")
+    List<String> prompts = new ArrayList<>();
     @Option(names = "--prompt-2", paramLabel = "TEXT", description = "prompt for CLIP-G (default: --prompt)")
     List<String> prompts2 = new ArrayList<>();
     @Option(names = "--prompt-3", paramLabel = "TEXT", description = "prompt for T5 (default: --prompt)")
@@ -73,7 +79,7 @@ public final class GenerateCommand implements Callable<Integer> {
     boolean noT5;
     @Option(names = "--images-per-prompt", paramLabel = "N", description = "images per prompt (default: 1)")
     int imagesPerPrompt = 1;
-    @Option(names = "--seed", paramLabel = "N", description = "seed; the same as torch.manual_seed in diffusers")
+    @Option(names = "--seed", paramLabel = "N", description = "seed; the same as torch.manual_seed in diffusers (default: random, printed)")
     Long seed;
     @Option(names = "--latents", paramLabel = "FILE.npy", description = "initial noise, float32 NCHW for the whole batch")
     Path latents;
@@ -108,11 +114,14 @@ public final class GenerateCommand implements Callable<Integer> {
     Path outNpy;
     @Option(names = "--dump", paramLabel = "DIR", description = "write intermediate tensors as .npy files")
     Path dump;
+    @Option(names = {"-q", "--quiet"}, description = "no progress and no list of written files")
+    boolean quiet;
 
     @Override
     public Integer call() throws Exception {
         Path modelDir = model.resolve();
-        GenerationRequest request = request();
+        Map<String, String> source = fromPng == null ? null : sourceParameters();
+        GenerationRequest request = source == null ? request() : requestFrom(source);
         checkOutputs(request.batchSize());
         Device dev = Device.parse(device);
         EngineOptions options = EngineOptions.defaults().withDevice(dev)
@@ -128,12 +137,26 @@ public final class GenerateCommand implements Callable<Integer> {
                 err.print(engine.loraReport(request.loras()).describe());
                 err.flush();
             }
+            if (source != null && source.containsKey("model") && !source.get("model").equals(engine.info().name())) {
+                err.println("warning: " + fromPng.getFileName() + " was made with the model " + source.get("model")
+                        + "; this runs " + engine.info().name() + " (choose the model with --model DIR).");
+            }
             CancelToken cancel = new CancelToken();
             Thread hook = new Thread(cancel::cancel, "sd3-cancel");
             Runtime.getRuntime().addShutdownHook(hook);
-            GenerationResult result = engine.generate(request, new CliListener(err), cancel);
+            CliListener listener = new CliListener(err, !quiet && CliProgress.isTerminal());
+            GenerationResult result = engine.generate(request, listener, cancel);
+            listener.progress.end();
             try {
-                writeOutputs(result, engine.info().name());
+                List<Path> written = writeOutputs(result, engine.info().name());
+                if (!quiet) {
+                    PrintWriter stdout = spec.commandLine().getOut();
+                    for (int i = 0; i < written.size(); i++) {
+                        stdout.println("wrote " + written.get(i) + " (" + CliProgress.origin(
+                                PngMetadata.of(result.resolved(), i, engine.info().name())) + ")");
+                    }
+                    stdout.flush();
+                }
             } catch (IOException e) {
                 throw new CliException("cannot write the output (" + e.getMessage() + "); free some disk space"
                         + " or choose another folder (no partial file is left behind).", Cli.EXIT_FAILED);
@@ -164,10 +187,82 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
+    private Map<String, String> sourceParameters() throws CliException {
+        if (!Files.isRegularFile(fromPng)) {
+            throw new CliException("--from-png file " + fromPng + " does not exist.", Cli.EXIT_USAGE);
+        }
+        Map<String, String> text;
+        try {
+            text = PngFiles.readText(fromPng);
+        } catch (IOException | RuntimeException e) {
+            throw new CliException("--from-png file " + fromPng + " is not a readable PNG (" + e.getMessage() + ").",
+                    Cli.EXIT_USAGE);
+        }
+        if (!text.containsKey(PngMetadata.OURS)) {
+            throw new CliException(fromPng + " carries no SD3 Studio parameters (only pictures made by this app"
+                    + " can be made again); pass --prompt and the other options instead.", Cli.EXIT_USAGE);
+        }
+        return PngMetadata.decode(text.get(PngMetadata.OURS));
+    }
+
+    /** The PNG's request; options on the command line win over what the file says. */
+    private GenerationRequest requestFrom(Map<String, String> source) throws EngineException, CliException {
+        if (source.containsKey("mask")) {
+            throw new CliException(fromPng.getFileName() + " was inpainted; --from-png makes text-to-image and"
+                    + " image-to-image pictures again, not inpainted ones (use --init-image and --mask).", Cli.EXIT_USAGE);
+        }
+        if (PngMetadata.isImageToImage(source) && initImage == null) {
+            throw new CliException(fromPng.getFileName() + " was made from a start image, which the PNG does not"
+                    + " contain; pass it with --init-image FILE.", Cli.EXIT_USAGE);
+        }
+        GenerationRequest.Builder b;
+        try {
+            b = PngMetadata.request(source);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("cannot make " + fromPng.getFileName() + " again: " + e.getMessage() + ".",
+                    Cli.EXIT_USAGE);
+        }
+        var matched = spec.commandLine().getParseResult();
+        if (matched.hasMatchedOption("--prompt")) {
+            b.setPrompts(prompts);
+        }
+        if (matched.hasMatchedOption("--width") || matched.hasMatchedOption("--height")) {
+            GenerationRequest r = b.build();
+            b.optSize(width != null ? width : r.width(), height != null ? height : r.height());
+        }
+        if (matched.hasMatchedOption("--steps")) {
+            b.optSteps(steps);
+        }
+        if (matched.hasMatchedOption("--guidance")) {
+            b.optGuidance(guidance);
+        }
+        if (matched.hasMatchedOption("--seed")) {
+            b.optSeed(seed).optNoiseSlice(null);
+        }
+        if (matched.hasMatchedOption("--lora")) {
+            b.optLoras(loraSpecs());
+        } else if (source.containsKey("loras")) {
+            List<LoraSpec> recorded = new ArrayList<>();
+            for (String line : source.get("loras").lines().toList()) {
+                recorded.add(LoraSpec.parse(line)); // the LoRAs it was made with, at their scales
+            }
+            b.optLoras(recorded);
+        }
+        if (initImage != null) {
+            b.optInitImage(ImageLoader.load(initImage));
+            b.optStrength(matched.hasMatchedOption("--strength") ? strength
+                    : Double.parseDouble(source.getOrDefault("strength", Double.toString(strength))));
+        }
+        return b.optPreviewEvery(previewDir == null ? 0 : 1).build();
+    }
+
     private GenerationRequest request() throws EngineException, CliException {
         if (keepUnmasked && mask == null) {
             throw new CliException("--keep-unmasked needs a --mask (it keeps the start image outside the mask).",
                     Cli.EXIT_USAGE);
+        }
+        if (prompts.isEmpty()) {
+            throw new CliException("Missing required option: '--prompt=TEXT' (or --from-png FILE)", Cli.EXIT_USAGE);
         }
         if (seed != null && latents != null && initImage == null) {
             throw new CliException("--seed and --latents both give the initial noise; use one of them.", Cli.EXIT_USAGE);
@@ -222,7 +317,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private void writeOutputs(GenerationResult result, String modelName) throws IOException {
+    private List<Path> writeOutputs(GenerationResult result, String modelName) throws IOException {
         OutputTargets targets = new OutputTargets();
         List<Path> files = OutputNames.numbered(out, result.count());
         for (int i = 0; i < result.count(); i++) {
@@ -235,40 +330,38 @@ public final class GenerateCommand implements Callable<Integer> {
             targets.add(outNpy, Npy.encodeFloat(result.images()));
         }
         targets.writeAll();
+        return files;
     }
 
     /** Progress and warnings on stderr, dumps and previews to files. */
     private final class CliListener implements ProgressListener {
         private final PrintWriter err;
-        private final boolean interactive = System.console() != null;
+        final CliProgress progress;
 
-        CliListener(PrintWriter err) {
+        CliListener(PrintWriter err, boolean interactive) {
             this.err = err;
+            this.progress = new CliProgress(err, interactive);
         }
 
         @Override
         public void warning(String message) {
+            progress.clearLine();
             err.println("warning: " + message);
         }
 
         @Override
         public void stage(String name) {
             if (name.startsWith("LoRA ")) {
+                progress.clearLine();
                 err.println(name);   // which LoRA changed how many layers: never a silent no-op
+            } else {
+                progress.stage(name);
             }
         }
 
         @Override
         public void step(StepEvent e) {
-            if (interactive) {
-                long perStep = e.elapsed().toMillis() / e.step();
-                long eta = perStep * (e.total() - e.step());
-                err.printf("\rstep %d/%d  %.1f s/step  ETA %d s   ", e.step(), e.total(), perStep / 1000.0, eta / 1000);
-                if (e.step() == e.total()) {
-                    err.println();
-                }
-                err.flush();
-            }
+            progress.step(e.step(), e.total(), e.elapsed());
         }
 
         @Override

@@ -2,8 +2,10 @@ package dev.sd3studio.app.gallery;
 
 import dev.sd3studio.engine.api.GenerationRequest;
 import dev.sd3studio.engine.api.LoraSpec;
+import dev.sd3studio.engine.api.NoiseSlice;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -37,8 +39,11 @@ public final class PngMetadata {
         m.put("width", Integer.toString(r.width()));
         m.put("height", Integer.toString(r.height()));
         if (r.seed() != null) {
+            // seed + batch size + index reproduce this one picture: the batch's noise is one draw
+            NoiseSlice slice = r.noiseSlice();
             m.put("seed", Long.toString(r.seed()));
-            m.put("batch_index", Integer.toString(index));
+            m.put("batch_size", Integer.toString(slice != null ? slice.batchSize() : r.batchSize()));
+            m.put("batch_index", Integer.toString(slice != null ? slice.index() : index));
         }
         m.put("max_sequence_length", Integer.toString(r.maxSequenceLength()));
         if (r.clipSkip() != null) {
@@ -48,6 +53,7 @@ public final class PngMetadata {
             m.put("drop_t5", "true");
         }
         if (r.isImageToImage()) {
+            m.put("image_to_image", "true");
             m.put("strength", fmt(r.strength()));
         }
         if (r.isInpainting()) {
@@ -97,11 +103,14 @@ public final class PngMetadata {
         if (m.containsKey("shift")) {
             s.append(", Shift: ").append(m.get("shift"));
         }
-        if (m.containsKey("strength")) {
+        if (isImageToImage(m)) {
             s.append(", Denoising strength: ").append(m.get("strength"));
         }
         if (m.containsKey("mask")) {
             s.append(", Inpainting: ").append(m.containsKey("keep_unmasked") ? "masked area, original kept outside" : "masked area");
+        }
+        if (!m.getOrDefault("batch_size", "1").strip().equals("1") && m.containsKey("batch_index")) {
+            s.append(", Batch size: ").append(m.get("batch_size")).append(", Batch pos: ").append(m.get("batch_index"));
         }
         s.append(", Model: ").append(m.get("model"));
         if (m.containsKey("loras")) {
@@ -114,6 +123,60 @@ public final class PngMetadata {
     private static String fileNameWithScale(String pathAndScale) {
         int slash = Math.max(pathAndScale.lastIndexOf('/'), pathAndScale.lastIndexOf('\\'));
         return pathAndScale.substring(slash + 1);
+    }
+
+    /** Whether the picture was made from a start image (older files only recorded the strength). */
+    public static boolean isImageToImage(Map<String, String> m) {
+        return Boolean.parseBoolean(m.get("image_to_image")) || m.containsKey("strength");
+    }
+
+    /**
+     * The text-to-image request that makes this picture again, alone: its prompts, sampler settings,
+     * seed, and (for a picture of a batch) its slice of the batch's noise.
+     *
+     * @throws IllegalArgumentException naming the first missing or malformed entry
+     */
+    public static GenerationRequest.Builder request(Map<String, String> m) {
+        GenerationRequest.Builder b = GenerationRequest.builder()
+                .setPrompts(List.of(require(m, "prompt")))
+                .optPrompts2(listOf(m, "prompt_2")).optPrompts3(listOf(m, "prompt_3"))
+                .optNegatives(listOf(m, "negative_prompt")).optNegatives2(listOf(m, "negative_prompt_2"))
+                .optNegatives3(listOf(m, "negative_prompt_3"))
+                .optSize(intOf(m, "width"), intOf(m, "height"))
+                .optSteps(intOf(m, "steps"))
+                .optGuidance(Double.parseDouble(require(m, "guidance")))
+                .optShift(m.containsKey("shift") ? Double.valueOf(m.get("shift")) : null)
+                .optMaxSequenceLength(m.containsKey("max_sequence_length") ? intOf(m, "max_sequence_length")
+                        : GenerationRequest.DEFAULT_MAX_SEQUENCE_LENGTH)
+                .optClipSkip(m.containsKey("clip_skip") ? intOf(m, "clip_skip") : null)
+                .optDropT5(Boolean.parseBoolean(m.get("drop_t5")))
+                .optSeed(Long.parseLong(require(m, "seed")));
+        int size = m.containsKey("batch_size") ? intOf(m, "batch_size") : 1;
+        int index = m.containsKey("batch_index") ? intOf(m, "batch_index") : 0;
+        if (size > 1 || index > 0) {
+            b.optNoiseSlice(new NoiseSlice(Math.max(size, index + 1), index));
+        }
+        return b;
+    }
+
+    private static String require(Map<String, String> m, String key) {
+        String v = m.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("it has no " + key + " entry");
+        }
+        return v;
+    }
+
+    private static int intOf(Map<String, String> m, String key) {
+        try {
+            return Integer.parseInt(require(m, key).strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("its " + key + " entry is not a whole number");
+        }
+    }
+
+    private static List<String> listOf(Map<String, String> m, String key) {
+        return m.containsKey(key) ? List.of(m.get(key)) : List.of();
     }
 
     /** Our own chunk: one key=value a line, newlines in values escaped. */

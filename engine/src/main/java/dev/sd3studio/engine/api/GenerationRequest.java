@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param mask           inpainting (with {@code initImage}): white repaints, black keeps; null otherwise
  * @param keepUnmasked   inpainting: paste the start picture's pixels back outside the mask after
  *                       decoding (the reference does not, so off by default)
+ * @param noiseSlice     with a seed and a batch of one: take that image's noise from a larger batch's draw
  */
 public record GenerationRequest(
         List<String> prompts, List<String> prompts2, List<String> prompts3,
@@ -25,7 +26,8 @@ public record GenerationRequest(
         int maxSequenceLength, Integer clipSkip, boolean dropT5, int imagesPerPrompt,
         Long seed, FloatTensor initialLatents,
         RgbImage initImage, double strength, FloatTensor encoderNoise,
-        int previewEvery, List<LoraSpec> loras, RgbImage mask, boolean keepUnmasked) {
+        int previewEvery, List<LoraSpec> loras, RgbImage mask, boolean keepUnmasked,
+        NoiseSlice noiseSlice) {
 
     public static final int DEFAULT_STEPS = 28;
     public static final double DEFAULT_GUIDANCE = 7.0;
@@ -94,6 +96,7 @@ public record GenerationRequest(
         b.loras = loras;
         b.mask = mask;
         b.keepUnmasked = keepUnmasked;
+        b.noiseSlice = noiseSlice;
         return b;
     }
 
@@ -123,6 +126,7 @@ public record GenerationRequest(
         private List<LoraSpec> loras = List.of();
         private RgbImage mask;
         private boolean keepUnmasked;
+        private NoiseSlice noiseSlice;
 
         public Builder setPrompts(List<String> v) { prompts = v; return this; }
         public Builder optPrompts2(List<String> v) { prompts2 = v; return this; }
@@ -147,12 +151,13 @@ public record GenerationRequest(
         public Builder optLoras(List<LoraSpec> v) { loras = v; return this; }
         public Builder optMask(RgbImage v) { mask = v; return this; }
         public Builder optKeepUnmasked(boolean v) { keepUnmasked = v; return this; }
+        public Builder optNoiseSlice(NoiseSlice v) { noiseSlice = v; return this; }
 
         public GenerationRequest build() {
             return new GenerationRequest(prompts, prompts2, prompts3, negatives, negatives2, negatives3,
                     width, height, steps, guidance, shift, maxSequenceLength, clipSkip, dropT5,
                     imagesPerPrompt, seed, initialLatents, initImage, strength, encoderNoise, previewEvery, loras,
-                    mask, keepUnmasked);
+                    mask, keepUnmasked, noiseSlice);
         }
     }
 }

@@ -10,6 +10,7 @@ import dev.sd3studio.engine.api.GenerationResult;
 import dev.sd3studio.engine.api.LoraReport;
 import dev.sd3studio.engine.api.LoraSpec;
 import dev.sd3studio.engine.api.MemoryMode;
+import dev.sd3studio.engine.api.NoiseSlice;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.Sd3Generator;
 import dev.sd3studio.engine.api.StepEvent;
@@ -274,6 +275,10 @@ public final class Sd3Pipeline implements Sd3Generator {
             throw EngineException.invalid("a mask needs the start image it belongs to; give the picture to repaint"
                     + " as well (--init-image, or drop it on the canvas).");
         }
+        if (r.noiseSlice() != null && r.batchSize() != 1) {
+            throw EngineException.invalid("a batch index regenerates one picture; give one prompt and one image per prompt"
+                    + " (got a batch of " + r.batchSize() + ").");
+        }
         if (r.isImageToImage() && !(r.strength() >= 0 && r.strength() <= 1)) {
             throw EngineException.invalid("strength must be between 0 and 1 (got " + r.strength() + ").");
         }
@@ -491,7 +496,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         long[] shape = latentShape(r);
         TorchCpuGenerator generator = r.seed() == null ? null : new TorchCpuGenerator(r.seed());
         if (!r.isImageToImage()) {
-            FloatTensor noise = r.initialLatents() != null ? r.initialLatents().copy() : generator.randn(shape);
+            FloatTensor noise = r.initialLatents() != null ? r.initialLatents().copy() : draw(generator, shape, r);
             l.tensor("noise_latents", noise);
             return new Prepared(noise, schedule);
         }
@@ -510,7 +515,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         FloatTensor drawn = generator == null ? null : generator.randn(one);
         FloatTensor epsilon = r.encoderNoise() != null ? r.encoderNoise() : drawn;
         FloatTensor imageLatents = ImageToImage.imageLatents(encoded, encoder.givesParameters(), epsilon, vaeConfig);
-        FloatTensor noise = r.initialLatents() != null ? r.initialLatents().copy() : generator.randn(shape);
+        FloatTensor noise = r.initialLatents() != null ? r.initialLatents().copy() : draw(generator, shape, r);
         float sigma = schedule.sigmas()[startStep];
         FloatTensor start = ImageToImage.startLatents(imageLatents, noise, sigma);
         l.tensor("image_latents", imageLatents);
@@ -526,6 +531,17 @@ public final class Sd3Pipeline implements Sd3Generator {
         l.tensor("mask_latents", mask.latents());
         Schedule run = schedule.from(startStep);
         return new Prepared(start, run, mask, new MaskBlend(imageLatents, noise, mask.latents(), run.sigmas()));
+    }
+
+    /** The batch's noise in one draw; for a {@link NoiseSlice}, the original batch's draw and its image k. */
+    private static FloatTensor draw(TorchCpuGenerator generator, long[] shape, GenerationRequest r) {
+        NoiseSlice slice = r.noiseSlice();
+        if (slice == null) {
+            return generator.randn(shape);
+        }
+        long[] whole = shape.clone();
+        whole[0] = slice.batchSize();
+        return generator.randn(whole).slice(slice.index(), slice.index() + 1);
     }
 
     // ---- denoise ----------------------------------------------------------------------------------

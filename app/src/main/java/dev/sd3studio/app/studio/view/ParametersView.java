@@ -116,8 +116,22 @@ final class ParametersView extends GridPane {
         HBox.setHgrow(seed, Priority.ALWAYS);
         add("Seed", seed, new HBox(6, random, seed));
         add(new HBox(6, reuse, copy), 1, row++);
+        Label slice = Controls.help("");
+        slice.setId("batchSlice");
+        slice.textProperty().bind(Bindings.createStringBinding(() -> vm.noiseSliceProperty().get() == null ? ""
+                : "Makes picture " + (vm.noiseSliceProperty().get().index() + 1) + " of this seed's batch of "
+                + vm.noiseSliceProperty().get().batchSize() + ".", vm.noiseSliceProperty()));
+        Button wholeBatch = Controls.describe(new Button("✕"), "clearBatchSlice", "Forget the batch position: the seed makes its first picture");
+        wholeBatch.getStyleClass().add(atlantafx.base.theme.Styles.FLAT);
+        wholeBatch.setOnAction(e -> vm.noiseSliceProperty().set(null));
+        HBox sliceRow = new HBox(4, slice, wholeBatch);
+        sliceRow.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+        sliceRow.visibleProperty().bind(vm.noiseSliceProperty().isNotNull());
+        sliceRow.managedProperty().bind(sliceRow.visibleProperty());
+        add(sliceRow, 1, row++);
         add("Images", null, Controls.describe(Controls.intSpinner(vm.imagesPerPromptProperty(), 1, 16, 1), "imagesPerPrompt",
-                "Images per prompt, generated as one batch with consecutive seeds"));
+                "Images per prompt, made as one batch from one seed (one noise draw, as diffusers does); each"
+                + " picture records its place in the batch, so it can be made again alone"));
 
         ComboBox<String> device = Controls.describe(new ComboBox<>(), "device", "Where to run: the CPU, or a CUDA GPU by number");
         device.getItems().setAll(ParametersViewModel.DEVICES);

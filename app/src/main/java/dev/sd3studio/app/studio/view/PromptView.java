@@ -28,10 +28,13 @@ final class PromptView extends VBox {
         TextArea negative = area(vm.negativeProperty(), "negative", "Negative prompt: what to steer away from.", 2);
         TextArea prompt2 = area(vm.prompt2Property(), "prompt2", "Prompt for the second encoder (CLIP-G); empty uses the prompt.", 2);
         TextArea prompt3 = area(vm.prompt3Property(), "prompt3", "Prompt for the third encoder (T5); empty uses the prompt.", 2);
+        TextArea negative2 = area(vm.negative2Property(), "negative2", "Negative prompt for CLIP-G; empty uses the negative prompt.", 1);
+        TextArea negative3 = area(vm.negative3Property(), "negative3", "Negative prompt for T5; empty uses the negative prompt.", 1);
         focused = prompt;
 
         TitledPane perEncoder = new TitledPane("Separate prompts per encoder",
-                new VBox(4, Controls.label("CLIP-G prompt", prompt2), prompt2, Controls.label("T5 prompt", prompt3), prompt3));
+                new VBox(4, Controls.label("CLIP-G prompt", prompt2), prompt2, Controls.label("T5 prompt", prompt3), prompt3,
+                        Controls.label("CLIP-G negative", negative2), negative2, Controls.label("T5 negative", negative3), negative3));
         perEncoder.setId("perEncoder");
         perEncoder.expandedProperty().bindBidirectional(vm.perEncoderProperty());
         perEncoder.setAccessibleText("Separate prompts for the second and third text encoders");
@@ -60,7 +63,7 @@ final class PromptView extends VBox {
         };
         vm.history().addListener((ListChangeListener<String>) c -> fill.run());
         fill.run();
-        for (TextArea a : new TextArea[] {prompt, negative, prompt2, prompt3}) {
+        for (TextArea a : new TextArea[] {prompt, negative, prompt2, prompt3, negative2, negative3}) {
             a.focusedProperty().addListener((o, was, is) -> {
                 if (is) {
                     focused = a;

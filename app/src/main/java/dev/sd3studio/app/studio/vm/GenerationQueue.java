@@ -127,6 +127,9 @@ public final class GenerationQueue {
                 .optNegatives(List.of(prompt.negativeProperty().get()))
                 .optPrompts2(per && !prompt.prompt2Property().get().isBlank() ? List.of(prompt.prompt2Property().get()) : List.of())
                 .optPrompts3(per && !prompt.prompt3Property().get().isBlank() ? List.of(prompt.prompt3Property().get()) : List.of())
+                .optNegatives2(per && !prompt.negative2Property().get().isBlank() ? List.of(prompt.negative2Property().get()) : List.of())
+                .optNegatives3(per && !prompt.negative3Property().get().isBlank() ? List.of(prompt.negative3Property().get()) : List.of())
+                .optClipSkip(params.clipSkipProperty().get())
                 .optSize(params.widthProperty().get(), params.heightProperty().get())
                 .optSteps(params.stepsProperty().get())
                 .optGuidance(params.guidanceProperty().get())
@@ -135,6 +138,8 @@ public final class GenerationQueue {
                 .optDropT5(params.dropT5Property().get())
                 .optImagesPerPrompt(params.imagesPerPromptProperty().get())
                 .optSeed(seed)
+                .optNoiseSlice(params.randomSeedProperty().get() || params.imagesPerPromptProperty().get() != 1 ? null
+                        : params.noiseSliceProperty().get())
                 .optInitImage(params.initImageProperty().get())
                 .optMask(params.initImageProperty().get() == null ? null : mask.toImage())
                 .optKeepUnmasked(mask.keepUnmaskedProperty().get())

@@ -5,6 +5,7 @@ import dev.sd3studio.app.gallery.GalleryStore;
 import dev.sd3studio.app.gallery.PngFiles;
 import dev.sd3studio.app.gallery.PngMetadata;
 import dev.sd3studio.app.studio.task.TaskRunner;
+import dev.sd3studio.engine.api.NoiseSlice;
 import dev.sd3studio.engine.api.RgbImage;
 import dev.sd3studio.engine.image.ImageLoader;
 import javafx.beans.property.ObjectProperty;
@@ -86,13 +87,21 @@ public final class ImportViewModel {
                 img -> setInitImage(img, item.file().getFileName().toString()), e -> messages.accept(ErrorMessages.of(e)));
     }
 
-    /** Puts a picture's parameters back into the editor (and fixes its seed, to reproduce it). */
+    /**
+     * Puts everything that made a picture back into the editor, so Generate makes it again: prompts
+     * (per encoder too), sampler settings, CLIP skip, seed and its place in its batch. A start image
+     * the picture did not use is removed; one it did use must be supplied again (the PNG lacks it).
+     */
     public void loadParameters(Map<String, String> m) {
         prompt.promptProperty().set(m.getOrDefault("prompt", ""));
         prompt.negativeProperty().set(m.getOrDefault("negative_prompt", ""));
         prompt.prompt2Property().set(m.getOrDefault("prompt_2", ""));
         prompt.prompt3Property().set(m.getOrDefault("prompt_3", ""));
-        prompt.perEncoderProperty().set(m.containsKey("prompt_2") || m.containsKey("prompt_3"));
+        prompt.negative2Property().set(m.getOrDefault("negative_prompt_2", ""));
+        prompt.negative3Property().set(m.getOrDefault("negative_prompt_3", ""));
+        prompt.perEncoderProperty().set(m.containsKey("prompt_2") || m.containsKey("prompt_3")
+                || m.containsKey("negative_prompt_2") || m.containsKey("negative_prompt_3"));
+        params.clipSkipProperty().set(intOf(m, "clip_skip").orElse(null));
         intOf(m, "width").ifPresent(params.widthProperty()::set);
         intOf(m, "height").ifPresent(params.heightProperty()::set);
         intOf(m, "steps").ifPresent(params.stepsProperty()::set);
@@ -101,15 +110,32 @@ public final class ImportViewModel {
         params.shiftProperty().set(doubleOf(m, "shift").orElse(0.0));
         doubleOf(m, "strength").ifPresent(params.strengthProperty()::set);
         params.dropT5Property().set(Boolean.parseBoolean(m.getOrDefault("drop_t5", "false")));
+        String made = "";
         if (m.containsKey("seed")) {
             try {
                 params.seedProperty().set(Long.parseLong(m.get("seed")));
                 params.randomSeedProperty().set(false);
+                params.imagesPerPromptProperty().set(1);
+                int size = intOf(m, "batch_size").orElse(1);
+                int index = intOf(m, "batch_index").orElse(0);
+                if (size > 1 && index >= 0 && index < size) {
+                    params.noiseSliceProperty().set(new NoiseSlice(size, index));
+                    made = " Generate makes picture " + (index + 1) + " of its batch of " + size + " again.";
+                }
             } catch (NumberFormatException ignored) {
                 // keep the current seed
             }
         }
-        messages.accept(UserMessage.info("Parameters loaded."));
+        if (!PngMetadata.isImageToImage(m)) {
+            params.clearInitImage();
+            messages.accept(UserMessage.info("Parameters loaded." + made));
+        } else if (params.initImageProperty().get() == null) {
+            messages.accept(UserMessage.warning("Parameters loaded. This picture was made from a start image, which"
+                    + " its file does not contain: drop that image on the canvas to make it again."));
+        } else {
+            messages.accept(UserMessage.info("Parameters loaded. This picture was made from a start image; the current"
+                    + " start image (" + params.initImageNameProperty().get() + ") is used."));
+        }
         mask.restore(m); // an inpainted picture's mask, over the current start image (a warning if it cannot)
     }
 

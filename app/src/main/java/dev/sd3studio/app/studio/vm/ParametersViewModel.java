@@ -5,6 +5,7 @@ import dev.sd3studio.engine.api.Device;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineOptions;
 import dev.sd3studio.engine.api.MemoryMode;
+import dev.sd3studio.engine.api.NoiseSlice;
 import dev.sd3studio.engine.api.RgbImage;
 import dev.sd3studio.engine.api.Sd3Generator;
 import javafx.beans.property.BooleanProperty;
@@ -51,6 +52,8 @@ public final class ParametersViewModel {
     private final StringProperty initImageName = new SimpleStringProperty("");
     private final DoubleProperty strength = new SimpleDoubleProperty(0.6);
     private final IntegerProperty sizeMultiple = new SimpleIntegerProperty(16);
+    private final ObjectProperty<Integer> clipSkip = new SimpleObjectProperty<>();
+    private final ObjectProperty<NoiseSlice> noiseSlice = new SimpleObjectProperty<>();
 
     public ParametersViewModel() {
         preset.addListener((o, a, p) -> {
@@ -62,6 +65,18 @@ public final class ParametersViewModel {
         // typing a size that matches a preset selects it; anything else shows "Custom"
         width.addListener((o, a, b) -> preset.set(SizePreset.matching(width.get(), height.get())));
         height.addListener((o, a, b) -> preset.set(SizePreset.matching(width.get(), height.get())));
+        // a batch position belongs to one seed and a single picture; anything else makes it meaningless
+        seed.addListener((o, a, b) -> noiseSlice.set(null));
+        randomSeed.addListener((o, a, random) -> {
+            if (random) {
+                noiseSlice.set(null);
+            }
+        });
+        imagesPerPrompt.addListener((o, a, n) -> {
+            if (n.intValue() != 1) {
+                noiseSlice.set(null);
+            }
+        });
     }
 
     /** The chosen model; {@link ModelListViewModel} sets it (and opens the model). */
@@ -88,6 +103,13 @@ public final class ParametersViewModel {
     public StringProperty initImageNameProperty() { return initImageName; }
     public DoubleProperty strengthProperty() { return strength; }
     public IntegerProperty sizeMultipleProperty() { return sizeMultiple; }
+    /** CLIP layers to skip; null for none (restored from a picture's parameters). */
+    public ObjectProperty<Integer> clipSkipProperty() { return clipSkip; }
+    /**
+     * Set when a batch picture's parameters were loaded: the next single picture takes its noise from
+     * that batch's draw, so it is that picture again. Cleared by changing the seed or the image count.
+     */
+    public ObjectProperty<NoiseSlice> noiseSliceProperty() { return noiseSlice; }
 
     /** Fix the seed to the last one used, so the next run repeats it. */
     public void reuseLastSeed() {

@@ -17,6 +17,8 @@ public final class PromptViewModel {
     private final StringProperty negative = new SimpleStringProperty("");
     private final StringProperty prompt2 = new SimpleStringProperty("");
     private final StringProperty prompt3 = new SimpleStringProperty("");
+    private final StringProperty negative2 = new SimpleStringProperty("");
+    private final StringProperty negative3 = new SimpleStringProperty("");
     private final BooleanProperty perEncoder = new SimpleBooleanProperty(false);
     private final ObservableList<TokenInfo> tokens = FXCollections.observableArrayList();
     private final ObservableList<String> history = FXCollections.observableArrayList();
@@ -37,6 +39,16 @@ public final class PromptViewModel {
     /** Prompt for the third encoder (T5); empty means "same as the prompt". */
     public StringProperty prompt3Property() {
         return prompt3;
+    }
+
+    /** Negative prompt for CLIP-G; empty means "same as the negative prompt". */
+    public StringProperty negative2Property() {
+        return negative2;
+    }
+
+    /** Negative prompt for T5; empty means "same as the negative prompt". */
+    public StringProperty negative3Property() {
+        return negative3;
     }
 
     /** Whether the per-encoder prompts are shown (collapsed by default). */

@@ -215,6 +215,58 @@ class StudioViewModelTest {
     }
 
     @Test
+    void loadingABatchPictureMakesThatPictureAgainAndDropsAStartImageItDidNotUse() throws Exception {
+        vm.prompt().promptProperty().set("a batch");
+        vm.parameters().randomSeedProperty().set(false);
+        vm.parameters().seedProperty().set(5);
+        vm.parameters().imagesPerPromptProperty().set(3);
+        vm.parameters().widthProperty().set(64);
+        vm.parameters().heightProperty().set(64);
+        vm.generation().generate();
+        assertEquals(3, vm.gallery().items().size());
+        var third = vm.gallery().items().stream().filter(i -> "2".equals(i.parameters().get("batch_index"))).findFirst()
+                .orElseThrow();
+        assertEquals("3", third.parameters().get("batch_size"));
+
+        vm.imports().setInitImage(new dev.sd3studio.engine.api.RgbImage(2, 2, new float[12]), "left over");
+        vm.parameters().seedProperty().set(99);
+        java.util.Map<String, String> p = new java.util.HashMap<>(third.parameters());
+        p.put("negative_prompt_3", "blurry");
+        p.put("clip_skip", "1");
+        vm.imports().loadParameters(p);
+        assertNull(vm.parameters().initImageProperty().get(), "the picture used no start image");
+        assertEquals(new dev.sd3studio.engine.api.NoiseSlice(3, 2), vm.parameters().noiseSliceProperty().get());
+        assertEquals(1, vm.parameters().imagesPerPromptProperty().get());
+        assertTrue(vm.messageProperty().get().text().contains("picture 3 of its batch of 3"));
+        vm.generation().generate();
+        var request = engine.requests.getLast();
+        assertEquals(new dev.sd3studio.engine.api.NoiseSlice(3, 2), request.noiseSlice());
+        assertEquals(5L, request.seed());
+        assertFalse(request.isImageToImage());
+        assertEquals(List.of("blurry"), request.negatives3());
+        assertEquals(1, request.clipSkip());
+
+        vm.parameters().seedProperty().set(6);
+        assertNull(vm.parameters().noiseSliceProperty().get(), "another seed forgets the batch position");
+    }
+
+    @Test
+    void anImageToImagePictureSaysSoAndKeepsTheStartImage() {
+        vm.imports().setInitImage(new dev.sd3studio.engine.api.RgbImage(64, 64, new float[64 * 64 * 3]), "photo");
+        vm.prompt().promptProperty().set("from a photo");
+        vm.parameters().widthProperty().set(64);
+        vm.parameters().heightProperty().set(64);
+        vm.generation().generate();
+        var item = vm.gallery().items().getFirst();
+        assertEquals("true", item.parameters().get("image_to_image"));
+        assertTrue(PngMetadata.parametersText(new java.util.LinkedHashMap<>(item.parameters())).contains("Denoising strength: 0.6"));
+        vm.parameters().clearInitImage();
+        vm.imports().loadParameters(item.parameters());
+        assertEquals(UserMessage.Severity.WARNING, vm.messageProperty().get().severity());
+        assertTrue(vm.messageProperty().get().text().contains("start image"));
+    }
+
+    @Test
     void progressTextShowsStepSpeedAndEta() {
         assertEquals("Step 2/4 · 2.0 it/s · ETA 0:01", new Progress(2, 4, java.time.Duration.ofSeconds(1)).text());
         assertEquals("Step 1/3 · 2.0 s/it · ETA 0:04", new Progress(1, 3, java.time.Duration.ofSeconds(2)).text());

@@ -1,0 +1,88 @@
+package dev.sd3studio.app.cli;
+
+import dev.sd3studio.app.BuiltInModel;
+import dev.sd3studio.app.gallery.PngFiles;
+import dev.sd3studio.app.gallery.PngMetadata;
+import dev.sd3studio.engine.api.RgbImage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code generate --from-png}: a picture of a batch, made again alone, pixel for pixel, on the demo model. */
+class FromPngTest {
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private static int[] pixels(Path png) throws Exception {
+        BufferedImage img = ImageIO.read(png.toFile());
+        return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
+    }
+
+    @Test
+    void theThirdPictureOfABatchIsMadeAgainPixelForPixel(@TempDir Path tmp) throws Exception {
+        String model = BuiltInModel.find().orElseThrow().toString();
+        Run batch = run("generate", "--model", model, "--prompt", "a large red circle in the center on a blue background",
+                "--images-per-prompt", "3", "--steps", "8", "--seed", "4242", "--out", tmp.resolve("b.png").toString());
+        assertEquals(0, batch.exit(), batch.err());
+        assertTrue(batch.out().contains("b-2.png (seed 4242, image 3 of 3)"), batch.out());
+        assertTrue(batch.err().isEmpty(), "no progress when stderr is not a terminal: " + batch.err());
+        Map<String, String> meta = PngMetadata.decode(PngFiles.readText(tmp.resolve("b-2.png")).get(PngMetadata.OURS));
+        assertEquals("3", meta.get("batch_size"));
+        assertEquals("2", meta.get("batch_index"));
+
+        Run again = run("generate", "--from-png", tmp.resolve("b-2.png").toString(), "--out", tmp.resolve("r.png").toString(),
+                "--quiet");
+        assertEquals(0, again.exit(), again.err());
+        assertEquals("", again.out(), "--quiet prints nothing");
+        assertArrayEquals(pixels(tmp.resolve("b-2.png")), pixels(tmp.resolve("r.png")));
+        assertFalse(java.util.Arrays.equals(pixels(tmp.resolve("b-0.png")), pixels(tmp.resolve("r.png"))),
+                "not simply the batch's first picture");
+        Map<String, String> remade = PngMetadata.decode(PngFiles.readText(tmp.resolve("r.png")).get(PngMetadata.OURS));
+        assertEquals(meta, remade, "the copy records the same reproduction recipe");
+
+        Run other = run("generate", "--from-png", tmp.resolve("b-2.png").toString(), "--steps", "2", "--out",
+                tmp.resolve("o.png").toString());
+        assertEquals(0, other.exit(), other.err());
+        assertEquals("2", PngMetadata.decode(PngFiles.readText(tmp.resolve("o.png")).get(PngMetadata.OURS)).get("steps"),
+                "options given as well win");
+    }
+
+    @Test
+    void picturesItCannotRemakeSaySoInOneLine(@TempDir Path tmp) throws Exception {
+        Path plain = tmp.resolve("plain.png");
+        PngFiles.write(plain, new RgbImage(2, 2, new float[12]), Map.of());
+        Run r = run("generate", "--from-png", plain.toString(), "--out", tmp.resolve("x.png").toString());
+        assertEquals(Cli.EXIT_USAGE, r.exit());
+        assertTrue(r.err().contains("no SD3 Studio parameters"), r.err());
+        assertEquals(1, r.err().strip().lines().count());
+
+        Path img2img = tmp.resolve("i.png");
+        PngFiles.write(img2img, new RgbImage(2, 2, new float[12]), Map.of(PngMetadata.OURS,
+                "prompt=x\nsteps=2\nguidance=1.0\nwidth=64\nheight=64\nseed=1\nimage_to_image=true\nstrength=0.5\n"));
+        r = run("generate", "--from-png", img2img.toString(), "--out", tmp.resolve("y.png").toString());
+        assertEquals(Cli.EXIT_USAGE, r.exit());
+        assertTrue(r.err().contains("--init-image"), r.err());
+
+        r = run("generate", "--out", tmp.resolve("z.png").toString());
+        assertEquals(Cli.EXIT_USAGE, r.exit());
+        assertTrue(r.err().contains("--prompt"), r.err());
+    }
+}
