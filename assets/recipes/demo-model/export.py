@@ -71,6 +71,8 @@ def export_all(work, out, shift, log):
           "tokenizer_3": ["transformers", "T5TokenizerFast"],
           "transformer": ["diffusers", "SD3Transformer2DModel"], "vae": ["diffusers", "AutoencoderKL"]},
          os.path.join(out, "model_index.json"))
+    # what the studio shows about this model: sizes, example prompts, the grammar (hand-written)
+    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "sd3studio.json"), out)
     dump({"_class_name": "FlowMatchEulerDiscreteScheduler", "_diffusers_version": "0.38.0",
           "base_image_seq_len": 256, "base_shift": 0.5, "invert_sigmas": False, "max_image_seq_len": 4096,
           "max_shift": 1.15, "num_train_timesteps": 1000, "shift": float(shift), "shift_terminal": None,

@@ -12,12 +12,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import dev.sd3studio.app.studio.vm.TokenInfo;
+import dev.sd3studio.app.studio.vm.Tokens;
+
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code sd3studio tokenize}: the token ids each of the three tokenizers gives a prompt, as JSON. */
+/**
+ * {@code sd3studio tokenize}: what each of the three encoders keeps of a prompt and what it cuts, as
+ * a readable summary on a terminal, or the token ids as one JSON object (with --json, or when piped).
+ */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = "Print the CLIP-L, CLIP-G and T5 token ids of a prompt as one JSON object.")
+        description = {"Show how many tokens CLIP-L, CLIP-G and T5 make of a prompt and where each cuts it.",
+                "On a terminal: a readable summary; piped or with --json: the token ids as one JSON object."})
 public final class TokenizeCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
@@ -25,6 +32,10 @@ public final class TokenizeCommand implements Callable<Integer> {
     String prompt;
     @Option(names = "--max-sequence-length", paramLabel = "N", description = "T5 length (default: ${DEFAULT-VALUE})")
     int maxSequenceLength = 256;
+    @Option(names = "--json", description = "the token ids as JSON, also on a terminal")
+    boolean json;
+    @Option(names = "--summary", description = "the readable summary, also when piped")
+    boolean summary;
     @Spec
     CommandSpec spec;
 
@@ -33,6 +44,10 @@ public final class TokenizeCommand implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
         try (Sd3Generator engine = Sd3Engine.open(model.resolve(), EngineOptions.defaults())) {
+            if (summary || (!json && CliProgress.isTerminal())) {
+                printSummary(engine);
+                return 0;
+            }
             for (Map.Entry<String, TokenCount> e : engine.tokenize(prompt, maxSequenceLength).entrySet()) {
                 ObjectNode n = root.putObject(e.getKey());
                 var ids = n.putArray("input_ids");
@@ -50,5 +65,26 @@ public final class TokenizeCommand implements Callable<Integer> {
         }
         spec.commandLine().getOut().println(mapper.writeValueAsString(root));
         return 0;
+    }
+
+    /** One line per encoder: count against its limit, and where the cut falls. */
+    private void printSummary(Sd3Generator engine) throws Exception {
+        var out = spec.commandLine().getOut();
+        Map<String, String> same = Map.of("tokenizer", prompt, "tokenizer_2", prompt, "tokenizer_3", prompt);
+        for (TokenInfo t : Tokens.count(engine, same, maxSequenceLength, false)) {
+            String line = String.format(java.util.Locale.ROOT, "%-7s %4d/%-3d tokens  ", t.encoder(), t.count(), t.limit());
+            out.println(line + (t.truncated()
+                    ? "cuts the end: keeps “…" + tail(t.kept()) + "”, drops “" + head(t.cut()) + "”"
+                    : "keeps everything"));
+        }
+        out.flush();
+    }
+
+    private static String tail(String s) {
+        return s.length() > 40 ? s.substring(s.length() - 40) : s;
+    }
+
+    private static String head(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "…" : s;
     }
 }

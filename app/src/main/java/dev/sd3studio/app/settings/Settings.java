@@ -9,7 +9,14 @@ import java.util.List;
  * @param theme "system", "light" or "dark"
  */
 public record Settings(Window window, String theme, List<String> modelFolders, String selectedModel,
-                       String outputFolder, Parameters parameters, List<String> promptHistory) {
+                       String outputFolder, Parameters parameters, List<String> promptHistory, Export export) {
+
+    /** The export panel's last choices; a null folder means the user's Pictures folder. */
+    public record Export(String folder, String format, boolean metadata, double quality) {
+        public static Export defaults() {
+            return new Export(null, "PNG", true, 0.9);
+        }
+    }
 
     /** Window bounds and split positions. */
     public record Window(double x, double y, double width, double height, boolean maximized,
@@ -30,7 +37,8 @@ public record Settings(Window window, String theme, List<String> modelFolders, S
     }
 
     public static Settings defaults() {
-        return new Settings(Window.defaults(), "system", List.of(), null, null, Parameters.defaults(), List.of());
+        return new Settings(Window.defaults(), "system", List.of(), null, null, Parameters.defaults(), List.of(),
+                Export.defaults());
     }
 
     public Settings {
@@ -39,5 +47,6 @@ public record Settings(Window window, String theme, List<String> modelFolders, S
         modelFolders = modelFolders == null ? List.of() : List.copyOf(modelFolders);
         parameters = parameters == null ? Parameters.defaults() : parameters;
         promptHistory = promptHistory == null ? List.of() : List.copyOf(promptHistory);
+        export = export == null ? Export.defaults() : export;
     }
 }

@@ -66,6 +66,19 @@ class FromPngTest {
     }
 
     @Test
+    void tokenizeSummarySaysWhatEachEncoderKeepsAndCuts() {
+        String model = BuiltInModel.find().orElseThrow().toString();
+        Run r = run("tokenize", "--model", model, "--summary", "--prompt", "a large red circle in the center on a blue background");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(3, r.out().lines().count(), r.out());
+        assertTrue(r.out().lines().allMatch(l -> l.contains("keeps everything")), r.out());
+        Run cut = run("tokenize", "--model", model, "--summary", "--prompt", "trending on artstation ".repeat(20));
+        assertTrue(cut.out().contains("CLIP-L") && cut.out().contains("drops"), cut.out());
+        Run json = run("tokenize", "--model", model, "--prompt", "a red circle");
+        assertTrue(json.out().strip().startsWith("{") && json.out().contains("input_ids"), "piped: JSON as before");
+    }
+
+    @Test
     void picturesItCannotRemakeSaySoInOneLine(@TempDir Path tmp) throws Exception {
         Path plain = tmp.resolve("plain.png");
         PngFiles.write(plain, new RgbImage(2, 2, new float[12]), Map.of());

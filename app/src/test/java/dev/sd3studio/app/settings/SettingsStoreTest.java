@@ -32,7 +32,7 @@ class SettingsStoreTest {
         Settings.Parameters p = new Settings.Parameters("a fox", "blur", "", "", 512, 768, 30, 5.0, 3.0, false, 42, 2,
                 "cpu", true, false, 256, 0.6);
         mine = new Settings(new Settings.Window(10, 20, 900, 700, false, 0.3, 0.7), "dark", List.of("/models/sd3"),
-                "sd3", "/pictures/sd3", p, List.of("one", "two", "three"));
+                "sd3", "/pictures/sd3", p, List.of("one", "two", "three"), Settings.Export.defaults());
         store.save(mine);
     }
 

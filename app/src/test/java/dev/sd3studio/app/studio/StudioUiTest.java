@@ -12,7 +12,6 @@ import dev.sd3studio.engine.api.MemoryMode;
 import dev.sd3studio.engine.api.RgbImage;
 import javafx.scene.Node;
 import javafx.scene.control.Label;
-import javafx.scene.control.ListView;
 import javafx.scene.control.TitledPane;
 import javafx.scene.image.ImageView;
 import javafx.scene.input.KeyCode;
@@ -75,7 +74,7 @@ class StudioUiTest {
 
     private void await(Callable<Boolean> condition) throws Exception {
         try {
-            WaitForAsyncUtils.waitFor(15, TimeUnit.SECONDS, condition);
+            WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, condition); // generous: CI machines can be busy
         } catch (java.util.concurrent.TimeoutException e) {
             throw new AssertionError("timed out; status=" + vm.generation().progressTextProperty().get() + ", message="
                     + vm.messageProperty().get() + ", queue=" + vm.generation().jobs() + ", model=" + vm.parameters().modelProperty().get()
@@ -123,7 +122,7 @@ class StudioUiTest {
         GalleryItem item = vm.gallery().items().getFirst();
         assertEquals("a red fox", item.parameters().get("prompt"));
         assertEquals("4", item.parameters().get("steps"));
-        assertEquals(1, robot.lookup("#gallery").queryAs(ListView.class).getItems().size());
+        assertEquals(1, robot.lookup("#gallery").queryAs(javafx.scene.layout.TilePane.class).getChildren().size());
         assertEquals("5/77", robot.lookup("#tokens-CLIP-L").queryAs(Label.class).getText().replace("CLIP-L ", ""));
     }
 
@@ -171,7 +170,7 @@ class StudioUiTest {
         typePromptAndGenerate(robot, "export me");
         robot.press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
         await(() -> vm.gallery().items().size() == 2);
-        robot.interact(() -> robot.lookup("#gallery").queryAs(ListView.class).getSelectionModel().selectAll());
+        robot.interact(() -> vm.gallery().selected().setAll(vm.gallery().items()));
         robot.interact(() -> robot.lookup("#exportPane").queryAs(TitledPane.class).setExpanded(true));
         Path out = data.resolve("exported");
         robot.interact(() -> robot.lookup("#exportFolder").queryAs(javafx.scene.control.TextField.class).setText(out.toString()));
@@ -198,6 +197,186 @@ class StudioUiTest {
         assertEquals("remember me", robot.lookup("#prompt").queryAs(javafx.scene.control.TextArea.class).getText());
         assertTrue(robot.lookup("#offload").queryAs(javafx.scene.control.CheckBox.class).isSelected());
         assertEquals("remember me", vm.gallery().items().getFirst().prompt());
+    }
+
+    private javafx.scene.control.TextField editor(FxRobot robot, String spinnerId) {
+        return robot.lookup(spinnerId).queryAs(javafx.scene.control.Spinner.class).getEditor();
+    }
+
+    @Test
+    void typingANumberGivesThatNumberNotAClampedKeystroke(FxRobot robot) throws Exception {
+        await(() -> vm.parameters().modelProperty().get() != null
+                && !vm.models().noteProperty().get().startsWith("Loading"));
+        var width = editor(robot, "#width");
+        robot.interact(width::requestFocus); // may be below the editor's fold; typing goes to the focus
+        robot.press(KeyCode.CONTROL, KeyCode.A).release(KeyCode.A, KeyCode.CONTROL);
+        robot.write("128");
+        robot.press(KeyCode.TAB).release(KeyCode.TAB);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(128, vm.parameters().widthProperty().get());
+        assertEquals("128", width.getText());
+
+        var height = editor(robot, "#height");
+        robot.interact(height::requestFocus);
+        robot.press(KeyCode.CONTROL, KeyCode.A).release(KeyCode.A, KeyCode.CONTROL);
+        robot.write("1");
+        Thread.sleep(1500); // a pause with "1" typed: below the minimum, so nothing is taken yet
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals("1", height.getText());
+        robot.write("92");
+        Thread.sleep(1500); // a pause with a value in range takes it without Enter
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(192, vm.parameters().heightProperty().get());
+        robot.press(KeyCode.UP).release(KeyCode.UP);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(208, vm.parameters().heightProperty().get(), "arrows still step");
+        robot.press(KeyCode.CONTROL, KeyCode.A).release(KeyCode.A, KeyCode.CONTROL);
+        robot.write("abc");
+        robot.press(KeyCode.ENTER).release(KeyCode.ENTER);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(208, vm.parameters().heightProperty().get());
+        assertEquals("208", height.getText(), "not a number: back to the value");
+        robot.press(KeyCode.CONTROL, KeyCode.A).release(KeyCode.A, KeyCode.CONTROL);
+        robot.write("9999");
+        robot.press(KeyCode.ENTER).release(KeyCode.ENTER);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(4096, vm.parameters().heightProperty().get(), "the whole value is clamped on Enter");
+    }
+
+    @Test
+    void theViewerOpensOnClickStepsWithArrowsZoomsAndCompares(FxRobot robot) throws Exception {
+        typePromptAndGenerate(robot, "first");
+        await(() -> vm.gallery().items().size() == 1);
+        robot.interact(() -> {
+            vm.generation().generate();
+            vm.generation().generate();
+        });
+        await(() -> vm.gallery().items().size() == 3);
+        var tiles = robot.lookup("#gallery").queryAs(javafx.scene.layout.TilePane.class).getChildren();
+        robot.clickOn(tiles.get(1));
+        await(() -> robot.lookup("#viewer").query().isVisible());
+        assertEquals(vm.gallery().items().get(1), vm.viewer().currentProperty().get());
+        ImageView big = robot.lookup("#viewerImage").queryAs(ImageView.class);
+        await(() -> big.getImage() != null && big.getImage().getProgress() >= 1);
+        assertTrue(big.getBoundsInParent().getWidth() > 200, "fitted: far larger than the 64 px picture");
+        assertFalse(big.isSmooth(), "a small picture enlarged is drawn with nearest-neighbour");
+        robot.press(KeyCode.RIGHT).release(KeyCode.RIGHT);
+        assertEquals(vm.gallery().items().get(2), vm.viewer().currentProperty().get());
+        robot.press(KeyCode.LEFT).release(KeyCode.LEFT);
+        robot.press(KeyCode.LEFT).release(KeyCode.LEFT);
+        assertEquals(vm.gallery().items().get(0), vm.viewer().currentProperty().get());
+        robot.press(KeyCode.DIGIT1).release(KeyCode.DIGIT1);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertTrue(vm.viewer().oneToOneProperty().get());
+        assertEquals(64, big.getBoundsInParent().getWidth(), 0.5, "1:1 shows actual pixels");
+        robot.press(KeyCode.ESCAPE).release(KeyCode.ESCAPE);
+        await(() -> !robot.lookup("#viewer").query().isVisible());
+
+        robot.press(KeyCode.CONTROL).clickOn(tiles.get(2)).release(KeyCode.CONTROL);
+        assertEquals(2, vm.gallery().selected().size());
+        fire(robot, "#openViewer");
+        await(() -> vm.viewer().comparedProperty().get() != null);
+        assertTrue(robot.lookup("#viewerImage2").query().isVisible(), "two pictures side by side");
+        robot.press(KeyCode.ESCAPE).release(KeyCode.ESCAPE);
+
+        robot.interact(() -> vm.gallery().filterProperty().set("nothing like it"));
+        assertEquals(0, tiles.size());
+        robot.interact(() -> vm.gallery().filterProperty().set("FIRST"));
+        assertEquals(3, tiles.size(), "the filter ignores case");
+
+        robot.clickOn(tiles.get(0));
+        await(() -> robot.lookup("#viewer").query().isVisible());
+        robot.press(KeyCode.ESCAPE).release(KeyCode.ESCAPE);
+        robot.press(KeyCode.DELETE).release(KeyCode.DELETE);
+        await(() -> vm.gallery().items().size() == 2);
+        robot.press(KeyCode.CONTROL, KeyCode.Z).release(KeyCode.Z, KeyCode.CONTROL);
+        await(() -> vm.gallery().items().size() == 3);
+    }
+
+    @Test
+    void at800x600EveryControlIsReachableAndBannersDoNotMoveThem(FxRobot robot) throws Exception {
+        robot.interact(() -> {
+            stage.setWidth(800);
+            stage.setHeight(600);
+        });
+        WaitForAsyncUtils.waitForFxEvents();
+        var scene = stage.getScene();
+        for (String id : new String[] {"#generate", "#cancel", "#paste", "#status", "#progress", "#gallery",
+                "#galleryFilter", "#exportPane", "#prompt", "#model", "#editorScroll", "#canvas"}) {
+            Node n = robot.lookup(id).query();
+            var b = n.localToScene(n.getBoundsInLocal());
+            assertTrue(n.isVisible() && b.getWidth() > 0 && b.getMinX() >= -1 && b.getMinY() >= -1
+                    && b.getMaxX() <= scene.getWidth() + 1 && b.getMaxY() <= scene.getHeight() + 1,
+                    id + " lies inside the 800×600 window: " + b);
+        }
+        Node canvas = robot.lookup("#canvas").query();
+        assertTrue(canvas.getBoundsInLocal().getWidth() >= 200, "the canvas keeps a usable width");
+        Label status = robot.lookup("#status").queryAs(Label.class);
+        robot.interact(() -> vm.generation().progressTextProperty().set("Step 11/28 · 9.4 it/s · ETA 0:03"));
+        WaitForAsyncUtils.waitForFxEvents();
+        javafx.scene.text.Text shown = (javafx.scene.text.Text) status.lookup(".text");
+        assertEquals("Step 11/28 · 9.4 it/s · ETA 0:03", shown.getText(), "status, speed and ETA are not clipped");
+
+        Node generate = robot.lookup("#generate").query();
+        var before = generate.localToScene(generate.getBoundsInLocal());
+        robot.interact(() -> vm.messageProperty().set(dev.sd3studio.app.studio.vm.UserMessage.warning(
+                "A long warning that would have pushed every control down by a line or two in the old layout.")));
+        WaitForAsyncUtils.waitForFxEvents();
+        assertTrue(robot.lookup("#message").query().isVisible());
+        assertEquals(before, generate.localToScene(generate.getBoundsInLocal()), "the banner lies over the controls");
+    }
+
+    @Test
+    void loadParametersRemovesAStartImageThePictureDidNotUse(FxRobot robot) throws Exception {
+        typePromptAndGenerate(robot, "text to image");
+        await(() -> vm.gallery().items().size() == 1);
+        Path photo = data.resolve("photo.png");
+        PngFiles.write(photo, new RgbImage(8, 8, new float[8 * 8 * 3]), Map.of());
+        robot.interact(() -> window.dropFiles(List.of(photo.toFile())));
+        await(() -> robot.lookup("#initImageBar").query().isVisible());
+        robot.interact(() -> vm.gallery().selected().setAll(vm.gallery().items().getFirst()));
+        fire(robot, "#reuseParameters");
+        await(() -> !robot.lookup("#initImageBar").query().isVisible());
+        robot.press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
+        await(() -> vm.gallery().items().size() == 2);
+        assertFalse(engine.requests.getLast().isImageToImage(), "reproducing stays text-to-image");
+    }
+
+    @Test
+    void reusingPictureKOfABatchMakesItAgainPixelForPixel(FxRobot robot) throws Exception {
+        Path demo = dev.sd3studio.app.BuiltInModel.find().orElseThrow();
+        robot.interact(() -> {
+            stage.hide();
+            runner.close();
+            show(stage, GeneratorFactory.ENGINE, Optional.of(demo));
+        });
+        steps = 6;
+        robot.interact(() -> {
+            vm.parameters().randomSeedProperty().set(false);
+            vm.parameters().seedProperty().set(2024);
+            vm.parameters().imagesPerPromptProperty().set(3);
+        });
+        typePromptAndGenerate(robot, "a small green square at the top right on a black background");
+        await(() -> vm.gallery().items().size() == 3);
+        GalleryItem third = vm.gallery().items().stream()
+                .filter(i -> "2".equals(i.parameters().get("batch_index"))).findFirst().orElseThrow();
+        robot.interact(() -> vm.gallery().selected().setAll(third));
+        fire(robot, "#reuseParameters");
+        assertEquals(1, vm.parameters().imagesPerPromptProperty().get());
+        assertTrue(robot.lookup("#batchSlice").queryAs(Label.class).getText().contains("picture 3"));
+        robot.press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
+        await(() -> vm.gallery().items().size() == 4);
+        GalleryItem again = vm.gallery().items().getFirst();
+        assertEquals("2", again.parameters().get("batch_index"));
+        assertTrue(java.util.Arrays.equals(pixels(third.file()), pixels(again.file())), "pixel-identical");
+        GalleryItem first = vm.gallery().items().stream()
+                .filter(i -> "0".equals(i.parameters().get("batch_index"))).findFirst().orElseThrow();
+        assertFalse(java.util.Arrays.equals(pixels(first.file()), pixels(again.file())), "and not the batch's first");
+    }
+
+    private static int[] pixels(Path png) throws Exception {
+        var img = javax.imageio.ImageIO.read(png.toFile());
+        return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
     }
 
     @Test

@@ -47,7 +47,10 @@ final class CanvasView extends VBox {
         ImageView preview = new ImageView();
         preview.setId("preview");
         preview.setPreserveRatio(true);
-        preview.setSmooth(true);
+        // a 64 px picture enlarged stays crisp (nearest-neighbour); a large one shrunk is smoothed
+        preview.smoothProperty().bind(javafx.beans.binding.Bindings.createBooleanBinding(() -> preview.getImage() != null
+                && preview.getBoundsInLocal().getWidth() < preview.getImage().getWidth(),
+                preview.imageProperty(), preview.boundsInLocalProperty()));
         preview.setAccessibleText("Generated picture and live preview");
         vm.previewProperty().addListener((o, a, img) -> preview.setImage(img == null ? null : Images.toFx(img)));
         Label hint = new Label("Type a prompt and press Generate (Ctrl+Enter).\nDrop or paste an image here to start from it.");
@@ -127,7 +130,8 @@ final class CanvasView extends VBox {
         Label status = new Label();
         status.setId("status");
         status.textProperty().bind(vm.progressTextProperty());
-        status.setMinWidth(Region.USE_PREF_SIZE);
+        status.setWrapText(true);
+        status.setMaxWidth(Double.MAX_VALUE);
         Button generate = Controls.describe(new Button("Generate"), "generate", "Queue a generation with these settings (Ctrl+Enter)");
         generate.getStyleClass().add(Styles.ACCENT);
         generate.setDefaultButton(false);
@@ -144,12 +148,10 @@ final class CanvasView extends VBox {
                 e.consume();
             }
         });
-        HBox.setHgrow(bar, Priority.ALWAYS);
-        Region gap = new Region();
-        HBox.setHgrow(gap, Priority.SOMETIMES);
-        bar.setMinWidth(60);
-        HBox actions = new HBox(8, generate, cancel, paste, bar, status);
-        actions.setAlignment(Pos.CENTER_LEFT);
+        // buttons wrap and the status has a line of its own: step, speed and ETA stay readable at any width
+        javafx.scene.layout.FlowPane buttons = new javafx.scene.layout.FlowPane(8, 6, generate, cancel, paste);
+        buttons.setMinWidth(0);
+        VBox actions = new VBox(4, buttons, bar, status);
 
         ListView<Job> queue = Controls.describe(new ListView<>(vm.jobs()), "queue",
                 "Queued generations, run one after another; Delete removes a waiting one");

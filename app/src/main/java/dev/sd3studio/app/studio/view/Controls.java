@@ -47,12 +47,27 @@ final class Controls {
         return l;
     }
 
+    private static final String COMMIT = "sd3studio.commit";
+
+    /** Takes what is typed in the focused number field now (Ctrl+Enter must not generate with the old value). */
+    static void commitFocused(javafx.scene.Scene scene) {
+        for (Node n = scene.getFocusOwner(); n != null; n = n.getParent()) {
+            if (n.getProperties().get(COMMIT) instanceof Runnable commit) {
+                commit.run();
+                return;
+            }
+        }
+    }
+
+    /** Pause in typing after which a number that is already within range is taken. */
+    static final Duration COMMIT_PAUSE = Duration.millis(900);
+
     static Spinner<Integer> intSpinner(IntegerProperty p, int min, int max, int step) {
         Spinner<Integer> s = new Spinner<>(new SpinnerValueFactory.IntegerSpinnerValueFactory(min, max, p.get(), step));
         ObjectProperty<Integer> boxed = p.asObject();
         s.getProperties().put("binding", boxed); // keeps the bidirectional binding's partner reachable
         s.getValueFactory().valueProperty().bindBidirectional(boxed);
-        commitWhileTyping(s);
+        commitWholeValues(s, v -> v >= min && v <= max, v -> Math.clamp(v, min, max));
         return s;
     }
 
@@ -61,23 +76,97 @@ final class Controls {
         ObjectProperty<Double> boxed = p.asObject();
         s.getProperties().put("binding", boxed);
         s.getValueFactory().valueProperty().bindBidirectional(boxed);
-        commitWhileTyping(s);
+        commitWholeValues(s, v -> v >= min && v <= max, v -> Math.clamp(v, min, max));
         return s;
     }
 
-    /** Spinners only commit typed text on Enter or focus loss; commit as soon as it parses. */
-    private static <T> void commitWhileTyping(Spinner<T> s) {
+    /**
+     * Typed text becomes the value as a whole, never keystroke by keystroke (typing 128 must not pass
+     * through a clamped 1): on Enter or focus loss, clamped into range; after a short pause only if it
+     * is already in range. Text that is not a number goes back to the current value. Arrow keys and
+     * the mouse wheel step the value, starting from what was typed.
+     */
+    private static <T extends Comparable<T>> void commitWholeValues(Spinner<T> s, java.util.function.Predicate<T> inRange,
+                                                                   java.util.function.UnaryOperator<T> clamp) {
         s.setEditable(true);
-        s.getEditor().textProperty().addListener((o, a, text) -> {
-            try {
-                T v = s.getValueFactory().getConverter().fromString(text);
-                if (v != null && !v.equals(s.getValue())) {
-                    s.getValueFactory().setValue(v);
-                }
-            } catch (RuntimeException ignored) {
-                // half-typed number: wait for more
+        s.setMaxWidth(Double.MAX_VALUE);
+        var editor = s.getEditor();
+        javafx.animation.PauseTransition pause = new javafx.animation.PauseTransition(COMMIT_PAUSE);
+        pause.setOnFinished(e -> commit(s, false, inRange, clamp));
+        s.getProperties().put(COMMIT, (Runnable) () -> {
+            pause.stop();
+            commit(s, true, inRange, clamp);
+        });
+        editor.textProperty().addListener((o, a, t) -> {
+            if (editor.isFocused()) {
+                pause.playFromStart();
             }
         });
-        s.setMaxWidth(Double.MAX_VALUE);
+        editor.focusedProperty().addListener((o, was, is) -> {
+            if (!is) {
+                pause.stop();
+                commit(s, true, inRange, clamp);
+            }
+        });
+        editor.addEventFilter(javafx.scene.input.KeyEvent.KEY_PRESSED, e -> {
+            switch (e.getCode()) {
+                case ENTER -> {
+                    pause.stop();
+                    commit(s, true, inRange, clamp);
+                    e.consume();
+                }
+                case UP, DOWN -> {
+                    pause.stop();
+                    commit(s, true, inRange, clamp);
+                    if (e.getCode() == javafx.scene.input.KeyCode.UP) {
+                        s.increment();
+                    } else {
+                        s.decrement();
+                    }
+                    e.consume();
+                }
+                default -> { }
+            }
+        });
+        s.setOnScroll(e -> {
+            if (e.getDeltaY() == 0) {
+                return;
+            }
+            commit(s, true, inRange, clamp);
+            if (e.getDeltaY() > 0) {
+                s.increment();
+            } else {
+                s.decrement();
+            }
+            e.consume();
+        });
+    }
+
+    private static <T> void commit(Spinner<T> s, boolean force, java.util.function.Predicate<T> inRange,
+                                   java.util.function.UnaryOperator<T> clamp) {
+        var converter = s.getValueFactory().getConverter();
+        String text = s.getEditor().getText();
+        T typed;
+        try {
+            typed = text == null || text.isBlank() ? null : converter.fromString(text.strip());
+        } catch (RuntimeException e) {
+            typed = null;
+        }
+        if (typed == null) {
+            if (force) {
+                s.getEditor().setText(converter.toString(s.getValue())); // not a number: back to the value
+            }
+            return;
+        }
+        if (!force && !inRange.test(typed)) {
+            return; // still typing, probably: "1" on the way to "128"
+        }
+        T v = clamp.apply(typed);
+        if (!v.equals(s.getValue())) {
+            s.getValueFactory().setValue(v);
+        }
+        if (force) {
+            s.getEditor().setText(converter.toString(s.getValue()));
+        }
     }
 }

@@ -11,10 +11,8 @@ import javafx.scene.control.CheckBox;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.ContextMenu;
 import javafx.scene.control.Label;
-import javafx.scene.control.ListCell;
-import javafx.scene.control.ListView;
+import javafx.scene.control.ScrollPane;
 import javafx.scene.control.MenuItem;
-import javafx.scene.control.SelectionMode;
 import javafx.scene.control.Slider;
 import javafx.scene.control.TextField;
 import javafx.scene.control.TitledPane;
@@ -24,6 +22,13 @@ import javafx.scene.image.ImageView;
 import javafx.scene.input.Clipboard;
 import javafx.scene.input.ClipboardContent;
 import javafx.scene.input.KeyCode;
+import javafx.scene.input.KeyEvent;
+import javafx.scene.input.MouseButton;
+import javafx.scene.layout.StackPane;
+import javafx.scene.layout.TilePane;
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
+import javafx.scene.Node;
 import javafx.scene.layout.FlowPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
@@ -34,33 +39,56 @@ import java.awt.Desktop;
 import java.io.File;
 import java.io.IOException;
 
-/** Thumbnails newest first, the actions on the selection, and the export panel. */
+/**
+ * Thumbnails newest first as a grid, filtered by prompt text; click (or Enter) opens the large viewer,
+ * Ctrl/Shift+click selects several, Delete deletes with undo (Ctrl+Z); actions and the export panel below.
+ */
 final class GalleryView extends VBox {
+    static final double TILE = 96;
+
     private final StudioViewModel studio;
-    private final ListView<GalleryItem> list;
+    private final GalleryViewModel vm;
+    private final TilePane grid = new TilePane(4, 4);
+    private final java.util.Map<GalleryItem, Node> tiles = new java.util.HashMap<>();
+    private GalleryItem anchor;
 
     GalleryView(StudioViewModel studio) {
         super(6);
         this.studio = studio;
-        GalleryViewModel vm = studio.gallery();
-        list = Controls.describe(new ListView<>(vm.items()), "gallery",
-                "Everything generated, newest first; select several with Ctrl or Shift");
-        list.getSelectionModel().setSelectionMode(SelectionMode.MULTIPLE);
-        list.getSelectionModel().getSelectedItems().addListener((ListChangeListener<GalleryItem>) c ->
-                vm.selected().setAll(list.getSelectionModel().getSelectedItems().stream().filter(java.util.Objects::nonNull).toList()));
-        list.setPlaceholder(new Label("No pictures yet."));
-        list.setCellFactory(l -> new ThumbnailCell());
-        list.setOnKeyPressed(e -> {
-            if (e.getCode() == KeyCode.DELETE) {
-                vm.deleteSelected();
-            }
-        });
-        VBox.setVgrow(list, Priority.ALWAYS);
+        this.vm = studio.gallery();
+        grid.setId("gallery");
+        grid.setPrefTileWidth(TILE);
+        grid.setPrefTileHeight(TILE);
+        grid.setPadding(new Insets(2));
+        grid.setFocusTraversable(true);
+        grid.setAccessibleText("Everything generated, newest first");
+        vm.shown().addListener((ListChangeListener<GalleryItem>) c -> rebuild());
+        vm.selected().addListener((ListChangeListener<GalleryItem>) c -> markSelection());
+        rebuild();
+        ScrollPane scroll = new ScrollPane(grid);
+        scroll.setFitToWidth(true);
+        scroll.setId("galleryScroll");
+        scroll.setMinHeight(TILE + 8);
+        Label empty = new Label("No pictures yet.");
+        empty.getStyleClass().add("text-muted");
+        empty.visibleProperty().bind(Bindings.isEmpty(vm.shown()));
+        empty.textProperty().bind(Bindings.when(vm.filterProperty().isEmpty()).then("No pictures yet.")
+                .otherwise("No picture's prompt contains that text."));
+        StackPane gridArea = new StackPane(scroll, empty);
+        VBox.setVgrow(gridArea, Priority.ALWAYS);
+        grid.setOnKeyPressed(this::keys);
+        grid.setOnMouseClicked(e -> grid.requestFocus());
 
-        Button reuse = action("Reuse", "reuseParameters", "Load this picture's parameters into the editor", () ->
+        TextField filter = Controls.describe(new TextField(), "galleryFilter", "Show only pictures whose prompt contains this text");
+        filter.setPromptText("Filter by prompt…");
+        filter.textProperty().bindBidirectional(vm.filterProperty());
+
+        Button reuse = action("Reuse", "reuseParameters", "Load this picture's parameters into the editor (makes it again)", () ->
                 one().ifPresent(i -> studio.imports().loadParameters(i.parameters())));
         Button init = action("Start from", "useAsInit", "Use this picture as the start image (image-to-image)", () ->
                 one().ifPresent(studio.imports()::useAsInit));
+        Button view = action("View", "openViewer", "Open the picture large (Enter); with two selected, compare them side by side",
+                () -> studio.viewer().compareSelected());
         Button copy = action("Copy", "copyImage", "Copy the picture to the clipboard", () -> one().ifPresent(i -> {
             ClipboardContent c = new ClipboardContent();
             c.putImage(new Image(i.file().toUri().toString()));
@@ -70,19 +98,19 @@ final class GalleryView extends VBox {
         }));
         Button reveal = action("Reveal", "reveal", "Show the file in the file manager", () -> one().ifPresent(this::reveal));
         Button delete = action("Delete", "delete", "Delete the selected pictures (Delete key; can be undone)", vm::deleteSelected);
-        Button undo = action("Undo delete", "undoDelete", "Bring back the pictures deleted last", vm::undoDelete);
+        Button undo = action("Undo delete", "undoDelete", "Bring back the pictures deleted last (Ctrl+Z)", vm::undoDelete);
         undo.disableProperty().bind(vm.canUndoDeleteProperty().not());
-        for (Button b : new Button[] {reuse, init, copy, reveal, delete}) {
+        for (Button b : new Button[] {reuse, init, view, copy, reveal, delete}) {
             b.disableProperty().bind(Bindings.isEmpty(vm.selected()));
         }
-        FlowPane actions = new FlowPane(6, 6, reuse, init, copy, reveal, delete, undo);
+        FlowPane actions = new FlowPane(6, 6, view, reuse, init, copy, reveal, delete, undo);
         ContextMenu menu = new ContextMenu();
-        for (Button b : new Button[] {reuse, init, copy, reveal, delete}) {
+        for (Button b : new Button[] {view, reuse, init, copy, reveal, delete}) {
             MenuItem m = new MenuItem(b.getText());
             m.setOnAction(e -> b.fire());
             menu.getItems().add(m);
         }
-        list.setContextMenu(menu);
+        grid.setOnContextMenuRequested(e -> menu.show(grid, e.getScreenX(), e.getScreenY()));
 
         TitledPane export = new TitledPane("Export", exportPanel(vm));
         export.setId("exportPane");
@@ -91,7 +119,135 @@ final class GalleryView extends VBox {
         export.setAccessibleText("Export the selected pictures");
         Label title = new Label("Gallery");
         title.getStyleClass().add("title-4");
-        getChildren().addAll(title, list, actions, export);
+        getChildren().addAll(title, filter, gridArea, actions, export);
+    }
+
+    /** Tiles are kept per picture, so a new picture or a filter change loads no thumbnail twice. */
+    private void rebuild() {
+        java.util.Map<GalleryItem, Node> next = new java.util.HashMap<>();
+        for (GalleryItem i : vm.items()) {
+            Node t = tiles.get(i);
+            if (t != null) {
+                next.put(i, t);
+            }
+        }
+        tiles.clear();
+        tiles.putAll(next);
+        grid.getChildren().setAll(vm.shown().stream().map(i -> tiles.computeIfAbsent(i, this::tile)).toList());
+        markSelection();
+    }
+
+    private Node tile(GalleryItem item) {
+        ImageView view = new ImageView(new Image(item.file().toUri().toString(), TILE * 2, TILE * 2, true, true, true));
+        view.setFitWidth(TILE - 6);
+        view.setFitHeight(TILE - 6);
+        view.setPreserveRatio(true);
+        StackPane tile = new StackPane(view);
+        tile.setUserData(item);
+        tile.getStyleClass().add("gallery-tile");
+        tile.setPrefSize(TILE, TILE);
+        String badge = badge(item.parameters());
+        if (!badge.isEmpty()) {
+            Label b = new Label(badge);
+            b.getStyleClass().add("gallery-badge");
+            b.setStyle("-fx-background-color: -color-bg-default; -fx-background-radius: 3; -fx-padding: 0 3 0 3;"
+                    + " -fx-font-size: 0.8em; -fx-opacity: 0.9;");
+            StackPane.setAlignment(b, Pos.BOTTOM_LEFT);
+            tile.getChildren().add(b);
+        }
+        Tooltip.install(tile, new Tooltip(item.summary() + "\n\n" + GalleryViewModel.parametersText(item)));
+        tile.setAccessibleText(item.summary() + (badge.isEmpty() ? "" : ", " + badge));
+        tile.setOnMouseClicked(e -> {
+            grid.requestFocus();
+            if (e.getButton() != MouseButton.PRIMARY) {
+                if (!vm.selected().contains(item)) {
+                    vm.selected().setAll(item);
+                }
+                return;
+            }
+            if (e.isShortcutDown()) {
+                if (!vm.selected().remove(item)) {
+                    vm.selected().add(item);
+                }
+                anchor = item;
+            } else if (e.isShiftDown() && anchor != null) {
+                selectRange(anchor, item);
+            } else {
+                anchor = item;
+                studio.viewer().open(item);
+            }
+            e.consume();
+        });
+        return tile;
+    }
+
+    /** "img2img" and "3/4" (its place in a batch): what the thumbnail alone cannot tell. */
+    static String badge(java.util.Map<String, String> p) {
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        if (dev.sd3studio.app.gallery.PngMetadata.isImageToImage(p)) {
+            parts.add("img2img");
+        }
+        String size = p.getOrDefault("batch_size", "1");
+        if (!size.equals("1") && p.containsKey("batch_index")) {
+            try {
+                parts.add((Integer.parseInt(p.get("batch_index")) + 1) + "/" + size);
+            } catch (NumberFormatException ignored) {
+                // a hand-edited file: no badge
+            }
+        }
+        return String.join(" · ", parts);
+    }
+
+    private void selectRange(GalleryItem from, GalleryItem to) {
+        int a = vm.shown().indexOf(from);
+        int b = vm.shown().indexOf(to);
+        if (a < 0 || b < 0) {
+            vm.selected().setAll(to);
+            return;
+        }
+        vm.selected().setAll(vm.shown().subList(Math.min(a, b), Math.max(a, b) + 1));
+    }
+
+    private void markSelection() {
+        for (Node n : grid.getChildren()) {
+            boolean on = vm.selected().contains((GalleryItem) n.getUserData());
+            n.setStyle(on ? "-fx-border-color: -color-accent-emphasis; -fx-border-width: 3; -fx-background-color: -color-accent-subtle;"
+                    : "-fx-border-color: transparent; -fx-border-width: 3;");
+        }
+    }
+
+    /** Arrows move the selection through the grid, Enter opens it, Delete deletes, Ctrl+Z undoes. */
+    private void keys(KeyEvent e) {
+        java.util.List<GalleryItem> list = vm.shown();
+        if (list.isEmpty()) {
+            return;
+        }
+        int i = one().map(list::indexOf).orElse(-1);
+        int columns = Math.max(1, (int) ((grid.getWidth() - grid.getPadding().getLeft()) / (TILE + grid.getHgap())));
+        int j = switch (e.getCode()) {
+            case RIGHT -> i + 1;
+            case LEFT -> i - 1;
+            case DOWN -> i + columns;
+            case UP -> i - columns;
+            case HOME -> 0;
+            case END -> list.size() - 1;
+            default -> Integer.MIN_VALUE;
+        };
+        if (j != Integer.MIN_VALUE) {
+            GalleryItem next = list.get(Math.clamp(j, 0, list.size() - 1));
+            vm.selected().setAll(next);
+            anchor = next;
+            e.consume();
+        } else if (e.getCode() == KeyCode.ENTER && !vm.selected().isEmpty()) {
+            studio.viewer().compareSelected();
+            e.consume();
+        } else if (e.getCode() == KeyCode.DELETE) {
+            vm.deleteSelected();
+            e.consume();
+        } else if (e.getCode() == KeyCode.Z && e.isShortcutDown()) {
+            vm.undoDelete();
+            e.consume();
+        }
     }
 
     private VBox exportPanel(GalleryViewModel vm) {
@@ -126,7 +282,7 @@ final class GalleryView extends VBox {
     }
 
     private java.util.Optional<GalleryItem> one() {
-        return java.util.Optional.ofNullable(list.getSelectionModel().getSelectedItem());
+        return vm.selected().isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(vm.selected().getLast());
     }
 
     private static Button action(String text, String id, String tip, Runnable r) {
@@ -148,37 +304,6 @@ final class GalleryView extends VBox {
         } catch (IOException | RuntimeException e) {
             studio.messageProperty().set(dev.sd3studio.app.studio.vm.UserMessage.warning(
                     "Could not open the file manager; the file is " + item.file()));
-        }
-    }
-
-    /** A thumbnail loaded in the background by JavaFX, with the prompt and size beside it. */
-    private static final class ThumbnailCell extends ListCell<GalleryItem> {
-        private final ImageView view = new ImageView();
-
-        ThumbnailCell() {
-            view.setFitWidth(72);
-            view.setFitHeight(72);
-            view.setPreserveRatio(true);
-            setGraphicTextGap(8);
-            setWrapText(true);
-            setPrefWidth(0);
-        }
-
-        @Override
-        protected void updateItem(GalleryItem item, boolean empty) {
-            super.updateItem(item, empty);
-            if (empty || item == null) {
-                setGraphic(null);
-                setText(null);
-                setTooltip(null);
-                return;
-            }
-            view.setImage(new Image(item.file().toUri().toString(), 144, 144, true, true, true));
-            setGraphic(view);
-            setText(item.prompt() + "\n" + item.parameters().getOrDefault("width", "?") + "×"
-                    + item.parameters().getOrDefault("height", "?") + " · seed " + item.parameters().getOrDefault("seed", "?"));
-            setTooltip(new Tooltip(GalleryViewModel.parametersText(item)));
-            setAccessibleText(item.summary());
         }
     }
 }

@@ -14,6 +14,9 @@ import javafx.scene.layout.Priority;
 
 /** The banner for errors, warnings and notes, with "Copy details" and a close button. */
 final class MessageBar extends HBox {
+    static final javafx.util.Duration INFO_SHOWN = javafx.util.Duration.seconds(8);
+    private final javafx.animation.PauseTransition hide = new javafx.animation.PauseTransition(INFO_SHOWN);
+
     MessageBar(StudioViewModel vm) {
         super(8);
         Label text = new Label();
@@ -44,7 +47,18 @@ final class MessageBar extends HBox {
                 case WARNING -> "-color-warning-subtle";
                 case INFO -> "-color-accent-subtle";
             };
-            setStyle("-fx-background-color: " + bg + "; -fx-background-radius: 6;");
+            // opaque under the tint: the banner lies over the controls
+            setStyle(m == null ? "" : "-fx-background-color: -color-bg-default, " + bg + "; -fx-background-radius: 6;"
+                    + " -fx-effect: dropshadow(gaussian, rgba(0,0,0,0.25), 8, 0, 0, 2);");
+            hide.stop();
+            if (m != null && m.severity() == UserMessage.Severity.INFO) {
+                hide.setOnFinished(e -> {
+                    if (vm.messageProperty().get() == m) {
+                        vm.messageProperty().set(null);
+                    }
+                });
+                hide.playFromStart(); // notes go away by themselves; warnings and errors wait for the user
+            }
         });
     }
 }

@@ -68,9 +68,8 @@ final class ParametersView extends GridPane {
         note.textProperty().bind(models.noteProperty());
         add(note, 1, row++);
 
-        ComboBox<SizePreset> preset = Controls.describe(new ComboBox<>(), "sizePreset",
-                "Aspect presets suited to SD3 (about one megapixel); Custom keeps your own size");
-        preset.getItems().setAll(SizePreset.ALL);
+        ComboBox<SizePreset> preset = Controls.describe(new ComboBox<>(vm.presets()), "sizePreset",
+                "The sizes the model was made for (SD3: about one megapixel); Custom keeps your own size");
         preset.valueProperty().bindBidirectional(vm.presetProperty());
         preset.setMaxWidth(Double.MAX_VALUE);
         add("Size", preset, preset);
@@ -83,7 +82,7 @@ final class ParametersView extends GridPane {
         add("Guidance", null, Controls.describe(Controls.doubleSpinner(vm.guidanceProperty(), 0, 30, 0.5), "guidance",
                 "How strongly the prompt steers (CFG scale); 1 or less turns guidance off (turbo models)"));
         add("Shift", null, Controls.describe(Controls.doubleSpinner(vm.shiftProperty(), 0, 20, 0.5), "shift",
-                "Schedule shift; 0 uses the model's scheduler setting (3.0 for SD3)"));
+                "Schedule shift; starts at the model's own setting (3.0 for SD3); 0 also means the model's"));
 
         CheckBox random = Controls.describe(new CheckBox("Random"), "randomSeed", "A new random seed for every generation");
         random.selectedProperty().bindBidirectional(vm.randomSeedProperty());
@@ -134,11 +133,11 @@ final class ParametersView extends GridPane {
                 + " picture records its place in the batch, so it can be made again alone"));
 
         ComboBox<String> device = Controls.describe(new ComboBox<>(), "device", "Where to run: the CPU, or a CUDA GPU by number");
-        device.getItems().setAll(ParametersViewModel.DEVICES);
+        device.setItems(vm.devices());
         device.setConverter(new javafx.util.StringConverter<>() {
             @Override
             public String toString(String d) {
-                return d == null ? "" : d.equals("cpu") ? "CPU" : "GPU " + d.substring(5);
+                return vm.deviceName(d);
             }
 
             @Override
@@ -157,6 +156,7 @@ final class ParametersView extends GridPane {
         deviceNote.setId("deviceNote");
         deviceNote.textProperty().bind(vm.deviceNoteProperty());
         deviceNote.visibleProperty().bind(vm.deviceNoteProperty().isNotEmpty());
+        deviceNote.setWrapText(true);
         deviceNote.managedProperty().bind(deviceNote.visibleProperty());
         add(deviceNote, 1, row++);
 

@@ -70,11 +70,40 @@ final class PromptView extends VBox {
                 }
             });
         }
+        // what the model understands: examples, a random one, and the first example as the placeholder
+        MenuButton examples = new MenuButton("Examples");
+        examples.setId("examples");
+        examples.setTooltip(new javafx.scene.control.Tooltip("Prompts this model was made for"));
+        examples.setAccessibleText("Example prompts for this model");
+        Button random = Controls.describe(new Button("🎲"), "randomExample", "A random prompt this model understands");
+        random.setAccessibleText("Random example prompt");
+        random.setOnAction(e -> vm.randomExample());
+        Runnable fillExamples = () -> {
+            var h = vm.hintsProperty().get();
+            examples.getItems().setAll(h.examples().stream().map(x -> {
+                MenuItem item = new MenuItem(x);
+                item.setOnAction(e -> vm.promptProperty().set(x));
+                return item;
+            }).toList());
+            examples.setVisible(!h.examples().isEmpty());
+            examples.setManaged(examples.isVisible());
+            random.setVisible(!h.examples().isEmpty() || !h.template().isBlank());
+            random.setManaged(random.isVisible());
+            prompt.setPromptText(h.examples().isEmpty() ? "Describe the picture…" : "e.g. " + h.examples().getFirst());
+        };
+        vm.hintsProperty().addListener((o, a, b) -> fillExamples.run());
+        fillExamples.run();
+        Label hint = Controls.help("");
+        hint.setId("promptHint");
+        hint.textProperty().bind(vm.hintProperty());
+        hint.visibleProperty().bind(vm.hintProperty().isNotEmpty());
+        hint.managedProperty().bind(hint.visibleProperty());
+        hint.setStyle("-fx-text-fill: -color-warning-fg;");
         Region grow = new Region();
         HBox.setHgrow(grow, Priority.ALWAYS);
-        HBox tools = new HBox(6, Controls.label("Prompt", prompt), grow, undo, redo, history);
+        HBox tools = new HBox(6, Controls.label("Prompt", prompt), grow, examples, random, undo, redo, history);
         tools.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
-        getChildren().addAll(tools, prompt, counts, cut, Controls.label("Negative prompt", negative), negative, perEncoder);
+        getChildren().addAll(tools, prompt, hint, counts, cut, Controls.label("Negative prompt", negative), negative, perEncoder);
         setPadding(new Insets(0, 0, 8, 0));
     }
 
@@ -83,6 +112,7 @@ final class PromptView extends VBox {
         a.setWrapText(true);
         a.setPrefRowCount(rows);
         a.textProperty().bindBidirectional(p);
+        a.setTooltip(null); // labelled and described already; a tooltip would pop up on every click and hide the counts
         return a;
     }
 

@@ -21,6 +21,7 @@ import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
+import javafx.scene.layout.StackPane;
 import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
 
@@ -58,14 +59,21 @@ public final class StudioWindow {
     public static StudioWindow show(Stage stage, StudioViewModel vm) {
         StudioWindow w = new StudioWindow(vm);
         Theme.follow(vm.settings().themeProperty());
-        BorderPane root = new BorderPane(w.split);
-        root.setTop(new VBox(w.header(), new MessageBar(vm)));
+        BorderPane main = new BorderPane(w.split);
+        main.setTop(w.header());
+        // the banner and the viewer lie over the window: showing them never moves a control
+        MessageBar banner = new MessageBar(vm);
+        banner.setMaxHeight(Region.USE_PREF_SIZE);
+        StackPane.setAlignment(banner, Pos.TOP_CENTER);
+        StackPane.setMargin(banner, new Insets(44, 12, 0, 12));
+        StackPane root = new StackPane(main, new ViewerView(vm), banner);
         Settings.Window s = vm.settings().windowProperty().get();
         Scene scene = new Scene(root, Math.max(800, s.width()), Math.max(600, s.height()));
         // filters, not accelerators: text areas would otherwise swallow Enter and Esc first
         KeyCodeCombination generate = new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN);
         scene.addEventFilter(KeyEvent.KEY_PRESSED, e -> {
             if (generate.match(e)) {
+                Controls.commitFocused(scene);
                 vm.generation().generate();
                 e.consume();
             } else if (e.getCode() == KeyCode.ESCAPE && vm.generation().runningProperty().get() != null) {

@@ -16,11 +16,13 @@ import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
+import javafx.collections.transformation.FilteredList;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /** Everything generated, newest first; selection, delete with undo, and export. */
@@ -29,6 +31,8 @@ public final class GalleryViewModel {
     private final GalleryStore store;
     private final Consumer<UserMessage> messages;
     private final ObservableList<GalleryItem> items = FXCollections.observableArrayList();
+    private final StringProperty filter = new SimpleStringProperty("");
+    private final FilteredList<GalleryItem> shown = new FilteredList<>(items);
     private final ObservableList<GalleryItem> selected = FXCollections.observableArrayList();
     private final List<GalleryItem> lastDeleted = new ArrayList<>();
     private final BooleanProperty canUndoDelete = new SimpleBooleanProperty(false);
@@ -41,9 +45,18 @@ public final class GalleryViewModel {
         this.runner = runner;
         this.store = store;
         this.messages = messages;
+        filter.addListener((o, a, f) -> {
+            String needle = f == null ? "" : f.strip().toLowerCase(Locale.ROOT);
+            shown.setPredicate(needle.isEmpty() ? null : i -> i.prompt().toLowerCase(Locale.ROOT).contains(needle));
+            selected.retainAll(shown);
+        });
     }
 
     public ObservableList<GalleryItem> items() { return items; }
+    /** The items whose prompt contains the filter text (all when it is blank), newest first. */
+    public ObservableList<GalleryItem> shown() { return shown; }
+    /** Text a picture's prompt must contain to be shown. */
+    public StringProperty filterProperty() { return filter; }
     /** Kept in step with the view's selection. */
     public ObservableList<GalleryItem> selected() { return selected; }
     public BooleanProperty canUndoDeleteProperty() { return canUndoDelete; }
@@ -55,6 +68,26 @@ public final class GalleryViewModel {
     /** The parameters of a gallery item as the widely used text (A1111's "parameters"). */
     public static String parametersText(GalleryItem item) {
         return PngMetadata.parametersText(new LinkedHashMap<>(item.parameters()));
+    }
+
+    /** The user's Pictures folder, where exports go until another folder is chosen. */
+    public static Path defaultExportFolder() {
+        return Path.of(System.getProperty("user.home"), "Pictures");
+    }
+
+    void restoreExport(dev.sd3studio.app.settings.Settings.Export e) {
+        exportFolder.set(e.folder() == null || e.folder().isBlank() ? defaultExportFolder().toString() : e.folder());
+        exportFormat.set(formats().stream().filter(f -> f.name().equalsIgnoreCase(e.format())).findFirst()
+                .orElse(ExportFormat.PNG));
+        exportMetadata.set(e.metadata());
+        exportQuality.set(e.quality() > 0 && e.quality() <= 1 ? e.quality() : 0.9);
+    }
+
+    dev.sd3studio.app.settings.Settings.Export exportSettings() {
+        String folder = exportFolder.get();
+        return new dev.sd3studio.app.settings.Settings.Export(
+                folder == null || folder.isBlank() || folder.equals(defaultExportFolder().toString()) ? null : folder,
+                exportFormat.get() == null ? "PNG" : exportFormat.get().name(), exportMetadata.get(), exportQuality.get());
     }
 
     public List<ExportFormat> formats() {
@@ -74,7 +107,11 @@ public final class GalleryViewModel {
     }
 
     public void deleteSelected() {
-        List<GalleryItem> doomed = List.copyOf(selected);
+        delete(List.copyOf(selected));
+    }
+
+    /** Moves pictures to the gallery's trash; {@link #undoDelete()} brings the last ones back. */
+    public void delete(List<GalleryItem> doomed) {
         if (doomed.isEmpty()) {
             return;
         }
@@ -85,6 +122,7 @@ public final class GalleryViewModel {
             return doomed;
         }, done -> {
             items.removeAll(done);
+            selected.removeAll(done);
             lastDeleted.clear();
             lastDeleted.addAll(done);
             canUndoDelete.set(true);

@@ -49,6 +49,7 @@ public final class GenerationQueue {
     private final DoubleProperty progress = new SimpleDoubleProperty(0);
     private final StringProperty progressText = new SimpleStringProperty("Ready");
     private final ObjectProperty<RgbImage> preview = new SimpleObjectProperty<>();
+    private RgbImage lastResult;
     private final AtomicInteger jobIds = new AtomicInteger();
     private final BooleanBinding canGenerate;
 
@@ -77,7 +78,7 @@ public final class GenerationQueue {
     public ObjectProperty<Job> runningProperty() { return running; }
     public DoubleProperty progressProperty() { return progress; }
     public StringProperty progressTextProperty() { return progressText; }
-    /** The live preview during denoising, then the last finished image. */
+    /** The live preview during denoising, then the last finished image (also after a cancelled run). */
     public ObjectProperty<RgbImage> previewProperty() { return preview; }
     public BooleanBinding canGenerateBinding() { return canGenerate; }
 
@@ -215,7 +216,8 @@ public final class GenerationQueue {
         running.set(null);
         gallery.added(saved.items());
         params.lastSeedProperty().set(saved.seed());
-        preview.set(saved.last());
+        lastResult = saved.last();
+        preview.set(lastResult);
         progress.set(1);
         progressText.set(saved.items().size() == 1 ? "Saved 1 image" : "Saved " + saved.items().size() + " images");
         if (!saved.warnings().isEmpty()) {
@@ -230,6 +232,7 @@ public final class GenerationQueue {
         queue.remove(job);
         running.set(null);
         progress.set(0);
+        preview.set(lastResult); // a half-denoised preview must not pass for a result
         progressText.set(cancelled ? "Cancelled" : "Failed");
         messages.accept(cancelled ? UserMessage.info("Generation cancelled; nothing was saved.") : ErrorMessages.of(e));
         startNext();

@@ -28,6 +28,7 @@ public final class ModelListViewModel {
     private final Optional<Path> builtIn;
     private final EngineSession session;
     private final ParametersViewModel params;
+    private final PromptViewModel prompt;
     private final TokenCounter tokens;
     private final Consumer<UserMessage> messages;
     private final ObservableList<ModelEntry> entries = FXCollections.observableArrayList();
@@ -35,7 +36,9 @@ public final class ModelListViewModel {
     private final List<String> folders = new ArrayList<>();
 
     ModelListViewModel(TaskRunner runner, GeneratorFactory factory, Optional<Path> builtIn, EngineSession session,
-                       ParametersViewModel params, TokenCounter tokens, Consumer<UserMessage> messages) {
+                       PromptViewModel prompt, ParametersViewModel params, TokenCounter tokens,
+                       Consumer<UserMessage> messages) {
+        this.prompt = prompt;
         this.runner = runner;
         this.factory = factory;
         this.builtIn = builtIn;
@@ -43,6 +46,13 @@ public final class ModelListViewModel {
         this.params = params;
         this.tokens = tokens;
         this.messages = messages;
+        // another device: open the model there now, so the note says what will run before Generate
+        params.deviceProperty().addListener((o, a, d) -> {
+            ModelEntry m = params.modelProperty().get();
+            if (m != null && m.usable()) {
+                select(m, false);
+            }
+        });
     }
 
     /** Every model folder, each with what it lacks (the picker's items). */
@@ -135,18 +145,25 @@ public final class ModelListViewModel {
         note.set("Loading " + m.name() + "…");
         runner.run("open-model", () -> {
             var opts = params.engineOptions();
-            return session.use(m.folder(), opts, g -> new Opened(g.info(), g.deviceFallbackReason().orElse("")));
+            ModelHints hints = ModelHints.read(m.folder());
+            return session.use(m.folder(), opts, g -> new Opened(g.info(), g.deviceFallbackReason().orElse(""), hints));
         }, opened -> {
+            prompt.hintsProperty().set(opened.hints());
+            params.offerSizes(opened.hints());
             if (applyDefaults) {
                 params.applyModelDefaults(opened.info());
+                params.showDefaultShift(opened.hints());
             } else {
                 params.sizeMultipleProperty().set(opened.info().sizeMultiple());
+                params.showDefaultShift(opened.hints());
             }
             Sd3Generator.ModelInfo info = opened.info();
             note.set(info.name() + " · " + info.defaultWidth() + "×" + info.defaultHeight()
                     + (info.hasT5() ? "" : " · no T5")
                     + (info.warnings().isEmpty() ? "" : "\n" + String.join("\n", info.warnings())));
-            params.deviceNoteProperty().set(opened.fallback());
+            // the device that will really run, known before Generate
+            params.deviceNoteProperty().set(!opened.fallback().isEmpty() ? opened.fallback()
+                    : "Runs on " + params.deviceName(params.deviceProperty().get()) + ".");
             tokens.countNow();
         }, e -> {
             note.set("Could not open " + m.name() + ".");
@@ -154,6 +171,6 @@ public final class ModelListViewModel {
         });
     }
 
-    private record Opened(Sd3Generator.ModelInfo info, String fallback) {
+    private record Opened(Sd3Generator.ModelInfo info, String fallback, ModelHints hints) {
     }
 }

@@ -26,7 +26,9 @@ import java.util.Locale;
 
 /** Model, size, sampler settings, seed, device and memory toggles, and the init image. */
 public final class ParametersViewModel {
-    public static final List<String> DEVICES = List.of("cpu", "cuda:0", "cuda:1");
+    /** Device ids a saved setting may name; what is offered comes from {@link Devices#detect()}. */
+    public static final List<String> DEVICES = List.of("cpu", "cuda:0", "cuda:1", "cuda:2", "cuda:3",
+            "cuda:4", "cuda:5", "cuda:6", "cuda:7");
     public static final String OFFLOAD_HELP =
             "Loads each model part only while it runs: much lower peak memory, each image a few seconds slower.";
     public static final String DROP_T5_HELP =
@@ -34,6 +36,7 @@ public final class ParametersViewModel {
 
     private final ObjectProperty<ModelEntry> model = new SimpleObjectProperty<>();
     private final ObjectProperty<SizePreset> preset = new SimpleObjectProperty<>(SizePreset.ALL.getFirst());
+    private final javafx.collections.ObservableList<SizePreset> presets = javafx.collections.FXCollections.observableArrayList(SizePreset.ALL);
     private final IntegerProperty width = new SimpleIntegerProperty(1024);
     private final IntegerProperty height = new SimpleIntegerProperty(1024);
     private final IntegerProperty steps = new SimpleIntegerProperty(28);
@@ -45,6 +48,8 @@ public final class ParametersViewModel {
     private final IntegerProperty imagesPerPrompt = new SimpleIntegerProperty(1);
     private final StringProperty device = new SimpleStringProperty("cpu");
     private final StringProperty deviceNote = new SimpleStringProperty("");
+    private final javafx.collections.ObservableList<String> devices = javafx.collections.FXCollections.observableArrayList("cpu");
+    private final java.util.Map<String, String> deviceNames = new java.util.HashMap<>(java.util.Map.of("cpu", "CPU"));
     private final BooleanProperty offload = new SimpleBooleanProperty(false);
     private final BooleanProperty dropT5 = new SimpleBooleanProperty(false);
     private final IntegerProperty maxSequenceLength = new SimpleIntegerProperty(256);
@@ -63,8 +68,8 @@ public final class ParametersViewModel {
             }
         });
         // typing a size that matches a preset selects it; anything else shows "Custom"
-        width.addListener((o, a, b) -> preset.set(SizePreset.matching(width.get(), height.get())));
-        height.addListener((o, a, b) -> preset.set(SizePreset.matching(width.get(), height.get())));
+        width.addListener((o, a, b) -> preset.set(SizePreset.matching(presets, width.get(), height.get())));
+        height.addListener((o, a, b) -> preset.set(SizePreset.matching(presets, width.get(), height.get())));
         // a batch position belongs to one seed and a single picture; anything else makes it meaningless
         seed.addListener((o, a, b) -> noiseSlice.set(null));
         randomSeed.addListener((o, a, random) -> {
@@ -82,6 +87,21 @@ public final class ParametersViewModel {
     /** The chosen model; {@link ModelListViewModel} sets it (and opens the model). */
     public ObjectProperty<ModelEntry> modelProperty() { return model; }
     public ObjectProperty<SizePreset> presetProperty() { return preset; }
+    /** The size presets offered: the sizes the model declares, else SD3's; always ending with Custom. */
+    public javafx.collections.ObservableList<SizePreset> presets() { return presets; }
+
+    /** Offers the sizes a model declares (only those), or SD3's presets when it declares none. */
+    /** Shows the model's own shift where "0 = the model's" stood (the request result is the same). */
+    void showDefaultShift(ModelHints hints) {
+        if (shift.get() == 0 && hints.defaultShift() > 0) {
+            shift.set(hints.defaultShift());
+        }
+    }
+
+    void offerSizes(ModelHints hints) {
+        presets.setAll(hints.sizes().isEmpty() ? SizePreset.ALL : SizePreset.of(hints.sizes()));
+        preset.set(SizePreset.matching(presets, width.get(), height.get()));
+    }
     public IntegerProperty widthProperty() { return width; }
     public IntegerProperty heightProperty() { return height; }
     public IntegerProperty stepsProperty() { return steps; }
@@ -94,6 +114,25 @@ public final class ParametersViewModel {
     public ObjectProperty<Long> lastSeedProperty() { return lastSeed; }
     public IntegerProperty imagesPerPromptProperty() { return imagesPerPrompt; }
     public StringProperty deviceProperty() { return device; }
+    /** The devices that exist here (the CPU, and GPUs the driver lists). */
+    public javafx.collections.ObservableList<String> devices() { return devices; }
+
+    /** "CPU", or "GPU 0 · NVIDIA H200". */
+    public String deviceName(String id) {
+        return id == null ? "" : deviceNames.getOrDefault(id, id);
+    }
+
+    /** Offers what exists; a saved GPU that is not there falls back to the CPU, and says so. */
+    void offerDevices(java.util.Map<String, String> found) {
+        deviceNames.clear();
+        deviceNames.putAll(found);
+        devices.setAll(found.keySet());
+        if (!found.containsKey(device.get())) {
+            String was = device.get();
+            device.set("cpu");
+            deviceNote.set("No " + was + " on this computer (the driver lists none); running on the CPU.");
+        }
+    }
     /** Why the GPU is not used, when it is not. */
     public StringProperty deviceNoteProperty() { return deviceNote; }
     public BooleanProperty offloadProperty() { return offload; }

@@ -1,6 +1,8 @@
 package dev.sd3studio.app.studio.vm;
 
 import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.property.SimpleBooleanProperty;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
@@ -22,6 +24,33 @@ public final class PromptViewModel {
     private final BooleanProperty perEncoder = new SimpleBooleanProperty(false);
     private final ObservableList<TokenInfo> tokens = FXCollections.observableArrayList();
     private final ObservableList<String> history = FXCollections.observableArrayList();
+    private final ObjectProperty<ModelHints> hints = new SimpleObjectProperty<>(ModelHints.NONE);
+    private final StringProperty hint = new SimpleStringProperty("");
+
+    public PromptViewModel() {
+        Runnable check = () -> {
+            String p = prompt.get();
+            ModelHints h = hints.get();
+            hint.set(p.isBlank() || h.follows(p) || h.hint().isBlank() ? "" : h.hint());
+        };
+        prompt.addListener((o, a, b) -> check.run());
+        hints.addListener((o, a, b) -> check.run());
+    }
+
+    /** What the chosen model declares: examples, sizes, its prompt grammar. */
+    public ObjectProperty<ModelHints> hintsProperty() {
+        return hints;
+    }
+
+    /** A gentle note when the prompt is outside what the model understands; empty otherwise. */
+    public StringProperty hintProperty() {
+        return hint;
+    }
+
+    /** Replaces the prompt with a random one the model understands (from its grammar or examples). */
+    public void randomExample() {
+        hints.get().randomPrompt(java.util.concurrent.ThreadLocalRandom.current()).ifPresent(prompt::set);
+    }
 
     public StringProperty promptProperty() {
         return prompt;

@@ -13,20 +13,22 @@ import java.nio.file.Files;
 import java.util.List;
 import java.util.function.Consumer;
 
-/** What the studio keeps between runs: theme, window layout, the editor's state and the model folders. */
+/** What the studio keeps between runs: theme, window layout, the editor's state, the model folders and export choices. */
 public final class SettingsViewModel {
     private final SettingsStore store;
     private final GalleryStore galleryStore;
     private final PromptViewModel prompt;
     private final ParametersViewModel params;
     private final ModelListViewModel models;
+    private final GalleryViewModel gallery;
     private final Consumer<UserMessage> messages;
     private final StringProperty theme = new SimpleStringProperty("system");
     private final ObjectProperty<Settings.Window> window = new SimpleObjectProperty<>(Settings.Window.defaults());
 
     SettingsViewModel(SettingsStore store, GalleryStore galleryStore, PromptViewModel prompt, ParametersViewModel params,
-                      ModelListViewModel models, Consumer<UserMessage> messages) {
+                      ModelListViewModel models, GalleryViewModel gallery, Consumer<UserMessage> messages) {
         this.store = store;
+        this.gallery = gallery;
         this.galleryStore = galleryStore;
         this.prompt = prompt;
         this.params = params;
@@ -55,6 +57,7 @@ public final class SettingsViewModel {
         prompt.perEncoderProperty().set(!p.prompt2().isEmpty() || !p.prompt3().isEmpty());
         prompt.restoreHistory(s.promptHistory());
         params.restore(p);
+        gallery.restoreExport(s.export());
         models.restore(s.modelFolders(), s.selectedModel(), firstRun);
     }
 
@@ -67,7 +70,8 @@ public final class SettingsViewModel {
                 params.imagesPerPromptProperty().get(), params.deviceProperty().get(), params.offloadProperty().get(),
                 params.dropT5Property().get(), params.maxSequenceLengthProperty().get(), params.strengthProperty().get());
         return new Settings(window.get(), theme.get(), models.folders(),
-                m == null ? null : m.folder().toString(), galleryStore.dir().toString(), p, List.copyOf(prompt.history()));
+                m == null ? null : m.folder().toString(), galleryStore.dir().toString(), p, List.copyOf(prompt.history()),
+                gallery.exportSettings());
     }
 
     public void save() {

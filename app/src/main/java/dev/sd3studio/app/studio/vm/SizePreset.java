@@ -17,7 +17,22 @@ public record SizePreset(String label, int width, int height) {
             CUSTOM);
 
     public static SizePreset matching(int w, int h) {
-        return ALL.stream().filter(p -> p.width == w && p.height == h).findFirst().orElse(CUSTOM);
+        return matching(ALL, w, h);
+    }
+
+    public static SizePreset matching(List<SizePreset> among, int w, int h) {
+        return among.stream().filter(p -> p != CUSTOM && p.width == w && p.height == h).findFirst().orElse(CUSTOM);
+    }
+
+    /** Presets for the sizes a model was trained for, then Custom. */
+    public static List<SizePreset> of(List<int[]> sizes) {
+        List<SizePreset> out = new java.util.ArrayList<>();
+        for (int[] s : sizes) {
+            out.add(new SizePreset(s[0] == s[1] ? "Trained size" : s[0] > s[1] ? "Trained landscape" : "Trained portrait",
+                    s[0], s[1]));
+        }
+        out.add(CUSTOM);
+        return List.copyOf(out);
     }
 
     @Override

@@ -29,15 +29,18 @@ public final class StudioViewModel implements AutoCloseable {
     private final ImportViewModel imports;
     private final SettingsViewModel settings;
     private final LoraListViewModel loras;
+    private final ViewerViewModel viewer;
 
     public StudioViewModel(TaskRunner runner, SettingsStore settingsStore, GalleryStore galleryStore,
                            GeneratorFactory factory, Optional<Path> builtIn) {
         this.runner = runner;
         this.session = new EngineSession(factory);
         this.tokens = new TokenCounter(runner, session, prompt, params);
-        this.models = new ModelListViewModel(runner, factory, builtIn, session, params, tokens, message::set);
+        this.models = new ModelListViewModel(runner, factory, builtIn, session, prompt, params, tokens,
+                message::set);
         this.gallery = new GalleryViewModel(runner, galleryStore, message::set);
-        this.settings = new SettingsViewModel(settingsStore, galleryStore, prompt, params, models, message::set);
+        this.settings = new SettingsViewModel(settingsStore, galleryStore, prompt, params, models, gallery,
+                message::set);
         this.mask = new MaskEditorViewModel(runner, message::set);
         params.initImageProperty().addListener((o, a, img) -> mask.reset(img == null ? 0 : img.width(),
                 img == null ? 0 : img.height()));
@@ -46,6 +49,7 @@ public final class StudioViewModel implements AutoCloseable {
         this.imports = new ImportViewModel(runner, prompt, params, mask, message::set);
         this.loras = new LoraListViewModel(runner, session, params, message::set);
         generation.useLoras(loras::specs);
+        this.viewer = new ViewerViewModel(gallery);
     }
 
     public PromptViewModel prompt() { return prompt; }
@@ -59,6 +63,7 @@ public final class StudioViewModel implements AutoCloseable {
     public ImportViewModel imports() { return imports; }
     public SettingsViewModel settings() { return settings; }
     public LoraListViewModel loras() { return loras; }
+    public ViewerViewModel viewer() { return viewer; }
     /** The banner: the latest error, warning or note from any part of the studio. */
     public ObjectProperty<UserMessage> messageProperty() { return message; }
 
@@ -66,6 +71,7 @@ public final class StudioViewModel implements AutoCloseable {
     public void start() {
         settings.restore();
         gallery.reload();
+        runner.run("devices", Devices::detect, params::offerDevices, e -> { });
     }
 
     /** Saves settings, cancels the running job and closes the engine. */

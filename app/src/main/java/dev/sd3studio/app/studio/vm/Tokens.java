@@ -11,7 +11,7 @@ import java.util.Map;
  * Token counts per encoder, and where each encoder cuts the prompt (binary search on prefixes). Each
  * encoder's tokenizer runs alone: the search for one encoder's cut never runs the other two.
  */
-final class Tokens {
+public final class Tokens {
     private static final Map<String, String> NAMES = Map.of("tokenizer", "CLIP-L", "tokenizer_2", "CLIP-G",
             "tokenizer_3", "T5");
 
@@ -19,7 +19,7 @@ final class Tokens {
     }
 
     /** @param texts per tokenizer key, the text that encoder will see */
-    static List<TokenInfo> count(Sd3Generator gen, Map<String, String> texts, int maxSeq, boolean dropT5)
+    public static List<TokenInfo> count(Sd3Generator gen, Map<String, String> texts, int maxSeq, boolean dropT5)
             throws EngineException {
         List<TokenInfo> out = new ArrayList<>();
         for (String key : List.of("tokenizer", "tokenizer_2", "tokenizer_3")) {

@@ -200,6 +200,11 @@ class StudioViewModelTest {
         vm.parameters().stepsProperty().set(9);
         vm.parameters().offloadProperty().set(true);
         vm.settings().themeProperty().set("dark");
+        assertEquals(GalleryViewModel.defaultExportFolder().toString(), vm.gallery().exportFolderProperty().get(),
+                "exports go to the Pictures folder until another is chosen");
+        vm.gallery().exportFolderProperty().set(tmp.resolve("exports").toString());
+        vm.gallery().exportFormatProperty().set(ExportFormat.JPEG);
+        vm.gallery().exportMetadataProperty().set(false);
         vm.parameters().widthProperty().set(64);
         vm.parameters().heightProperty().set(64);
         vm.generation().generate();
@@ -209,6 +214,9 @@ class StudioViewModelTest {
         assertEquals(9, again.parameters().stepsProperty().get());
         assertTrue(again.parameters().offloadProperty().get());
         assertEquals("dark", again.settings().themeProperty().get());
+        assertEquals(tmp.resolve("exports").toString(), again.gallery().exportFolderProperty().get());
+        assertEquals(ExportFormat.JPEG, again.gallery().exportFormatProperty().get());
+        assertFalse(again.gallery().exportMetadataProperty().get());
         assertEquals(1, again.gallery().items().size());
         assertEquals(List.of("kept prompt"), again.prompt().history());
         assertEquals(model, again.parameters().modelProperty().get().folder());
@@ -264,6 +272,43 @@ class StudioViewModelTest {
         vm.imports().loadParameters(item.parameters());
         assertEquals(UserMessage.Severity.WARNING, vm.messageProperty().get().severity());
         assertTrue(vm.messageProperty().get().text().contains("start image"));
+    }
+
+    @Test
+    void aModelsHintsGiveExamplesSizesAndAGentleNoteOffGrammar() throws Exception {
+        Files.writeString(model.resolve(ModelHints.FILE), """
+                {"sizes": [[64, 64]], "examples": ["a red circle"],
+                 "prompt_template": "a {red|blue} {circle|square}", "prompt_hint": "Only shapes."}""");
+        Files.createDirectories(model.resolve("scheduler"));
+        Files.writeString(model.resolve("scheduler/scheduler_config.json"), "{\"shift\": 3.0}");
+        vm.close();
+        vm = open();
+        assertEquals(List.of("a red circle"), vm.prompt().hintsProperty().get().examples());
+        assertEquals(2, vm.parameters().presets().size(), "the trained size, then Custom");
+        assertEquals(64, vm.parameters().presets().getFirst().width());
+        assertEquals(3.0, vm.parameters().shiftProperty().get(), "the model's shift, not a bare 0");
+        vm.prompt().promptProperty().set("a photo of a cat");
+        assertEquals("Only shapes.", vm.prompt().hintProperty().get());
+        vm.prompt().promptProperty().set("A blue square.");
+        assertEquals("", vm.prompt().hintProperty().get(), "case and a final full stop are forgiven");
+        for (int i = 0; i < 20; i++) {
+            vm.prompt().randomExample();
+            assertTrue(vm.prompt().hintsProperty().get().follows(vm.prompt().promptProperty().get()));
+        }
+    }
+
+    @Test
+    void devicesAreWhatTheDriverLists() {
+        assertEquals(java.util.Map.of("cuda:0", "GPU 0 · NVIDIA H200", "cuda:1", "GPU 1 · NVIDIA A100-SXM4-80GB"),
+                Devices.parse(List.of("GPU 0: NVIDIA H200 (UUID: GPU-8d1a)", "GPU 1: NVIDIA A100-SXM4-80GB (UUID: GPU-77)",
+                        "No devices were found")));
+        assertTrue(Devices.parse(List.of("NVIDIA-SMI has failed because it couldn't communicate with the driver")).isEmpty());
+        vm.parameters().deviceProperty().set("cuda:1");
+        vm.parameters().offerDevices(java.util.Map.of("cpu", "CPU"));
+        assertEquals(List.of("cpu"), vm.parameters().devices());
+        assertEquals("cpu", vm.parameters().deviceProperty().get());
+        assertTrue(vm.parameters().deviceNoteProperty().get().contains("Runs on CPU")
+                || vm.parameters().deviceNoteProperty().get().contains("CPU"), vm.parameters().deviceNoteProperty().get());
     }
 
     @Test

@@ -1,0 +1,107 @@
+package dev.sd3studio.app.studio.vm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What a model folder may declare about itself in {@code sd3studio.json}: example prompts, the sizes
+ * it was trained for, and a prompt template such as {@code a {small|large} {red|blue} circle} that
+ * gives random examples and a hint for prompts outside it. Every entry is optional.
+ *
+ * @param sizes    width × height pairs; empty means "any size the engine accepts"
+ * @param template the prompt grammar, alternatives in braces; empty when the model takes any prompt
+ * @param hint     shown when a prompt does not follow the template
+ * @param defaultShift the scheduler's shift ({@code scheduler/scheduler_config.json}); 0 when unknown
+ */
+public record ModelHints(List<String> examples, List<int[]> sizes, String template, String hint, double defaultShift) {
+    public static final String FILE = "sd3studio.json";
+    public static final ModelHints NONE = new ModelHints(List.of(), List.of(), "", "", 0);
+    private static final Pattern ALTERNATIVES = Pattern.compile("\\{([^{}]*)}");
+
+    public ModelHints {
+        examples = List.copyOf(examples);
+        sizes = List.copyOf(sizes);
+    }
+
+    /** The folder's hints; none when the file is absent, and none (with no error) when it is unreadable. */
+    public static ModelHints read(Path modelFolder) {
+        double shift = schedulerShift(modelFolder);
+        Path f = modelFolder.resolve(FILE);
+        if (!Files.isRegularFile(f)) {
+            return new ModelHints(List.of(), List.of(), "", "", shift);
+        }
+        try {
+            JsonNode root = new ObjectMapper().readTree(f.toFile());
+            List<String> examples = new ArrayList<>();
+            root.path("examples").forEach(e -> examples.add(e.asText()));
+            List<int[]> sizes = new ArrayList<>();
+            root.path("sizes").forEach(s -> {
+                if (s.size() == 2 && s.get(0).asInt() > 0 && s.get(1).asInt() > 0) {
+                    sizes.add(new int[] {s.get(0).asInt(), s.get(1).asInt()});
+                }
+            });
+            return new ModelHints(examples, sizes, root.path("prompt_template").asText(""),
+                    root.path("prompt_hint").asText(""), shift);
+        } catch (IOException | RuntimeException e) {
+            // hints are a courtesy: a damaged file must not stop the model from opening
+            return new ModelHints(List.of(), List.of(), "", "", shift);
+        }
+    }
+
+    private static double schedulerShift(Path modelFolder) {
+        Path f = modelFolder.resolve("scheduler/scheduler_config.json");
+        try {
+            double v = new ObjectMapper().readTree(f.toFile()).path("shift").asDouble(0);
+            return Double.isFinite(v) && v > 0 ? v : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** A random prompt from the template, or a random example; empty when the model declares neither. */
+    public Optional<String> randomPrompt(RandomGenerator random) {
+        if (!template.isBlank()) {
+            Matcher m = ALTERNATIVES.matcher(template);
+            StringBuilder out = new StringBuilder();
+            while (m.find()) {
+                String[] options = m.group(1).split("\\|");
+                m.appendReplacement(out, Matcher.quoteReplacement(options[random.nextInt(options.length)]));
+            }
+            m.appendTail(out);
+            return Optional.of(out.toString());
+        }
+        return examples.isEmpty() ? Optional.empty() : Optional.of(examples.get(random.nextInt(examples.size())));
+    }
+
+    /** Whether {@code prompt} follows the template (always, without one). Case and spacing are forgiven. */
+    public boolean follows(String prompt) {
+        if (template.isBlank()) {
+            return true;
+        }
+        StringBuilder regex = new StringBuilder();
+        Matcher m = ALTERNATIVES.matcher(template);
+        int last = 0;
+        while (m.find()) {
+            regex.append(Pattern.quote(template.substring(last, m.start())));
+            List<String> quoted = new ArrayList<>();
+            for (String o : m.group(1).split("\\|")) {
+                quoted.add(Pattern.quote(o));
+            }
+            regex.append("(?:").append(String.join("|", quoted)).append(")");
+            last = m.end();
+        }
+        regex.append(Pattern.quote(template.substring(last)));
+        String normalised = prompt.strip().replaceAll("\\s+", " ").replaceAll("[.!]$", "");
+        return Pattern.compile(regex.toString(), Pattern.CASE_INSENSITIVE).matcher(normalised).matches();
+    }
+}
