@@ -56,50 +56,84 @@ class ScreenshotTour {
         shot(robot, out, "01-first-start-no-model");
         robot.interact(() -> stage.hide());
 
-        // 2. the built-in demo model, a prompt typed, token counts per encoder
+        // 2. the built-in demo model: an off-grammar prompt gets its hint; token counts per encoder
         robot.interact(() -> {
             vm[0] = Studio.create(new AppDirs(data.resolve("c1"), data.resolve("d1")), GeneratorFactory.ENGINE, runner, Optional.of(demo));
             StudioWindow.show(stage, vm[0]);
         });
-        WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> vm[0].parameters().modelProperty().get() != null);
-        robot.interact(() -> vm[0].prompt().promptProperty().set("a large red circle in the center on a blue background"));
+        WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> vm[0].parameters().modelProperty().get() != null
+                && !vm[0].prompt().hintsProperty().get().examples().isEmpty());
+        robot.interact(() -> vm[0].prompt().promptProperty().set("a photo of a cat wearing a wizard hat"));
         WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> !vm[0].prompt().tokens().isEmpty());
         settle();
-        shot(robot, out, "02-prompt-with-token-counts");
+        shot(robot, out, "02-prompt-hint-and-token-counts");
 
-        // 3. a few generations in the gallery
-        List<String> prompts = List.of("a large red circle in the center on a blue background",
-                "a small yellow square at the top left on a purple background",
-                "a large white triangle at the bottom right on a green background");
+        // 3. the examples menu (a pop-up window: captured from the screen)
+        robot.clickOn("#examples");
+        settle();
+        screen(robot, out, "03-examples-menu");
+        robot.press(javafx.scene.input.KeyCode.ESCAPE).release(javafx.scene.input.KeyCode.ESCAPE);
+
+        // 4. a batch of four and a few prompts: the gallery grid with batch badges
+        robot.interact(() -> {
+            vm[0].parameters().imagesPerPromptProperty().set(4);
+            vm[0].prompt().promptProperty().set("a large red circle in the center on a blue background");
+            vm[0].generation().generate();
+            vm[0].parameters().imagesPerPromptProperty().set(1);
+        });
+        List<String> prompts = List.of("a small yellow square at the top left on a purple background",
+                "a large white triangle at the bottom right on a green background",
+                "a small orange circle at the top right on a black background");
         for (String p : prompts) {
             robot.interact(() -> {
                 vm[0].prompt().promptProperty().set(p);
                 vm[0].generation().generate();
             });
         }
-        WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> vm[0].gallery().items().size() == prompts.size());
+        WaitForAsyncUtils.waitFor(180, TimeUnit.SECONDS, () -> vm[0].gallery().items().size() == prompts.size() + 4);
         settle();
-        shot(robot, out, "03-generated-gallery");
+        shot(robot, out, "04-generated-gallery-grid");
 
-        // 4. image-to-image from a gallery picture, export panel open
+        // 5. the viewer on a batch picture, then two compared
+        robot.interact(() -> vm[0].viewer().open(vm[0].gallery().items().get(prompts.size() + 1)));
+        settle();
+        shot(robot, out, "05-viewer");
+        robot.interact(() -> vm[0].viewer().compare(vm[0].gallery().items().get(prompts.size()),
+                vm[0].gallery().items().get(prompts.size() + 3)));
+        settle();
+        shot(robot, out, "06-viewer-compare");
+        robot.interact(() -> vm[0].viewer().close());
+
+        // 7. image-to-image from a gallery picture, export panel open
         robot.interact(() -> vm[0].imports().useAsInit(vm[0].gallery().items().getFirst()));
         WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> vm[0].parameters().initImageProperty().get() != null);
         robot.interact(() -> ((javafx.scene.control.TitledPane) stage.getScene().lookup("#exportPane")).setExpanded(true));
         settle();
-        shot(robot, out, "04-image-to-image-and-export");
+        shot(robot, out, "07-image-to-image-and-export");
 
-        // 5. dark theme; GPU 0 asked for on a machine without CUDA: the engine's real fall-back message
+        // 8. dark theme at the 800×600 minimum, mid-run
         robot.interact(() -> {
+            ((javafx.scene.control.TitledPane) stage.getScene().lookup("#exportPane")).setExpanded(false);
             vm[0].settings().themeProperty().set("dark");
             vm[0].parameters().initImageProperty().set(null);
-            vm[0].parameters().deviceProperty().set("cuda:0");
+            vm[0].parameters().stepsProperty().set(200);
+            stage.setWidth(800);
+            stage.setHeight(600);
             vm[0].generation().generate();
         });
-        WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> vm[0].gallery().items().size() == prompts.size() + 1);
+        WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> vm[0].generation().progressProperty().get() > 0.2);
         settle();
-        shot(robot, out, "05-dark-theme-gpu-fallback");
+        shot(robot, out, "08-dark-800x600-running");
+        robot.interact(() -> vm[0].generation().cancel());
+        WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> vm[0].generation().runningProperty().get() == null);
         robot.interact(() -> stage.hide());
         runner.close();
+    }
+
+    private void screen(FxRobot robot, Path out, String name) throws Exception {
+        var b = new javafx.geometry.Rectangle2D(stage.getX(), stage.getY(), stage.getWidth(), stage.getHeight());
+        var img = robot.capture(b).getImage();
+        ImageIO.write(SwingFXUtils.fromFXImage(img, null), "png", out.resolve(name + ".png").toFile());
     }
 
     private static void settle() throws Exception {

@@ -259,7 +259,12 @@ class StudioUiTest {
         ImageView big = robot.lookup("#viewerImage").queryAs(ImageView.class);
         await(() -> big.getImage() != null && big.getImage().getProgress() >= 1);
         assertTrue(big.getBoundsInParent().getWidth() > 200, "fitted: far larger than the 64 px picture");
-        assertFalse(big.isSmooth(), "a small picture enlarged is drawn with nearest-neighbour");
+        await(() -> big.getImage().getWidth() > 64); // once the viewer has its size
+        assertTrue(big.getImage().getWidth() >= 128 && big.getImage().getWidth() % 64 == 0,
+                "a small picture is enlarged by a whole factor with nearest-neighbour: " + big.getImage().getWidth());
+        var px = big.getImage().getPixelReader();
+        int k = (int) big.getImage().getWidth() / 64;
+        assertEquals(px.getArgb(0, 0), px.getArgb(k - 1, k - 1), "each source pixel is a k×k block");
         robot.press(KeyCode.RIGHT).release(KeyCode.RIGHT);
         assertEquals(vm.gallery().items().get(2), vm.viewer().currentProperty().get());
         robot.press(KeyCode.LEFT).release(KeyCode.LEFT);

@@ -52,7 +52,12 @@ final class CanvasView extends VBox {
                 && preview.getBoundsInLocal().getWidth() < preview.getImage().getWidth(),
                 preview.imageProperty(), preview.boundsInLocalProperty()));
         preview.setAccessibleText("Generated picture and live preview");
-        vm.previewProperty().addListener((o, a, img) -> preview.setImage(img == null ? null : Images.toFx(img)));
+        vm.previewProperty().addListener((o, a, img) -> {
+            javafx.scene.image.Image fx = img == null ? null : Images.toFx(img);
+            // a 64 px result shown large: whole-factor nearest-neighbour, crisp on every pipeline
+            preview.setImage(fx == null || vm.runningProperty().get() != null ? fx
+                    : Images.nearest(fx, Math.min(8, Images.factor(fx, preview.getFitWidth(), preview.getFitHeight()))));
+        });
         Label hint = new Label("Type a prompt and press Generate (Ctrl+Enter).\nDrop or paste an image here to start from it.");
         hint.getStyleClass().add("text-muted");
         hint.visibleProperty().bind(vm.previewProperty().isNull());
@@ -132,6 +137,7 @@ final class CanvasView extends VBox {
         status.textProperty().bind(vm.progressTextProperty());
         status.setWrapText(true);
         status.setMaxWidth(Double.MAX_VALUE);
+        status.setMinHeight(Region.USE_PREF_SIZE); // wraps to a second line rather than eliding the ETA
         Button generate = Controls.describe(new Button("Generate"), "generate", "Queue a generation with these settings (Ctrl+Enter)");
         generate.getStyleClass().add(Styles.ACCENT);
         generate.setDefaultButton(false);
@@ -156,6 +162,7 @@ final class CanvasView extends VBox {
         ListView<Job> queue = Controls.describe(new ListView<>(vm.jobs()), "queue",
                 "Queued generations, run one after another; Delete removes a waiting one");
         queue.setPrefHeight(90);
+        queue.setMinHeight(44); // gives way first when the window is short
         queue.setPlaceholder(new Label("Queue empty — keep editing and press Generate to add more."));
         queue.setCellFactory(l -> new ListCell<>() {
             @Override

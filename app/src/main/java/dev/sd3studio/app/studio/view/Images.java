@@ -38,4 +38,33 @@ final class Images {
         }
         return new RgbImage(w, h, rgb);
     }
+
+    /**
+     * {@code img} enlarged by a whole factor with nearest-neighbour, so a 64 px picture shown large
+     * keeps crisp pixels on every rendering pipeline (some ignore ImageView's smooth=false).
+     */
+    static Image nearest(Image img, int factor) {
+        if (img == null || factor <= 1 || img.getPixelReader() == null) {
+            return img;
+        }
+        int w = (int) img.getWidth();
+        int h = (int) img.getHeight();
+        javafx.scene.image.PixelReader r = img.getPixelReader();
+        WritableImage out = new WritableImage(w * factor, h * factor);
+        javafx.scene.image.PixelWriter pw = out.getPixelWriter();
+        for (int y = 0; y < h * factor; y++) {
+            for (int x = 0; x < w * factor; x++) {
+                pw.setArgb(x, y, r.getArgb(x / factor, y / factor));
+            }
+        }
+        return out;
+    }
+
+    /** The whole enlargement that fits {@code img} into a box, at least 1. */
+    static int factor(Image img, double boxWidth, double boxHeight) {
+        if (img == null || img.getWidth() <= 0 || img.getHeight() <= 0) {
+            return 1;
+        }
+        return Math.max(1, (int) Math.floor(Math.min(boxWidth / img.getWidth(), boxHeight / img.getHeight())));
+    }
 }

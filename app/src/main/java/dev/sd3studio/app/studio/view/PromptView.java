@@ -75,7 +75,7 @@ final class PromptView extends VBox {
         examples.setId("examples");
         examples.setTooltip(new javafx.scene.control.Tooltip("Prompts this model was made for"));
         examples.setAccessibleText("Example prompts for this model");
-        Button random = Controls.describe(new Button("🎲"), "randomExample", "A random prompt this model understands");
+        Button random = Controls.describe(new Button("Random"), "randomExample", "A random prompt this model understands");
         random.setAccessibleText("Random example prompt");
         random.setOnAction(e -> vm.randomExample());
         Runnable fillExamples = () -> {
@@ -101,9 +101,11 @@ final class PromptView extends VBox {
         hint.setStyle("-fx-text-fill: -color-warning-fg;");
         Region grow = new Region();
         HBox.setHgrow(grow, Priority.ALWAYS);
-        HBox tools = new HBox(6, Controls.label("Prompt", prompt), grow, examples, random, undo, redo, history);
+        HBox tools = new HBox(6, Controls.label("Prompt", prompt), grow, undo, redo, history);
+        HBox help = new HBox(6, examples, random);
+        help.managedProperty().bind(examples.managedProperty().or(random.managedProperty()));
         tools.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
-        getChildren().addAll(tools, prompt, hint, counts, cut, Controls.label("Negative prompt", negative), negative, perEncoder);
+        getChildren().addAll(tools, prompt, help, hint, counts, cut, Controls.label("Negative prompt", negative), negative, perEncoder);
         setPadding(new Insets(0, 0, 8, 0));
     }
 

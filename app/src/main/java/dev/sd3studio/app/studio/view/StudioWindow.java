@@ -47,12 +47,12 @@ public final class StudioWindow {
         gallery.setPadding(new Insets(10));
         split = new SplitPane(left, canvas, gallery);
         split.setId("split");
-        left.setMinWidth(300);
+        left.setMinWidth(260);
         // the canvas column must not claim its children's widths, or the split squeezes the editor
         canvas.setMinWidth(0);
         canvas.setPrefWidth(400);
         gallery.setPrefWidth(300);
-        gallery.setMinWidth(220);
+        gallery.setMinWidth(200);
     }
 
     /** Builds the window into {@code stage} and shows it; closing the stage closes the view-model. */

@@ -72,6 +72,8 @@ final class ViewerView extends BorderPane {
         vm.currentProperty().addListener((o, a, item) -> {
             if (item != null && a == null) {
                 requestFocus();
+            } else if (item == null && getScene() != null && getScene().lookup("#gallery") != null) {
+                getScene().lookup("#gallery").requestFocus(); // back where the viewer was opened from
             }
         });
         setFocusTraversable(true);
@@ -139,13 +141,21 @@ final class ViewerView extends BorderPane {
                 }
                 actual.setVisible(oneToOne);
                 fit.setVisible(!oneToOne);
-                view.setImage(img);
+                // fitted: enlarged by a whole factor with nearest-neighbour first, so pixels stay square
+                view.setImage(oneToOne ? img : Images.nearest(img, Images.factor(img, fit.getWidth(), fit.getHeight())));
                 caption.setText(i == null ? "" : captionOf(i));
             };
             // enlarged small pictures stay crisp; shrunk large ones are smoothed
             view.smoothProperty().bind(Bindings.createBooleanBinding(() -> view.getImage() != null
                     && view.getBoundsInLocal().getWidth() < view.getImage().getWidth(), view.imageProperty(), view.boundsInLocalProperty()));
             item.addListener((o, a, b) -> layout.run());
+            javafx.beans.InvalidationListener resized = o -> {
+                if (!vm.oneToOneProperty().get() && item.get() != null) {
+                    layout.run();
+                }
+            };
+            fit.widthProperty().addListener(resized);
+            fit.heightProperty().addListener(resized);
             vm.oneToOneProperty().addListener((o, a, b) -> layout.run());
             layout.run();
         }
