@@ -277,7 +277,7 @@ class FuzzSuiteTest {
         Random r = new Random(SEED);
         Settings mine = new Settings(new Settings.Window(1, 2, 900, 700, true, 0.3, 0.7), "dark",
                 List.of("/models/a", "/models/b"), "/models/a", "/pictures", Settings.Parameters.defaults(),
-                List.of("one", "two"));
+                List.of("one", "two"), Settings.Export.defaults());
         Path seedDir = Files.createDirectories(dir.resolve("seed"));
         new SettingsStore(seedDir.resolve("settings.json")).save(mine);
         byte[] good = Files.readAllBytes(seedDir.resolve("settings.json"));
