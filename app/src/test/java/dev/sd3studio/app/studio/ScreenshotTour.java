@@ -53,7 +53,7 @@ class ScreenshotTour {
             StudioWindow.show(stage, vm[0]);
         });
         settle();
-        shot(robot, out, "01-first-start-no-model");
+        shot(robot, out, "studio-01-first-start-no-model");
         robot.interact(() -> stage.hide());
 
         // 2. the built-in demo model: an off-grammar prompt gets its hint; token counts per encoder
@@ -66,12 +66,12 @@ class ScreenshotTour {
         robot.interact(() -> vm[0].prompt().promptProperty().set("a photo of a cat wearing a wizard hat"));
         WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> !vm[0].prompt().tokens().isEmpty());
         settle();
-        shot(robot, out, "02-prompt-hint-and-token-counts");
+        shot(robot, out, "studio-02-prompt-hint-and-token-counts");
 
         // 3. the examples menu (a pop-up window: captured from the screen)
         robot.clickOn("#examples");
         settle();
-        screen(robot, out, "03-examples-menu");
+        screen(robot, out, "studio-03-examples-menu");
         robot.press(javafx.scene.input.KeyCode.ESCAPE).release(javafx.scene.input.KeyCode.ESCAPE);
 
         // 4. a batch of four and a few prompts: the gallery grid with batch badges
@@ -92,16 +92,16 @@ class ScreenshotTour {
         }
         WaitForAsyncUtils.waitFor(180, TimeUnit.SECONDS, () -> vm[0].gallery().items().size() == prompts.size() + 4);
         settle();
-        shot(robot, out, "04-generated-gallery-grid");
+        shot(robot, out, "studio-04-generated-gallery-grid");
 
         // 5. the viewer on a batch picture, then two compared
         robot.interact(() -> vm[0].viewer().open(vm[0].gallery().items().get(prompts.size() + 1)));
         settle();
-        shot(robot, out, "05-viewer");
+        shot(robot, out, "studio-05-viewer");
         robot.interact(() -> vm[0].viewer().compare(vm[0].gallery().items().get(prompts.size()),
                 vm[0].gallery().items().get(prompts.size() + 3)));
         settle();
-        shot(robot, out, "06-viewer-compare");
+        shot(robot, out, "studio-06-viewer-compare");
         robot.interact(() -> vm[0].viewer().close());
 
         // 7. image-to-image from a gallery picture, export panel open
@@ -109,7 +109,7 @@ class ScreenshotTour {
         WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> vm[0].parameters().initImageProperty().get() != null);
         robot.interact(() -> ((javafx.scene.control.TitledPane) stage.getScene().lookup("#exportPane")).setExpanded(true));
         settle();
-        shot(robot, out, "07-image-to-image-and-export");
+        shot(robot, out, "studio-07-image-to-image-and-export");
 
         // 8. dark theme at the 800×600 minimum, mid-run
         robot.interact(() -> {
@@ -123,7 +123,7 @@ class ScreenshotTour {
         });
         WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> vm[0].generation().progressProperty().get() > 0.2);
         settle();
-        shot(robot, out, "08-dark-800x600-running");
+        shot(robot, out, "studio-08-dark-800x600-running");
         robot.interact(() -> vm[0].generation().cancel());
         WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> vm[0].generation().runningProperty().get() == null);
         robot.interact(() -> stage.hide());

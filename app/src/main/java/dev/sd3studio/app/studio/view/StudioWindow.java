@@ -49,7 +49,7 @@ public final class StudioWindow {
         split.setId("split");
         left.setMinWidth(260);
         // the canvas column must not claim its children's widths, or the split squeezes the editor
-        canvas.setMinWidth(0);
+        canvas.setMinWidth(240); // at 800 px the gallery and the editor give way first, not the picture
         canvas.setPrefWidth(400);
         gallery.setPrefWidth(300);
         gallery.setMinWidth(200);
