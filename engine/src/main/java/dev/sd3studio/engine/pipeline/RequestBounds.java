@@ -36,8 +36,9 @@ final class RequestBounds {
     /** Width or height: a multiple of {@code multiple} from one multiple up to {@code max} (0: unknown). */
     static void checkSize(String what, int value, int multiple, int max) throws EngineException {
         if (max > 0 && value > max) {
+            // Name the multiple too, so one correction fixes both problems.
             throw EngineException.invalid(what + " " + value + " is larger than this model supports (at most "
-                    + max + " pixels); choose " + max + " or less.");
+                    + max + " pixels); choose a multiple of " + multiple + " up to " + max + ".");
         }
         if (value < multiple) {
             throw EngineException.invalid(what + " " + value + " is not a multiple of " + multiple + "; " + multiple
