@@ -3,14 +3,25 @@ package dev.sd3studio.engine;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineOptions;
 import dev.sd3studio.engine.api.Sd3Generator;
+import dev.sd3studio.engine.api.ModelReport;
+import dev.sd3studio.engine.api.RgbImage;
+import dev.sd3studio.engine.image.ImageLoader;
 import dev.sd3studio.engine.model.ModelCheck;
 import dev.sd3studio.engine.pipeline.PipelinePartCheck;
 import dev.sd3studio.engine.pipeline.Sd3Pipeline;
+import dev.sd3studio.engine.runtime.GpuLibraries;
 
 import java.nio.file.Path;
 
-/** The engine's front door: open a model folder for generation, or inspect one. */
+/**
+ * The engine's front door: open a model folder for generation, inspect one, read a user's picture,
+ * point ONNX Runtime at GPU libraries. With the {@code api} package, all the app may use
+ * ({@code ArchitectureTest} holds it to that).
+ */
 public final class Sd3Engine {
+    /** The system property ONNX Runtime reads its native library folder from, once, at first use. */
+    public static final String ORT_NATIVE_PATH_PROPERTY = GpuLibraries.ORT_NATIVE_PATH;
+
     private Sd3Engine() {
     }
 
@@ -19,7 +30,7 @@ public final class Sd3Engine {
     }
 
     /** The deep probe ({@code check-model}): loads every component as an ONNX Runtime session. */
-    public static ModelCheck.Report check(Path modelDir) throws EngineException {
+    public static ModelReport check(Path modelDir) throws EngineException {
         return ModelCheck.check(modelDir, new PipelinePartCheck());
     }
 
@@ -27,7 +38,23 @@ public final class Sd3Engine {
      * The cheap check for listing models: files, configs and each graph's inputs and outputs read from
      * the ONNX protobuf without its weights. Opens no session, so a full-size folder lists in milliseconds.
      */
-    public static ModelCheck.Report layout(Path modelDir) throws EngineException {
+    public static ModelReport layout(Path modelDir) throws EngineException {
         return ModelCheck.layout(modelDir);
+    }
+
+    /**
+     * A user's picture for image-to-image or as a mask: EXIF orientation applied, damaged, truncated
+     * and oversized files refused with a message that names the problem.
+     */
+    public static RgbImage loadImage(Path file) throws EngineException {
+        return ImageLoader.load(file);
+    }
+
+    /**
+     * Uses the GPU libraries the app found or installed ({@code ortNatives}, {@code cudaDir}, either may
+     * be null) unless the user configured others; must run before the first session is made.
+     */
+    public static void useGpuLibraries(Path ortNatives, Path cudaDir) {
+        GpuLibraries.use(ortNatives, cudaDir);
     }
 }

@@ -6,7 +6,7 @@ import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.FloatTensor;
 import dev.sd3studio.engine.api.GenerationRequest;
 import dev.sd3studio.engine.image.ImageLoader;
-import dev.sd3studio.engine.io.Npy;
+import dev.sd3studio.engine.api.Npy;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.sd3studio.app.cli;
 
 import dev.sd3studio.engine.Sd3Engine;
-import dev.sd3studio.engine.model.ModelCheck;
+import dev.sd3studio.engine.api.ModelReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,10 +22,10 @@ public final class CheckModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelCheck.Report report = Sd3Engine.check(model.resolve());
+        ModelReport report = Sd3Engine.check(model.resolve());
         PrintWriter out = spec.commandLine().getOut();
         out.println("model folder: " + report.root() + " (" + report.layout() + " layout)");
-        for (ModelCheck.Part p : report.parts()) {
+        for (ModelReport.Part p : report.parts()) {
             out.printf(Locale.ROOT, "%-15s %-10s %-28s %10s  %s%n", p.name(), p.status().name().toLowerCase(Locale.ROOT),
                     p.format(), p.bytes() == 0 ? "-" : humanSize(p.bytes()),
                     p.description() + (p.required() ? "" : " (optional)"));

@@ -16,9 +16,8 @@ import dev.sd3studio.engine.api.MemoryMode;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.Sd3Generator;
 import dev.sd3studio.engine.api.StepEvent;
-import dev.sd3studio.engine.image.ImageLoader;
-import dev.sd3studio.engine.io.AtomicFiles;
-import dev.sd3studio.engine.io.Npy;
+import dev.sd3studio.engine.api.AtomicFiles;
+import dev.sd3studio.engine.api.Npy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -249,7 +248,7 @@ public final class GenerateCommand implements Callable<Integer> {
             b.optLoras(recorded);
         }
         if (initImage != null) {
-            b.optInitImage(ImageLoader.load(initImage));
+            b.optInitImage(Sd3Engine.loadImage(initImage));
             b.optStrength(matched.hasMatchedOption("--strength") ? strength
                     : Double.parseDouble(source.getOrDefault("strength", Double.toString(strength))));
         }
@@ -274,7 +273,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 .optMaxSequenceLength(maxSequenceLength).optClipSkip(clipSkip).optDropT5(noT5)
                 .optImagesPerPrompt(imagesPerPrompt).optSeed(seed)
                 .optInitialLatents(latents == null ? null : readLatents(latents, "--latents"))
-                .optInitImage(initImage == null ? null : ImageLoader.load(initImage))
+                .optInitImage(initImage == null ? null : Sd3Engine.loadImage(initImage))
                 .optStrength(strength)
                 .optEncoderNoise(encoderNoise == null ? null : readLatents(encoderNoise, "--encoder-noise"))
                 .optPreviewEvery(previewDir == null ? 0 : 1)
@@ -298,7 +297,7 @@ public final class GenerateCommand implements Callable<Integer> {
                     Cli.EXIT_USAGE);
         }
         try {
-            return ImageLoader.load(mask);
+            return Sd3Engine.loadImage(mask);
         } catch (EngineException e) {
             // The loader says "image FILE …"; say which of the two pictures it is.
             throw new EngineException(e.kind(), "mask " + e.getMessage());

@@ -10,7 +10,7 @@ import dev.sd3studio.app.gpu.Platform;
 import dev.sd3studio.app.hub.DownloadProgress;
 import dev.sd3studio.app.hub.Sizes;
 import dev.sd3studio.app.settings.AppDirs;
-import dev.sd3studio.engine.runtime.GpuLibraries;
+import dev.sd3studio.engine.Sd3Engine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -47,7 +47,7 @@ public final class GpuCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             GpuStatus status = GpuProbe.system().status(GpuPack.find(GpuPack.home(AppDirs.detect())));
             status.lines().forEach(out::println);
-            String natives = System.getProperty(GpuLibraries.ORT_NATIVE_PATH);
+            String natives = System.getProperty(Sd3Engine.ORT_NATIVE_PATH_PROPERTY);
             String cuda = System.getProperty("sd3studio.cuda.dir");
             if (natives != null || cuda != null) {
                 out.println("used at start: " + (natives == null ? "" : "ONNX Runtime natives from " + natives + "; ")

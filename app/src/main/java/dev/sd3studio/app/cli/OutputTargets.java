@@ -1,6 +1,6 @@
 package dev.sd3studio.app.cli;
 
-import dev.sd3studio.engine.io.AtomicFiles;
+import dev.sd3studio.engine.api.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

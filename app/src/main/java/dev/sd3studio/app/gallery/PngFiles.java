@@ -1,7 +1,7 @@
 package dev.sd3studio.app.gallery;
 
 import dev.sd3studio.engine.api.RgbImage;
-import dev.sd3studio.engine.io.AtomicFiles;
+import dev.sd3studio.engine.api.AtomicFiles;
 
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;

@@ -1,7 +1,7 @@
 package dev.sd3studio.app.gpu;
 
 import dev.sd3studio.app.settings.AppDirs;
-import dev.sd3studio.engine.runtime.GpuLibraries;
+import dev.sd3studio.engine.Sd3Engine;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +26,7 @@ public final class GpuSetup {
     public static Choice apply(AppDirs dirs) {
         try {
             Choice c = decide(GpuPack.home(dirs), GpuProbe.system());
-            GpuLibraries.use(c.ortNatives(), c.cudaDir());
+            Sd3Engine.useGpuLibraries(c.ortNatives(), c.cudaDir());
             return c;
         } catch (RuntimeException e) {
             return new Choice(null, null, "GPU set-up skipped: " + e.getMessage());

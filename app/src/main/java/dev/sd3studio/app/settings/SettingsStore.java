@@ -3,7 +3,7 @@ package dev.sd3studio.app.settings;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.sd3studio.engine.io.AtomicFiles;
+import dev.sd3studio.engine.api.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;

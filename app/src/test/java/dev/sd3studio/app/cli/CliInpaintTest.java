@@ -6,10 +6,10 @@ import dev.sd3studio.app.gallery.MaskCodec;
 import dev.sd3studio.app.gallery.PngFiles;
 import dev.sd3studio.app.gallery.PngMetadata;
 import dev.sd3studio.app.studio.Fixtures;
+import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.FloatTensor;
 import dev.sd3studio.engine.api.RgbImage;
-import dev.sd3studio.engine.image.ImageLoader;
-import dev.sd3studio.engine.io.Npy;
+import dev.sd3studio.engine.api.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,7 +82,7 @@ class CliInpaintTest {
     /** A mask at twice the size (same proportions, grey and RGB) is resized to the picture as the reference does. */
     @Test
     void aLargerRgbMaskOfTheSameShapeGivesTheSamePicture(@TempDir Path tmp) throws Exception {
-        RgbImage small = ImageLoader.load(CASE.resolve("mask_image.png"));
+        RgbImage small = Sd3Engine.loadImage(CASE.resolve("mask_image.png"));
         BufferedImage big = new BufferedImage(192, 128, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < 128; y++) {
             for (int x = 0; x < 192; x++) {

@@ -6,7 +6,7 @@ import dev.sd3studio.app.gallery.PngFiles;
 import dev.sd3studio.app.gallery.PngMetadata;
 import dev.sd3studio.app.studio.Fixtures;
 import dev.sd3studio.engine.api.FloatTensor;
-import dev.sd3studio.engine.io.Npy;
+import dev.sd3studio.engine.api.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

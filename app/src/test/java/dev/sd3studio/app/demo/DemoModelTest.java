@@ -9,7 +9,7 @@ import dev.sd3studio.engine.api.GenerationResult;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.RgbImage;
 import dev.sd3studio.engine.api.Sd3Generator;
-import dev.sd3studio.engine.model.ModelCheck;
+import dev.sd3studio.engine.api.ModelReport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,8 +43,8 @@ class DemoModelTest {
 
     @Test
     void everyPartOfTheSd3InterfaceIsThere() throws Exception {
-        ModelCheck.Report r = Sd3Engine.check(BuiltInModel.find().orElseThrow());
-        assertTrue(r.parts().stream().allMatch(p -> p.status() == ModelCheck.Status.FOUND), r.parts().toString());
+        ModelReport r = Sd3Engine.check(BuiltInModel.find().orElseThrow());
+        assertTrue(r.parts().stream().allMatch(p -> p.status() == ModelReport.Status.FOUND), r.parts().toString());
         assertTrue(engine.info().previewMethod().startsWith("TAESD3"), engine.info().previewMethod());
         assertTrue(engine.info().supportsImageToImage());
     }

@@ -16,7 +16,6 @@ import dev.sd3studio.engine.api.GenerationRequest;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.RgbImage;
 import dev.sd3studio.engine.api.Sd3Generator;
-import dev.sd3studio.engine.image.ImageLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -133,7 +132,7 @@ class FuzzSuiteTest {
         for (int i = 0; i < cases.size(); i++) {
             Path f = Files.write(dir.resolve("case" + i + (i % 2 == 0 ? ".png" : ".jpg")), cases.get(i));
             try {
-                RgbImage image = ImageLoader.load(f);
+                RgbImage image = Sd3Engine.loadImage(f);
                 if (image.width() > 0) {
                     t.handled();
                 } else {

@@ -10,7 +10,7 @@ import dev.sd3studio.engine.api.GenerationResult;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.Sd3Generator;
 import dev.sd3studio.engine.api.StepEvent;
-import dev.sd3studio.engine.model.ModelCheck;
+import dev.sd3studio.engine.api.ModelReport;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,10 +41,10 @@ public final class FakeFactory implements GeneratorFactory {
     }
 
     @Override
-    public ModelCheck.Report layout(Path modelDir) {
-        List<ModelCheck.Part> parts = missing.stream().map(m -> new ModelCheck.Part(m, m, true, ModelCheck.Status.MISSING,
+    public ModelReport layout(Path modelDir) {
+        List<ModelReport.Part> parts = missing.stream().map(m -> new ModelReport.Part(m, m, true, ModelReport.Status.MISSING,
                 "-", 0, List.of(), List.of(), "no " + m)).toList();
-        return new ModelCheck.Report(modelDir, "optimum", parts, List.of());
+        return new ModelReport(modelDir, "optimum", parts, List.of());
     }
 
     private final class Fake implements Sd3Generator {

@@ -3,6 +3,9 @@ package dev.sd3studio.engine.model;
 import ai.onnxruntime.TensorInfo;
 import dev.sd3studio.engine.api.Device;
 import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.api.ModelReport;
+import dev.sd3studio.engine.api.ModelReport.Part;
+import dev.sd3studio.engine.api.ModelReport.Status;
 import dev.sd3studio.engine.runtime.OnnxModel;
 import dev.sd3studio.engine.runtime.OrtRuntime;
 
@@ -19,25 +22,6 @@ import java.util.stream.Stream;
  * what the studio shows for a folder that is not a complete model.
  */
 public final class ModelCheck {
-    public enum Status { FOUND, MISSING, UNREADABLE }
-
-    /** One component's report. */
-    public record Part(String name, String description, boolean required, Status status, String format,
-                       long bytes, List<String> inputs, List<String> outputs, String problem) {
-    }
-
-    /** The whole folder's report; {@code usable} when every required part is found. */
-    public record Report(Path root, String layout, List<Part> parts, List<String> notes) {
-        public boolean usable() {
-            return parts.stream().noneMatch(p -> p.required() && p.status() != Status.FOUND);
-        }
-
-        public List<String> missingRequired() {
-            return parts.stream().filter(p -> p.required() && p.status() != Status.FOUND)
-                    .map(p -> p.name() + " (" + p.status().name().toLowerCase() + ")").toList();
-        }
-    }
-
     private ModelCheck() {
     }
 
@@ -45,7 +29,7 @@ public final class ModelCheck {
      * The deep probe ({@code check-model}): opens every component as a real ONNX Runtime session, so
      * it also proves that ORT can load each file. Slow and memory-hungry at full size.
      */
-    public static Report check(Path root) throws EngineException {
+    public static ModelReport check(Path root) throws EngineException {
         return check(root, PartCheck.NONE);
     }
 
@@ -53,7 +37,7 @@ public final class ModelCheck {
      * Each part found, missing or unreadable; with {@code deep} also each part's interface, its
      * config values and its tokenizer, as generation would open them. Opens every session.
      */
-    public static Report check(Path root, PartCheck deep) throws EngineException {
+    public static ModelReport check(Path root, PartCheck deep) throws EngineException {
         OrtRuntime runtime = new OrtRuntime(Device.CPU, 1);
         return inspect(root, deep, (c, file) -> {
             try (OnnxModel model = OnnxModel.open(runtime, c.folder(), file)) {
@@ -72,7 +56,7 @@ public final class ModelCheck {
      * The cheap layout check for listing models: files, configs, and each graph's inputs and outputs
      * read from the ONNX protobuf without weights ({@link OnnxSignature}). Opens no session and no tokenizer.
      */
-    public static Report layout(Path root) throws EngineException {
+    public static ModelReport layout(Path root) throws EngineException {
         return inspect(root, PartCheck.NONE, (c, file) -> {
             OnnxSignature sig = OnnxSignature.read(file);
             return new Io(sig.inputs(), sig.outputs(), null);
@@ -101,7 +85,7 @@ public final class ModelCheck {
         return out;
     }
 
-    private static Report inspect(Path root, PartCheck deep, Inspector inspector) throws EngineException {
+    private static ModelReport inspect(Path root, PartCheck deep, Inspector inspector) throws EngineException {
         ModelFolder folder = ModelFolder.detect(root);
         List<Part> parts = new ArrayList<>();
         List<String> notes = new ArrayList<>();
@@ -134,7 +118,7 @@ public final class ModelCheck {
         if (!scheduler) {
             notes.add("no scheduler/scheduler_config.json: SD3's defaults (shift 3.0) are used.");
         }
-        return new Report(folder.root(), folder.layout().name().toLowerCase(), parts, notes);
+        return new ModelReport(folder.root(), folder.layout().name().toLowerCase(), parts, notes);
     }
 
     /** The JSON configs generation reads: a value it cannot use makes the folder unusable. */

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sd3studio.engine.Fixtures;
 import dev.sd3studio.engine.api.FloatTensor;
-import dev.sd3studio.engine.io.Npy;
+import dev.sd3studio.engine.api.Npy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.sd3studio.engine.lora;
 
 import dev.sd3studio.engine.api.LoraSpec;
-import dev.sd3studio.engine.io.Npy;
+import dev.sd3studio.engine.api.Npy;
 import dev.sd3studio.engine.lora.LoraSelection.Contribution;
 import dev.sd3studio.engine.model.Component;
 import org.junit.jupiter.api.Test;

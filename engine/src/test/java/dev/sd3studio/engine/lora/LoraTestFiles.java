@@ -3,7 +3,7 @@ package dev.sd3studio.engine.lora;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sd3studio.engine.Fixtures;
-import dev.sd3studio.engine.io.Npy;
+import dev.sd3studio.engine.api.Npy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

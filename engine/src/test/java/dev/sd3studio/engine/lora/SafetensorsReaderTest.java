@@ -1,7 +1,7 @@
 package dev.sd3studio.engine.lora;
 
 import dev.sd3studio.engine.api.EngineException;
-import dev.sd3studio.engine.io.Npy;
+import dev.sd3studio.engine.api.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,6 @@
 package dev.sd3studio.engine.model;
 
+import dev.sd3studio.engine.api.ModelReport;
 import dev.sd3studio.engine.ModelCopies;
 import dev.sd3studio.engine.Sd3Engine;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,7 @@ class ModelCheckHonestyTest {
         for (Map.Entry<String, byte[]> b : broken.entrySet()) {
             Path model = ModelCopies.withFile(DEMO, tmp.resolve("m" + i++), b.getKey(), b.getValue());
             try {
-                ModelCheck.Report r = Sd3Engine.check(model);
+                ModelReport r = Sd3Engine.check(model);
                 assertFalse(r.usable(), b.getKey() + " broken, yet usable: " + r.parts());
             } finally {
                 ModelCopies.unlink(model);

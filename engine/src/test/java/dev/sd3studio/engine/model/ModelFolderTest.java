@@ -1,5 +1,6 @@
 package dev.sd3studio.engine.model;
 
+import dev.sd3studio.engine.api.ModelReport;
 import dev.sd3studio.engine.Fixtures;
 import dev.sd3studio.engine.api.EngineException;
 import org.junit.jupiter.api.Test;
@@ -77,10 +78,10 @@ class ModelFolderTest {
 
     @Test
     void checkModelReportsEachPart() throws EngineException {
-        ModelCheck.Report r = ModelCheck.check(Fixtures.model("tiny-sd3"));
+        ModelReport r = ModelCheck.check(Fixtures.model("tiny-sd3"));
         assertTrue(r.usable());
-        ModelCheck.Part transformer = r.parts().stream().filter(p -> p.name().equals("transformer")).findFirst().orElseThrow();
-        assertEquals(ModelCheck.Status.FOUND, transformer.status());
+        ModelReport.Part transformer = r.parts().stream().filter(p -> p.name().equals("transformer")).findFirst().orElseThrow();
+        assertEquals(ModelReport.Status.FOUND, transformer.status());
         assertTrue(transformer.inputs().stream().anyMatch(i -> i.startsWith("encoder_hidden_states float")), transformer.inputs().toString());
     }
 }

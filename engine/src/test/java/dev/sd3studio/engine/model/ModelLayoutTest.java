@@ -1,5 +1,6 @@
 package dev.sd3studio.engine.model;
 
+import dev.sd3studio.engine.api.ModelReport;
 import dev.sd3studio.engine.Fixtures;
 import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.CancelToken;
@@ -28,7 +29,7 @@ class ModelLayoutTest {
         for (String model : List.of("tiny-sd3", "tiny-sd35")) {
             long before = OrtRuntime.sessionsCreated();
             long t0 = System.nanoTime();
-            ModelCheck.Report layout = Sd3Engine.layout(Fixtures.model(model));
+            ModelReport layout = Sd3Engine.layout(Fixtures.model(model));
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(before, OrtRuntime.sessionsCreated(), "the layout check created an ORT session");
             assertTrue(layout.usable(), layout.missingRequired().toString());
@@ -39,13 +40,13 @@ class ModelLayoutTest {
     @Test
     void theLayoutReadsWhatTheDeepProbeReads() throws Exception {
         for (String model : List.of("tiny-sd3", "tiny-sd35")) {
-            ModelCheck.Report deep = Sd3Engine.check(Fixtures.model(model));
-            ModelCheck.Report cheap = Sd3Engine.layout(Fixtures.model(model));
+            ModelReport deep = Sd3Engine.check(Fixtures.model(model));
+            ModelReport cheap = Sd3Engine.layout(Fixtures.model(model));
             assertEquals(deep.notes(), cheap.notes(), model);
             assertEquals(deep.parts().size(), cheap.parts().size());
             for (int i = 0; i < deep.parts().size(); i++) {
-                ModelCheck.Part d = deep.parts().get(i);
-                ModelCheck.Part c = cheap.parts().get(i);
+                ModelReport.Part d = deep.parts().get(i);
+                ModelReport.Part c = cheap.parts().get(i);
                 assertEquals(List.of(d.name(), d.status(), d.format(), d.bytes(), d.inputs()),
                         List.of(c.name(), c.status(), c.format(), c.bytes(), c.inputs()), model);
                 // Output shapes are as the file declares them; ORT may refine a symbolic one by inference.
@@ -93,9 +94,9 @@ class ModelLayoutTest {
             }
             long before = OrtRuntime.sessionsCreated();
             long t0 = System.nanoTime();
-            ModelCheck.Report r = Sd3Engine.layout(Path.of(d));
+            ModelReport r = Sd3Engine.layout(Path.of(d));
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            long bytes = r.parts().stream().mapToLong(ModelCheck.Part::bytes).sum();
+            long bytes = r.parts().stream().mapToLong(ModelReport.Part::bytes).sum();
             System.out.printf("layout of %s (%.1f GB): %d ms%n", d, bytes / 1e9, ms);
             assertEquals(before, OrtRuntime.sessionsCreated());
         }

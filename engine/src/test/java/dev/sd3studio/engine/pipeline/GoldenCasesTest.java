@@ -79,7 +79,7 @@ class GoldenCasesTest {
                 "negative_clip_l_input_ids", "negative_clip_g_input_ids", "negative_t5_input_ids")) {
             Path file = dir.resolve(name + ".npy");
             if (Files.exists(file)) {
-                long[] expected = dev.sd3studio.engine.io.Npy.read(file).toLongs();
+                long[] expected = dev.sd3studio.engine.api.Npy.read(file).toLongs();
                 long[][] got = rec.ids.get(name);
                 assertTrue(got != null, name + " was not produced");
                 assertArrayEquals(expected, flatten(got), name);

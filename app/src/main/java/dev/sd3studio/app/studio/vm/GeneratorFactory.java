@@ -4,7 +4,7 @@ import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineOptions;
 import dev.sd3studio.engine.api.Sd3Generator;
-import dev.sd3studio.engine.model.ModelCheck;
+import dev.sd3studio.engine.api.ModelReport;
 
 import java.nio.file.Path;
 
@@ -19,7 +19,7 @@ public interface GeneratorFactory {
         }
 
         @Override
-        public ModelCheck.Report layout(Path modelDir) throws EngineException {
+        public ModelReport layout(Path modelDir) throws EngineException {
             return cache.get(modelDir);
         }
     };
@@ -30,5 +30,5 @@ public interface GeneratorFactory {
      * The cheap layout of a model folder for the model list: files and each graph's inputs and
      * outputs, read without opening a session (never the deep probe, which loads every component).
      */
-    ModelCheck.Report layout(Path modelDir) throws EngineException;
+    ModelReport layout(Path modelDir) throws EngineException;
 }

@@ -5,9 +5,9 @@ import dev.sd3studio.app.gallery.GalleryStore;
 import dev.sd3studio.app.gallery.PngFiles;
 import dev.sd3studio.app.gallery.PngMetadata;
 import dev.sd3studio.app.studio.task.TaskRunner;
+import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.NoiseSlice;
 import dev.sd3studio.engine.api.RgbImage;
-import dev.sd3studio.engine.image.ImageLoader;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.SimpleObjectProperty;
 
@@ -51,7 +51,7 @@ public final class ImportViewModel {
         }
         Path f = file.get();
         runner.run("load-image", () -> {
-            RgbImage img = ImageLoader.load(f);
+            RgbImage img = Sd3Engine.loadImage(f);
             Map<String, String> meta = f.getFileName().toString().toLowerCase().endsWith(".png")
                     && PngFiles.readText(f).containsKey(PngMetadata.OURS) ? GalleryStore.parameters(f) : Map.of();
             return new ImportOffer(f, meta, img);
@@ -83,7 +83,7 @@ public final class ImportViewModel {
     }
 
     public void useAsInit(GalleryItem item) {
-        runner.run("load-image", () -> ImageLoader.load(item.file()),
+        runner.run("load-image", () -> Sd3Engine.loadImage(item.file()),
                 img -> setInitImage(img, item.file().getFileName().toString()), e -> messages.accept(ErrorMessages.of(e)));
     }
 

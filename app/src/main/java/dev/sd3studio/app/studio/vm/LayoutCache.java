@@ -1,7 +1,7 @@
 package dev.sd3studio.app.studio.vm;
 
 import dev.sd3studio.engine.api.EngineException;
-import dev.sd3studio.engine.model.ModelCheck;
+import dev.sd3studio.engine.api.ModelReport;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,10 +16,10 @@ import java.util.stream.Stream;
  */
 final class LayoutCache {
     interface Reader {
-        ModelCheck.Report read(Path folder) throws EngineException;
+        ModelReport read(Path folder) throws EngineException;
     }
 
-    private record Entry(long stamp, ModelCheck.Report report) {
+    private record Entry(long stamp, ModelReport report) {
     }
 
     private final Reader reader;
@@ -29,14 +29,14 @@ final class LayoutCache {
         this.reader = reader;
     }
 
-    ModelCheck.Report get(Path folder) throws EngineException {
+    ModelReport get(Path folder) throws EngineException {
         Path key = folder.toAbsolutePath().normalize();
         long stamp = stamp(key);
         Entry e = entries.get(key);
         if (e != null && e.stamp() == stamp) {
             return e.report();
         }
-        ModelCheck.Report report = reader.read(key);
+        ModelReport report = reader.read(key);
         entries.put(key, new Entry(stamp, report));
         return report;
     }

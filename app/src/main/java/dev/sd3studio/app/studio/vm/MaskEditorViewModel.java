@@ -1,8 +1,8 @@
 package dev.sd3studio.app.studio.vm;
 
 import dev.sd3studio.app.studio.task.TaskRunner;
+import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.RgbImage;
-import dev.sd3studio.engine.image.ImageLoader;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.DoubleProperty;
 import javafx.beans.property.IntegerProperty;
@@ -184,7 +184,7 @@ public final class MaskEditorViewModel {
 
     /** A dropped or chosen mask file, read off the UI thread; problems become a message. */
     public void loadFile(Path file) {
-        runner.run("load-mask", () -> ImageLoader.load(file), mask -> {
+        runner.run("load-mask", () -> Sd3Engine.loadImage(file), mask -> {
             try {
                 load(mask);
                 editing.set(true);

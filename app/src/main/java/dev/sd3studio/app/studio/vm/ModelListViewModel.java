@@ -4,7 +4,7 @@ import dev.sd3studio.app.BuiltInModel;
 import dev.sd3studio.app.studio.task.TaskRunner;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.Sd3Generator;
-import dev.sd3studio.engine.model.ModelCheck;
+import dev.sd3studio.engine.api.ModelReport;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
@@ -118,7 +118,7 @@ public final class ModelListViewModel {
         boolean isBuiltIn = builtIn.isPresent() && builtIn.get().equals(folder);
         String name = folder.getFileName() == null ? folder.toString() : folder.getFileName().toString();
         try {
-            ModelCheck.Report r = factory.layout(folder);
+            ModelReport r = factory.layout(folder);
             return new ModelEntry(folder, name, isBuiltIn, r.missingRequired());
         } catch (EngineException e) {
             return new ModelEntry(folder, name, isBuiltIn, List.of(e.getMessage()));

@@ -1,6 +1,6 @@
 package dev.sd3studio.app.studio.vm;
 
-import dev.sd3studio.engine.model.ModelCheck;
+import dev.sd3studio.engine.api.ModelReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +19,7 @@ class LayoutCacheTest {
         AtomicInteger reads = new AtomicInteger();
         LayoutCache cache = new LayoutCache(f -> {
             reads.incrementAndGet();
-            return new ModelCheck.Report(f, "optimum", List.of(), List.of());
+            return new ModelReport(f, "optimum", List.of(), List.of());
         });
         cache.get(dir);
         cache.get(dir);

@@ -1,4 +1,4 @@
-package dev.sd3studio.engine.io;
+package dev.sd3studio.engine.api;
 
 import dev.sd3studio.engine.api.FloatTensor;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.sd3studio.engine.io;
+package dev.sd3studio.engine.api;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
