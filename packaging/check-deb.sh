@@ -23,9 +23,11 @@ deb=$(ls "$root"/packaging/target/sd3-studio_*.deb)
 step "package: $(basename "$deb"), $(du -h "$deb" | cut -f1)"
 version=$(dpkg-deb -f "$deb" Version)
 
-# a user who is not root, so /opt is read-only for the app, as on a desktop
+# a user who is not root, so /opt is read-only for the app, as on a desktop; made afresh on every
+# run so that what the home holds at the end was left by this run (and removed again at the end)
 user=sd3check
-id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$user"
+if id "$user" >/dev/null 2>&1; then userdel -r "$user" >/dev/null 2>&1 || true; fi
+useradd -m -s /bin/bash "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
 as_user() { su - "$user" -c "$*"; }
 
@@ -79,5 +81,8 @@ done
 [ -s "$settings" ] && [ -s "$home/check.png" ] || fail "removal touched the user's data"
 step "left in the user's home (user data and caches; see packaging/README.md):"
 (cd "$home" && find . -mindepth 1 -maxdepth 6 \( -type f -o -type l \) ! -name '.bash*' ! -name '.profile' | sort | sed 's/^/    /')
+# ONNX Runtime's telemetry (an event database and a device id) must stay off in the installed app
+[ ! -e "$home/.cache/Microsoft" ] || fail "ONNX Runtime telemetry was written to $home/.cache/Microsoft"
 rm -rf /tmp/sd3check-tmp /tmp/sd3check-window /tmp/sd3check-studio.log
+userdel -r "$user" >/dev/null 2>&1 || true
 step "packaging check passed"
