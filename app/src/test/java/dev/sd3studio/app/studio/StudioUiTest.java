@@ -316,6 +316,11 @@ class StudioUiTest {
         }
         Node canvas = robot.lookup("#canvas").query();
         assertTrue(canvas.getBoundsInLocal().getWidth() >= 200, "the canvas keeps a usable width");
+        javafx.scene.control.ScrollPane editor = robot.lookup("#editorScroll").queryAs(javafx.scene.control.ScrollPane.class);
+        javafx.scene.layout.Region column = (javafx.scene.layout.Region) editor.getContent();
+        assertTrue(column.getWidth() <= editor.getViewportBounds().getWidth() + 1,
+                "the editor column fits its scroll pane's width (no control cut off at the right): content "
+                        + column.getWidth() + ", viewport " + editor.getViewportBounds().getWidth());
         Label status = robot.lookup("#status").queryAs(Label.class);
         robot.interact(() -> vm.generation().progressTextProperty().set("Step 11/28 · 9.4 it/s · ETA 0:03"));
         WaitForAsyncUtils.waitForFxEvents();

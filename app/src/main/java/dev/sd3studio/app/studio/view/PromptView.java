@@ -32,10 +32,11 @@ final class PromptView extends VBox {
         TextArea negative3 = area(vm.negative3Property(), "negative3", "Negative prompt for T5; empty uses the negative prompt.", 1);
         focused = prompt;
 
-        TitledPane perEncoder = new TitledPane("Separate prompts per encoder",
+        TitledPane perEncoder = new TitledPane("Prompts per encoder",
                 new VBox(4, Controls.label("CLIP-G prompt", prompt2), prompt2, Controls.label("T5 prompt", prompt3), prompt3,
                         Controls.label("CLIP-G negative", negative2), negative2, Controls.label("T5 negative", negative3), negative3));
         perEncoder.setId("perEncoder");
+        perEncoder.setMinWidth(0); // its title would otherwise set the whole editor column's narrowest width
         perEncoder.expandedProperty().bindBidirectional(vm.perEncoderProperty());
         perEncoder.setAccessibleText("Separate prompts for the second and third text encoders");
 
@@ -99,9 +100,15 @@ final class PromptView extends VBox {
         hint.visibleProperty().bind(vm.hintProperty().isNotEmpty());
         hint.managedProperty().bind(hint.visibleProperty());
         hint.setStyle("-fx-text-fill: -color-warning-fg;");
-        Region grow = new Region();
-        HBox.setHgrow(grow, Priority.ALWAYS);
-        HBox tools = new HBox(6, Controls.label("Prompt", prompt), grow, undo, redo, history);
+        // the buttons wrap under each other in a narrow column instead of eliding the label or "History"
+        FlowPane edits = new FlowPane(6, 6, undo, redo, history);
+        edits.setAlignment(javafx.geometry.Pos.CENTER_RIGHT);
+        edits.setMinWidth(0);
+        HBox.setHgrow(edits, Priority.ALWAYS);
+        Label promptLabel = Controls.label("Prompt", prompt);
+        promptLabel.setMinWidth(Region.USE_PREF_SIZE);
+        history.setMinWidth(Region.USE_PREF_SIZE);
+        HBox tools = new HBox(6, promptLabel, edits);
         HBox help = new HBox(6, examples, random);
         help.managedProperty().bind(examples.managedProperty().or(random.managedProperty()));
         tools.setAlignment(javafx.geometry.Pos.CENTER_LEFT);

@@ -23,6 +23,7 @@ import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 import javafx.scene.layout.StackPane;
 import javafx.scene.layout.VBox;
+import javafx.stage.Screen;
 import javafx.stage.Stage;
 
 /**
@@ -68,7 +69,9 @@ public final class StudioWindow {
         StackPane.setMargin(banner, new Insets(44, 12, 0, 12));
         StackPane root = new StackPane(main, new ViewerView(vm), banner);
         Settings.Window s = vm.settings().windowProperty().get();
-        Scene scene = new Scene(root, Math.max(800, s.width()), Math.max(600, s.height()));
+        WindowPlacement place = WindowPlacement.fit(s,
+                Screen.getScreens().stream().map(Screen::getVisualBounds).toList(), Screen.getPrimary().getVisualBounds());
+        Scene scene = new Scene(root, place.width(), place.height());
         // filters, not accelerators: text areas would otherwise swallow Enter and Esc first
         KeyCodeCombination generate = new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN);
         scene.addEventFilter(KeyEvent.KEY_PRESSED, e -> {
@@ -83,10 +86,8 @@ public final class StudioWindow {
         });
         stage.setTitle("SD3 Studio");
         stage.setScene(scene);
-        if (!Double.isNaN(s.x()) && !Double.isNaN(s.y())) {
-            stage.setX(s.x());
-            stage.setY(s.y());
-        }
+        stage.setX(place.x());
+        stage.setY(place.y());
         stage.setMaximized(s.maximized());
         w.split.setDividerPositions(s.leftDivider(), s.rightDivider());
         stage.setOnHidden(e -> {
