@@ -28,6 +28,8 @@ public final class FakeFactory implements GeneratorFactory {
     public final List<GenerationRequest> requests = new CopyOnWriteArrayList<>();
     public volatile long stepMillis;
     public volatile boolean nanOutput;
+    /** When above 0: the run is cancelled right after this step's preview went out, as Esc mid-run would. */
+    public volatile int cancelAfterStep;
     public volatile String modelName = "fake-sd3";
     public volatile List<String> missing = List.of();
     /** Calls that run all three tokenizers, and calls that run one. */
@@ -67,7 +69,11 @@ public final class FakeFactory implements GeneratorFactory {
                 cancel.throwIfCancelled();
                 l.step(new StepEvent(s, r.steps(), 1f, Duration.ofNanos(System.nanoTime() - start), null, null));
                 l.preview(s, image(1, w, h, s / (float) r.steps()));
+                if (s == cancelAfterStep) {
+                    cancel.cancel();
+                }
             }
+            cancel.throwIfCancelled();
             if (nanOutput) {
                 // what the engine's decoded-image policy reports; the studio relies on it
                 throw new EngineException(EngineException.Kind.NUMERIC_OVERFLOW, "the decoded image contains NaN values"

@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The studio's state and actions without any toolkit: synchronous task runner, fake engine. */
@@ -62,6 +63,26 @@ class StudioViewModelTest {
         assertTrue(vm.generation().progressTextProperty().get().startsWith("Saved 1 image"));
         assertNotNull(vm.generation().previewProperty().get());
         assertEquals(List.of("a red fox"), vm.prompt().history());
+    }
+
+    @Test
+    void aCancelledRunLeavesTheLastResultOnTheCanvasNotItsHalfDenoisedPreview() {
+        vm.prompt().promptProperty().set("a red fox");
+        vm.parameters().stepsProperty().set(4);
+        engine.cancelAfterStep = 2;
+        assertTrue(vm.generation().generate().isPresent());
+        assertEquals("Cancelled", vm.generation().progressTextProperty().get());
+        assertNull(vm.generation().previewProperty().get(), "no result yet: the canvas shows its hint again");
+
+        engine.cancelAfterStep = 0;
+        vm.generation().generate();
+        var finished = vm.generation().previewProperty().get();
+        assertNotNull(finished);
+        engine.cancelAfterStep = 2;
+        vm.generation().generate();
+        assertEquals("Cancelled", vm.generation().progressTextProperty().get());
+        assertSame(finished, vm.generation().previewProperty().get(), "the canvas shows the last saved picture again");
+        assertEquals(1, vm.gallery().items().size());
     }
 
     @Test
