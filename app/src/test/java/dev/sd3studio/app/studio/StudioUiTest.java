@@ -36,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Drives the real window headless (Monocle): typing, generating, cancelling, dropping, exporting, restarting. */
@@ -334,6 +335,21 @@ class StudioUiTest {
         WaitForAsyncUtils.waitForFxEvents();
         assertTrue(robot.lookup("#message").query().isVisible());
         assertEquals(before, generate.localToScene(generate.getBoundsInLocal()), "the banner lies over the controls");
+    }
+
+    @Test
+    void clipSkipIsAFieldThatLoadedParametersFillAndGenerationUses(FxRobot robot) throws Exception {
+        @SuppressWarnings("unchecked")
+        javafx.scene.control.Spinner<Integer> field = robot.lookup("#clipSkip").queryAs(javafx.scene.control.Spinner.class);
+        assertEquals(0, field.getValue());
+        robot.interact(() -> vm.parameters().clipSkipProperty().set(2)); // what "Load its parameters" does
+        assertEquals(2, field.getValue());
+        robot.interact(() -> field.getValueFactory().setValue(1));
+        typePromptAndGenerate(robot, "a skip");
+        await(() -> engine.requests.size() == 1);
+        assertEquals(1, engine.requests.getFirst().clipSkip());
+        robot.interact(() -> field.getValueFactory().setValue(0));
+        assertNull(vm.parameters().clipSkipProperty().get(), "0 is no skip");
     }
 
     @Test

@@ -84,6 +84,14 @@ final class ParametersView extends GridPane {
         add("Shift", null, Controls.describe(Controls.doubleSpinner(vm.shiftProperty(), 0, 20, 0.5), "shift",
                 "Schedule shift; starts at the model's own setting (3.0 for SD3); 0 also means the model's"));
 
+        // 0 shows "no skip" (the engine's null); loading a picture's parameters sets it like any other field
+        javafx.beans.property.IntegerProperty skip = new javafx.beans.property.SimpleIntegerProperty(
+                vm.clipSkipProperty().get() == null ? 0 : vm.clipSkipProperty().get());
+        skip.addListener((o, a, v) -> vm.clipSkipProperty().set(v.intValue() == 0 ? null : v.intValue()));
+        vm.clipSkipProperty().addListener((o, a, v) -> skip.set(v == null ? 0 : v));
+        add("CLIP skip", null, Controls.describe(Controls.intSpinner(skip, 0, 10, 1), "clipSkip",
+                "Use an earlier layer of the two CLIP encoders (diffusers' clip_skip); 0 uses the usual one"));
+
         CheckBox random = Controls.describe(new CheckBox("Random"), "randomSeed", "A new random seed for every generation");
         random.selectedProperty().bindBidirectional(vm.randomSeedProperty());
         TextField seed = Controls.describe(new TextField(), "seed", "The fixed seed: the same seed and parameters give the same picture");
