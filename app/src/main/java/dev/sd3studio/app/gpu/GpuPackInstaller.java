@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sd3studio.app.hub.DownloadProgress;
+import dev.sd3studio.engine.api.AtomicFiles;
 
 import java.io.IOException;
 import java.net.URI;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -129,13 +129,13 @@ public final class GpuPackInstaller {
                     plan.cudnnRelease(), plan.platform().nvidiaKey(), sources, files);
             json.enable(SerializationFeature.INDENT_OUTPUT).writeValue(staging.resolve(GpuPack.MANIFEST).toFile(), manifest);
             swapIn(staging);
-            deleteTree(downloads);
+            AtomicFiles.deleteTreeQuietly(downloads);
         } catch (IOException e) {
-            deleteTree(staging);
+            AtomicFiles.deleteTreeQuietly(staging);
             throw new GpuPackException("installing the GPU pack into " + gpuHome + " failed (" + e.getMessage()
                     + "); nothing was changed. Check free space and try again", e);
         } catch (GpuPackException e) {
-            deleteTree(staging);
+            AtomicFiles.deleteTreeQuietly(staging);
             throw e;
         }
         progress.accept(new DownloadProgress(DownloadProgress.State.DONE, "", total, total, 0, null, null));
@@ -167,7 +167,7 @@ public final class GpuPackInstaller {
             Files.move(pack, old, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(staging, pack, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(old);
+        AtomicFiles.deleteTreeQuietly(old);
     }
 
     private static String notice(Plan plan) {
@@ -185,20 +185,4 @@ public final class GpuPackInstaller {
         return s.toString();
     }
 
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // a leftover staging folder is never taken for a pack (no pack.json at the pack's path)
-                }
-            });
-        } catch (IOException ignored) {
-            // as above
-        }
-    }
 }

@@ -1,5 +1,7 @@
 package dev.sd3studio.app.hub;
 
+import dev.sd3studio.engine.api.AtomicFiles;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,7 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.Map;
@@ -138,7 +139,7 @@ public final class ModelDownloader {
             moveIntoPlace(staging, plan.dest());
         } catch (HubException e) {
             if (e.kind() == HubException.Kind.CANCELLED && control.isCancelled()) {
-                deleteTree(staging);
+                AtomicFiles.deleteTreeQuietly(staging);
             }
             throw e;
         } catch (IOException e) {
@@ -326,23 +327,6 @@ public final class ModelDownloader {
             return s.findAny().isEmpty();
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort: a leftover staging folder is hidden and reused by the next pull
-                }
-            });
-        } catch (IOException ignored) {
-            // as above
         }
     }
 

@@ -123,6 +123,28 @@ public final class AtomicFiles {
         return removed;
     }
 
+    /**
+     * Deletes {@code root} and everything under it as far as it can (staging and temporary folders):
+     * what cannot be deleted stays, and callers are written so that a leftover is never mistaken for
+     * a finished result. Links are removed, never followed.
+     */
+    public static void deleteTreeQuietly(Path root) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // the rest is still worth deleting
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // a folder we cannot walk has nothing we could delete either
+        }
+    }
+
     static boolean isStalePart(Path f) {
         String name = f.getFileName().toString();
         Matcher m = PART.matcher(name);

@@ -2,6 +2,7 @@ package dev.sd3studio.engine.runtime;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.sd3studio.engine.api.AtomicFiles;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -62,7 +63,7 @@ final class OrtProcess {
         }
         if (isLinux()) {
             ownTempFolder(tempDir()).ifPresent(folder -> Runtime.getRuntime()
-                    .addShutdownHook(new Thread(() -> deleteTree(folder), "sd3-ort-temp-cleanup")));
+                    .addShutdownHook(new Thread(() -> AtomicFiles.deleteTreeQuietly(folder), "sd3-ort-temp-cleanup")));
         }
     }
 
@@ -96,7 +97,7 @@ final class OrtProcess {
             return 0;
         }
         candidates.removeAll(inUse.get());
-        candidates.forEach(OrtProcess::deleteTree);
+        candidates.forEach(AtomicFiles::deleteTreeQuietly);
         return candidates.size();
     }
 
@@ -133,16 +134,6 @@ final class OrtProcess {
             // a process that ended meanwhile, or one we may not inspect
         }
         return out;
-    }
-
-    static void deleteTree(Path folder) {
-        try (Stream<Path> walk = Files.walk(folder)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | RuntimeException e) {
-            // best effort: the next start sweeps what is left
-        }
     }
 
     private static boolean olderThan(Path p, Instant cutoff) {
