@@ -46,13 +46,16 @@ class PreviewSessionTest {
                 for (int s = 1; s <= steps; s++) {
                     session.offer(s, 1000, FloatTensor.zeros(1, 16, 8, 8));
                 }
+                if (round % 10 == 0) {
+                    session.finish(); // some rounds run to the end, so the test never passes by publishing nothing
+                }
                 session.close();
                 returned.set(true);
             }
             Thread.sleep(200);
         }
         assertEquals(0, late.get(), "previews published after close() returned");
-        assertTrue(delivered.get() > 0);
+        assertTrue(delivered.get() >= 30, "previews delivered: " + delivered.get());
     }
 
     @Test
