@@ -6,7 +6,10 @@ import dev.sd3studio.engine.api.CancelToken;
 import dev.sd3studio.engine.api.EngineOptions;
 import dev.sd3studio.engine.api.GenerationResult;
 import dev.sd3studio.engine.api.ProgressListener;
+import dev.sd3studio.engine.api.Device;
 import dev.sd3studio.engine.runtime.Fp16Weights;
+import dev.sd3studio.engine.runtime.OnnxModel;
+import dev.sd3studio.engine.runtime.OrtRuntime;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,9 +22,10 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The tiny SD3 fixture with every weight matrix of every component stored as fp16 (converted here,
- * at test time) generates a golden case end to end within 1e-2 of the reference image, the bound
- * the engine holds fp16 exports to. It runs through the CPU provider's per-call casts that
+ * The tiny SD3 fixture converted to fp16 here, at test time (every weight matrix stored as fp16, and
+ * every float input and output of every component fp16, as in an fp16 export), generates a golden
+ * case end to end within 1e-2 of the reference image, the bound the engine holds fp16 exports to.
+ * It runs through the engine's fp16 boundary conversion and the CPU provider's per-call casts that
  * {@code SessionProfile} keeps instead of float32 copies.
  */
 class Fp16WeightsEndToEndTest {
@@ -29,25 +33,29 @@ class Fp16WeightsEndToEndTest {
             "transformer", "vae_decoder");
 
     @Test
-    void aModelWithFp16WeightsMatchesTheGoldenImage(@TempDir Path tmp) throws Exception {
+    void anFp16ModelMatchesTheGoldenImage(@TempDir Path tmp) throws Exception {
         Path base = Fixtures.model("tiny-sd3");
         Map<String, byte[]> converted = new HashMap<>();
         int weights = 0;
         for (String c : COMPONENTS) {
             Path file = base.resolve(c).resolve("model.onnx");
-            Fp16Weights.Result r = Fp16Weights.convert(Files.readAllBytes(file));
+            Fp16Weights.Result r = Fp16Weights.convert(Files.readAllBytes(file), true);
             assertTrue(r.converted() > 0 && r.model().length < Files.size(file) * 0.8,
                     c + ": " + r.converted() + " weights converted, " + r.model().length + " bytes");
             converted.put(c + "/model.onnx", r.model());
             weights += r.converted();
         }
-        Path model = ModelCopies.withFiles(base, tmp.resolve("tiny-sd3-fp16-weights"), converted);
+        Path model = ModelCopies.withFiles(base, tmp.resolve("tiny-sd3-fp16"), converted);
+        try (OnnxModel transformer = OnnxModel.open(new OrtRuntime(Device.CPU, 1), "transformer",
+                model.resolve("transformer/model.onnx"))) {
+            assertTrue(transformer.isHalf("hidden_states"), "the converted transformer takes fp16");
+        }
         Path golden = Fixtures.goldens().resolve("sd3_cfg7_default");
         try (Sd3Pipeline pipeline = Sd3Pipeline.open(model, EngineOptions.defaults())) {
             GenerationResult result = pipeline.generate(Fixtures.request(golden, true), new ProgressListener() {
             }, CancelToken.none());
             float err = Fixtures.tensor(golden, "image").maxAbsDifference(result.images());
-            System.out.printf("fp16 weights (%d matrices): max abs difference from the golden image %.2e%n", weights, err);
+            System.out.printf("fp16 model (%d weight matrices, fp16 inputs and outputs): max abs difference from the golden image %.2e%n", weights, err);
             assertTrue(err < 1e-2f, "max abs difference " + err);
             assertTrue(err > 0f, "the converted weights were used (an identical image means they were not)");
         } finally {
