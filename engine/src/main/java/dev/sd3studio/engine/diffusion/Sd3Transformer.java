@@ -5,7 +5,6 @@ import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.FloatTensor;
 import dev.sd3studio.engine.runtime.OnnxModel;
 
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -50,15 +49,21 @@ public final class Sd3Transformer implements AutoCloseable {
         shape[0] *= copies;
         OnnxModel.Input text = model.input("encoder_hidden_states", promptEmbeds);
         OnnxModel.Input pooledInput = null;
+        OnnxModel.Input hidden = null;
         try {
             pooledInput = model.input("pooled_projections", pooled);
-            OnnxModel.Input hidden = model.input("hidden_states",
+            hidden = model.input("hidden_states",
                     new FloatTensor(shape, new float[Math.toIntExact(FloatTensor.elementCount(shape))]));
-            return new Conditioned(text, pooledInput, hidden, copies);
+            // the velocity has the latents' shape: ORT writes it into one buffer every step
+            OnnxModel.Output prediction = model.output(output, shape);
+            return new Conditioned(text, pooledInput, hidden, prediction, copies);
         } catch (EngineException | RuntimeException e) {
             text.close();
             if (pooledInput != null) {
                 pooledInput.close();
+            }
+            if (hidden != null) {
+                hidden.close();
             }
             throw e;
         }
@@ -69,25 +74,29 @@ public final class Sd3Transformer implements AutoCloseable {
         private final OnnxModel.Input text;
         private final OnnxModel.Input pooled;
         private final OnnxModel.Input hidden;
+        private final OnnxModel.Output prediction;
         private final int copies;
 
-        private Conditioned(OnnxModel.Input text, OnnxModel.Input pooled, OnnxModel.Input hidden, int copies) {
+        private Conditioned(OnnxModel.Input text, OnnxModel.Input pooled, OnnxModel.Input hidden,
+                            OnnxModel.Output prediction, int copies) {
             this.text = text;
             this.pooled = pooled;
             this.hidden = hidden;
+            this.prediction = prediction;
             this.copies = copies;
         }
 
         /** The velocity for {@code copies} copies of {@code latents} at one timestep per batch row. */
         public FloatTensor predict(FloatTensor latents, float[] timestep, CancelToken cancel) throws EngineException {
             hidden.setRepeated(latents.data(), copies);
-            return model.run(Map.of("timestep", new FloatTensor(new long[] {timestep.length}, timestep)), Map.of(),
+            return model.run(Map.of("timestep", new FloatTensor(new long[] {timestep.length}, timestep)),
                     Map.of("encoder_hidden_states", text, "pooled_projections", pooled, "hidden_states", hidden),
-                    List.of(output), cancel).get(output);
+                    prediction, cancel);
         }
 
         @Override
         public void close() {
+            prediction.close();
             hidden.close();
             pooled.close();
             text.close();

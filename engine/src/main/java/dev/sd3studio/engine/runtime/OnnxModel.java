@@ -166,6 +166,21 @@ public final class OnnxModel implements AutoCloseable {
     public Map<String, FloatTensor> run(Map<String, FloatTensor> floats, Map<String, LongInput> longs,
                                         Map<String, Input> kept, List<String> wanted, CancelToken cancel)
             throws EngineException {
+        return run(floats, longs, kept, wanted, null, cancel);
+    }
+
+    /**
+     * Like {@link #run(Map, Map, Map, List, CancelToken)}, with ORT writing output {@code pinned} into the
+     * caller's buffer (made once with {@link #output}) instead of allocating a new one every call.
+     */
+    public FloatTensor run(Map<String, FloatTensor> floats, Map<String, Input> kept, Output pinned, CancelToken cancel)
+            throws EngineException {
+        return run(floats, Map.of(), kept, List.of(), pinned, cancel).get(pinned.name);
+    }
+
+    private Map<String, FloatTensor> run(Map<String, FloatTensor> floats, Map<String, LongInput> longs,
+                                         Map<String, Input> kept, List<String> wanted, Output pinned,
+                                         CancelToken cancel) throws EngineException {
         if (closed) {
             throw new IllegalStateException(component + " was already closed");
         }
@@ -181,9 +196,13 @@ public final class OnnxModel implements AutoCloseable {
             Map<String, OnnxTensor> feed = new LinkedHashMap<>(owned);
             kept.forEach((name, input) -> feed.put(name, input.tensor()));
             long runStart = System.nanoTime();
-            try (OrtSession.Result result = session.run(feed, new TreeSet<>(wanted), run.options())) {
+            Map<String, OnnxTensor> pinnedOutputs = pinned == null ? Map.of() : Map.of(pinned.name, pinned.tensor);
+            try (OrtSession.Result result = session.run(feed, new TreeSet<>(wanted), pinnedOutputs, run.options())) {
                 RunClock.add(System.nanoTime() - runStart);
                 Map<String, FloatTensor> out = new LinkedHashMap<>();
+                if (pinned != null) {
+                    out.put(pinned.name, pinned.read());
+                }
                 for (String name : wanted) {
                     OnnxValue v = result.get(name).orElseThrow();
                     out.put(name, toFloat((OnnxTensor) v));
@@ -220,6 +239,69 @@ public final class OnnxModel implements AutoCloseable {
             return new Input(name, info.type, value.shape(), buffer, tensor);
         } catch (OrtException e) {
             throw OrtErrors.onRun(component, e);
+        }
+    }
+
+    /**
+     * An output buffer of a fixed shape that ORT writes into on every run it is passed to (a pinned
+     * output): the transformer's prediction, the same shape every step. Its owner closes it.
+     */
+    public Output output(String name, long[] shape) throws EngineException {
+        TensorInfo info = outputs.get(name);
+        if (info == null) {
+            throw new EngineException(EngineException.Kind.INCOMPATIBLE_MODEL, component + " has no output '" + name + "'");
+        }
+        if (info.type != OnnxJavaType.FLOAT && info.type != OnnxJavaType.FLOAT16) {
+            throw new EngineException(EngineException.Kind.INCOMPATIBLE_MODEL, component
+                    + " returns " + info.type + " values; float32 or float16 was expected");
+        }
+        try {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(Math.toIntExact(FloatTensor.elementCount(shape)
+                    * ElementTypes.bytes(info.type))).order(ByteOrder.nativeOrder());
+            OnnxTensor tensor = OnnxTensor.createTensor(OrtRuntime.environment(), buffer, shape, info.type);
+            return new Output(name, info.type, shape.clone(), buffer, tensor);
+        } catch (OrtException e) {
+            throw OrtErrors.onRun(component, e);
+        }
+    }
+
+    /** See {@link #output}. */
+    public static final class Output implements AutoCloseable {
+        private final String name;
+        private final OnnxJavaType type;
+        private final long[] shape;
+        private final ByteBuffer buffer;
+        private final OnnxTensor tensor;
+        private boolean closed;
+
+        private Output(String name, OnnxJavaType type, long[] shape, ByteBuffer buffer, OnnxTensor tensor) {
+            this.name = name;
+            this.type = type;
+            this.shape = shape;
+            this.buffer = buffer;
+            this.tensor = tensor;
+        }
+
+        /** The values of the last run, as float32 (one copy out of the native buffer). */
+        FloatTensor read() {
+            float[] out = new float[Math.toIntExact(FloatTensor.elementCount(shape))];
+            if (type == OnnxJavaType.FLOAT) {
+                buffer.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().get(out);
+            } else {
+                var halves = buffer.duplicate().order(ByteOrder.nativeOrder()).asShortBuffer();
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Float.float16ToFloat(halves.get(i));
+                }
+            }
+            return new FloatTensor(shape.clone(), out);
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                tensor.close();
+            }
         }
     }
 

@@ -33,6 +33,23 @@ class OnnxModelTest {
         }
     }
 
+    /** The transformer's per-step output goes into one buffer; each result handed out is its own copy. */
+    @Test
+    void aPinnedOutputIsWrittenInPlaceAndReadOutAsACopy() throws Exception {
+        long[] shape = {1, 2, 1, 2};
+        try (OnnxModel model = OnnxModel.open(new OrtRuntime(Device.CPU, 1), "vae_decoder", OnnxTestModels.fp16Scale(models));
+             OnnxModel.Output sample = model.output("sample", shape)) {
+            FloatTensor first = model.run(java.util.Map.of("latent_sample", new FloatTensor(shape, new float[] {0f, 0.5f, -1.25f, 3f})),
+                    java.util.Map.of(), sample, CancelToken.none());
+            FloatTensor second = model.run(java.util.Map.of("latent_sample", new FloatTensor(shape, new float[] {1f, 1f, 1f, 1f})),
+                    java.util.Map.of(), sample, CancelToken.none());
+            assertArrayEquals(new float[] {1f, 2f, -1.5f, 7f}, first.data(), 1e-3f);
+            assertArrayEquals(new float[] {3f, 3f, 3f, 3f}, second.data(), 1e-3f);
+            EngineException e = assertThrows(EngineException.class, () -> model.output("nope", shape));
+            assertEquals(EngineException.Kind.INCOMPATIBLE_MODEL, e.kind());
+        }
+    }
+
     @Test
     void aMissingInputIsNamedAtLoad() throws Exception {
         try (OnnxModel model = OnnxModel.open(new OrtRuntime(Device.CPU, 1), "transformer", OnnxTestModels.fp16Scale(models))) {
