@@ -27,15 +27,17 @@ public final class ImportViewModel {
     private final PromptViewModel prompt;
     private final ParametersViewModel params;
     private final MaskEditorViewModel mask;
+    private final LoraListViewModel loras;
     private final Consumer<UserMessage> messages;
     private final ObjectProperty<ImportOffer> offer = new SimpleObjectProperty<>();
 
     ImportViewModel(TaskRunner runner, PromptViewModel prompt, ParametersViewModel params, MaskEditorViewModel mask,
-                    Consumer<UserMessage> messages) {
+                    LoraListViewModel loras, Consumer<UserMessage> messages) {
         this.runner = runner;
         this.prompt = prompt;
         this.params = params;
         this.mask = mask;
+        this.loras = loras;
         this.messages = messages;
     }
 
@@ -89,8 +91,9 @@ public final class ImportViewModel {
 
     /**
      * Puts everything that made a picture back into the editor, so Generate makes it again: prompts
-     * (per encoder too), sampler settings, CLIP skip, seed and its place in its batch. A start image
-     * the picture did not use is removed; one it did use must be supplied again (the PNG lacks it).
+     * (per encoder too), sampler settings, CLIP skip, seed and its place in its batch, and its LoRAs
+     * with their scales. A start image the picture did not use is removed; one it did use must be
+     * supplied again (the PNG lacks it).
      */
     public void loadParameters(Map<String, String> m) {
         prompt.promptProperty().set(m.getOrDefault("prompt", ""));
@@ -126,6 +129,7 @@ public final class ImportViewModel {
                 // keep the current seed
             }
         }
+        List<String> missingLoras = loras.restore(m.get("loras"));
         if (!PngMetadata.isImageToImage(m)) {
             params.clearInitImage();
             messages.accept(UserMessage.info("Parameters loaded." + made));
@@ -135,6 +139,12 @@ public final class ImportViewModel {
         } else {
             messages.accept(UserMessage.info("Parameters loaded. This picture was made from a start image; the current"
                     + " start image (" + params.initImageNameProperty().get() + ") is used."));
+        }
+        if (!missingLoras.isEmpty()) {
+            messages.accept(UserMessage.warning("Parameters loaded, but this picture's LoRA file"
+                    + (missingLoras.size() > 1 ? "s are" : " is") + " missing and left out, so the result will differ: "
+                    + String.join(", ", missingLoras) + ". Add " + (missingLoras.size() > 1 ? "them" : "it")
+                    + " again from where " + (missingLoras.size() > 1 ? "they are" : "it is") + " now."));
         }
         mask.restore(m); // an inpainted picture's mask, over the current start image (a warning if it cannot)
     }

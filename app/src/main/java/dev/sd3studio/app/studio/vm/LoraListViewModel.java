@@ -93,6 +93,41 @@ public final class LoraListViewModel {
         report.set(null);
     }
 
+    /**
+     * Makes the selected model's list exactly the LoRAs a picture records ({@code FILE:SCALE}, one a
+     * line; null or blank for none), so Generate makes that picture again.
+     *
+     * @return the recorded files that no longer exist (left out of the list)
+     */
+    public List<String> restore(String recorded) {
+        ObservableList<Item> list = current();
+        List<String> missing = new java.util.ArrayList<>();
+        if (list == null) {
+            return missing;
+        }
+        List<Item> restored = new java.util.ArrayList<>();
+        if (recorded != null) {
+            for (String line : recorded.lines().filter(l -> !l.isBlank()).toList()) {
+                try {
+                    LoraSpec spec = LoraSpec.parse(line.strip());
+                    if (Files.isRegularFile(spec.file())) {
+                        Item item = new Item(spec.file());
+                        item.scaleProperty().set(spec.scale());
+                        restored.add(item);
+                    } else {
+                        missing.add(spec.file().toString());
+                    }
+                } catch (dev.sd3studio.engine.api.EngineException e) {
+                    missing.add(line.strip());
+                }
+            }
+        }
+        list.setAll(restored);
+        items.setAll(list);
+        report.set(null);
+        return missing;
+    }
+
     /** True for files a drop onto the window should give to this list rather than use as a picture. */
     public static boolean isLora(Path file) {
         return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");

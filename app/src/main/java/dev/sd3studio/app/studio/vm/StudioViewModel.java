@@ -46,8 +46,8 @@ public final class StudioViewModel implements AutoCloseable {
                 img == null ? 0 : img.height()));
         this.generation = new GenerationQueue(runner, session, galleryStore, gallery, prompt, params, mask,
                 message::set, settings::save);
-        this.imports = new ImportViewModel(runner, prompt, params, mask, message::set);
         this.loras = new LoraListViewModel(runner, session, params, message::set);
+        this.imports = new ImportViewModel(runner, prompt, params, mask, loras, message::set);
         generation.useLoras(loras::specs);
         this.viewer = new ViewerViewModel(gallery);
     }

@@ -55,6 +55,40 @@ class LoraListViewModelTest {
     }
 
     @Test
+    void loadingAPicturesParametersBringsBackItsLorasOrSaysWhichAreMissing() throws Exception {
+        FakeFactory engine = new FakeFactory();
+        Path model = Files.createDirectories(tmp.resolve("models/fake-sd3"));
+        Path copy = Files.copy(LORA, tmp.resolve("moved-later.safetensors"));
+        try (StudioViewModel vm = Studio.create(new AppDirs(tmp.resolve("config"), tmp.resolve("data")), engine,
+                new DirectTaskRunner(), Optional.of(model))) {
+            vm.prompt().promptProperty().set("x");
+            vm.parameters().stepsProperty().set(1);
+            vm.loras().add(List.of(LORA, copy));
+            vm.loras().items().getFirst().scaleProperty().set(0.5);
+            vm.generation().generate();
+            var withLoras = vm.gallery().items().getFirst().parameters();
+            vm.loras().remove(vm.loras().items().getLast());
+            vm.loras().remove(vm.loras().items().getFirst());
+            vm.generation().generate();
+            var without = vm.gallery().items().getFirst().parameters();
+
+            vm.imports().loadParameters(withLoras);
+            assertEquals(List.of(new LoraSpec(LORA, 0.5), new LoraSpec(copy, 1.0)), vm.loras().specs());
+            vm.generation().generate();
+            assertEquals(List.of(new LoraSpec(LORA, 0.5), new LoraSpec(copy, 1.0)), engine.requests.getLast().loras());
+
+            vm.imports().loadParameters(without);
+            assertTrue(vm.loras().specs().isEmpty(), "a picture made without LoRAs clears the list");
+
+            Files.delete(copy);
+            vm.imports().loadParameters(withLoras);
+            assertEquals(List.of(new LoraSpec(LORA, 0.5)), vm.loras().specs());
+            assertEquals(dev.sd3studio.app.studio.vm.UserMessage.Severity.WARNING, vm.messageProperty().get().severity());
+            assertTrue(vm.messageProperty().get().text().contains("moved-later.safetensors"), vm.messageProperty().get().text());
+        }
+    }
+
+    @Test
     void detailsShowTheEnginesMatchReport() throws Exception {
         try (StudioViewModel vm = Studio.create(new AppDirs(tmp.resolve("config"), tmp.resolve("data")),
                 GeneratorFactory.ENGINE, new DirectTaskRunner(), Optional.of(Fixtures.tinySd3()))) {
