@@ -1,15 +1,18 @@
 package dev.sd3studio.app.settings;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Everything the studio restores at start. Unknown or missing fields fall back to
  * {@link #defaults()} so an older or hand-edited file never stops the app.
  *
  * @param theme "system", "light" or "dark"
+ * @param loras each model folder's LoRA list, {@code FILE:SCALE} a line, in order
  */
 public record Settings(Window window, String theme, List<String> modelFolders, String selectedModel,
-                       String outputFolder, Parameters parameters, List<String> promptHistory, Export export) {
+                       String outputFolder, Parameters parameters, List<String> promptHistory, Export export,
+                       Map<String, List<String>> loras) {
 
     /** The export panel's last choices; a null folder means the user's Pictures folder. */
     public record Export(String folder, String format, boolean metadata, double quality) {
@@ -30,15 +33,16 @@ public record Settings(Window window, String theme, List<String> modelFolders, S
     public record Parameters(String prompt, String negative, String prompt2, String prompt3, int width, int height,
                              int steps, double guidance, double shift, boolean randomSeed, long seed,
                              int imagesPerPrompt, String device, boolean offload, boolean dropT5,
-                             int maxSequenceLength, double strength) {
+                             int maxSequenceLength, double strength, Integer clipSkip) {
         public static Parameters defaults() {
-            return new Parameters("", "", "", "", 1024, 1024, 28, 7.0, 0, true, 0, 1, "cpu", false, false, 256, 0.6);
+            return new Parameters("", "", "", "", 1024, 1024, 28, 7.0, 0, true, 0, 1, "cpu", false, false, 256, 0.6,
+                    null);
         }
     }
 
     public static Settings defaults() {
         return new Settings(Window.defaults(), "system", List.of(), null, null, Parameters.defaults(), List.of(),
-                Export.defaults());
+                Export.defaults(), Map.of());
     }
 
     public Settings {
@@ -48,5 +52,6 @@ public record Settings(Window window, String theme, List<String> modelFolders, S
         parameters = parameters == null ? Parameters.defaults() : parameters;
         promptHistory = promptHistory == null ? List.of() : List.copyOf(promptHistory);
         export = export == null ? Export.defaults() : export;
+        loras = loras == null ? Map.of() : Map.copyOf(loras);
     }
 }

@@ -156,7 +156,7 @@ final class SettingsReader {
             lost.add("modelFolders (" + (s.modelFolders().size() - folders.size()) + " not a valid path)");
         }
         return new Settings(s.window(), s.theme(), folders, s.selectedModel(), output, s.parameters(),
-                s.promptHistory(), s.export());
+                s.promptHistory(), s.export(), s.loras());
     }
 
     private static boolean isPath(String s) {

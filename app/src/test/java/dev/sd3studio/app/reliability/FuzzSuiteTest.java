@@ -276,7 +276,7 @@ class FuzzSuiteTest {
         Random r = new Random(SEED);
         Settings mine = new Settings(new Settings.Window(1, 2, 900, 700, true, 0.3, 0.7), "dark",
                 List.of("/models/a", "/models/b"), "/models/a", "/pictures", Settings.Parameters.defaults(),
-                List.of("one", "two"), Settings.Export.defaults());
+                List.of("one", "two"), Settings.Export.defaults(), java.util.Map.of("/models/a", List.of("/loras/x.safetensors:0.8")));
         Path seedDir = Files.createDirectories(dir.resolve("seed"));
         new SettingsStore(seedDir.resolve("settings.json")).save(mine);
         byte[] good = Files.readAllBytes(seedDir.resolve("settings.json"));

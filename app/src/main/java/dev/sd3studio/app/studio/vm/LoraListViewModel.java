@@ -105,27 +105,65 @@ public final class LoraListViewModel {
         if (list == null) {
             return missing;
         }
-        List<Item> restored = new java.util.ArrayList<>();
-        if (recorded != null) {
-            for (String line : recorded.lines().filter(l -> !l.isBlank()).toList()) {
-                try {
-                    LoraSpec spec = LoraSpec.parse(line.strip());
-                    if (Files.isRegularFile(spec.file())) {
-                        Item item = new Item(spec.file());
-                        item.scaleProperty().set(spec.scale());
-                        restored.add(item);
-                    } else {
-                        missing.add(spec.file().toString());
-                    }
-                } catch (dev.sd3studio.engine.api.EngineException e) {
-                    missing.add(line.strip());
-                }
-            }
-        }
+        List<Item> restored = items(recorded, missing);
         list.setAll(restored);
         items.setAll(list);
         report.set(null);
         return missing;
+    }
+
+    /** The existing files among {@code FILE:SCALE} lines, as items; the others are added to {@code missing}. */
+    private static List<Item> items(String lines, List<String> missing) {
+        List<Item> out = new java.util.ArrayList<>();
+        if (lines == null) {
+            return out;
+        }
+        for (String line : lines.lines().map(String::strip).filter(l -> !l.isEmpty()).toList()) {
+            try {
+                LoraSpec spec = LoraSpec.parse(line);
+                if (Files.isRegularFile(spec.file())) {
+                    Item item = new Item(spec.file());
+                    item.scaleProperty().set(spec.scale());
+                    out.add(item);
+                } else {
+                    missing.add(spec.file().toString());
+                }
+            } catch (EngineException | java.nio.file.InvalidPathException e) {
+                missing.add(line);
+            }
+        }
+        return out;
+    }
+
+    /** Every model's list as saved in the settings: model folder to {@code FILE:SCALE} lines. */
+    public Map<String, List<String>> snapshot() {
+        Map<String, List<String>> out = new java.util.TreeMap<>();
+        perModel.forEach((model, list) -> {
+            if (!list.isEmpty()) {
+                out.put(model.toString(), list.stream()
+                        .map(i -> i.file().toAbsolutePath() + ":" + LoraSpec.formatScale(i.scaleProperty().get())).toList());
+            }
+        });
+        return out;
+    }
+
+    /** Puts the saved lists back; files that are gone are left out, with one message naming them. */
+    void restoreAll(Map<String, List<String>> saved) {
+        List<String> gone = new java.util.ArrayList<>();
+        saved.forEach((model, lines) -> {
+            try {
+                ObservableList<Item> list = perModel.computeIfAbsent(Path.of(model), m -> FXCollections.observableArrayList());
+                list.setAll(items(String.join("\n", lines), gone));
+            } catch (java.nio.file.InvalidPathException e) {
+                gone.add(model);
+            }
+        });
+        var selected = params.modelProperty().get();
+        showListOf(selected == null ? null : selected.folder());
+        if (!gone.isEmpty()) {
+            messages.accept(UserMessage.warning("LoRA file" + (gone.size() > 1 ? "s" : "") + " from the last session"
+                    + " no longer found, left out: " + String.join(", ", gone) + "."));
+        }
     }
 
     /** True for files a drop onto the window should give to this list rather than use as a picture. */

@@ -205,5 +205,6 @@ public final class ParametersViewModel {
         dropT5.set(p.dropT5());
         maxSequenceLength.set(p.maxSequenceLength() > 0 ? p.maxSequenceLength() : 256);
         strength.set(p.strength() > 0 ? p.strength() : 0.6);
+        clipSkip.set(p.clipSkip() != null && p.clipSkip() > 0 ? p.clipSkip() : null);
     }
 }

@@ -21,18 +21,21 @@ public final class SettingsViewModel {
     private final ParametersViewModel params;
     private final ModelListViewModel models;
     private final GalleryViewModel gallery;
+    private final LoraListViewModel loras;
     private final Consumer<UserMessage> messages;
     private final StringProperty theme = new SimpleStringProperty("system");
     private final ObjectProperty<Settings.Window> window = new SimpleObjectProperty<>(Settings.Window.defaults());
 
     SettingsViewModel(SettingsStore store, GalleryStore galleryStore, PromptViewModel prompt, ParametersViewModel params,
-                      ModelListViewModel models, GalleryViewModel gallery, Consumer<UserMessage> messages) {
+                      ModelListViewModel models, GalleryViewModel gallery, LoraListViewModel loras,
+                      Consumer<UserMessage> messages) {
         this.store = store;
         this.gallery = gallery;
         this.galleryStore = galleryStore;
         this.prompt = prompt;
         this.params = params;
         this.models = models;
+        this.loras = loras;
         this.messages = messages;
     }
 
@@ -58,6 +61,7 @@ public final class SettingsViewModel {
         prompt.restoreHistory(s.promptHistory());
         params.restore(p);
         gallery.restoreExport(s.export());
+        loras.restoreAll(s.loras()); // before the models, so the selected one shows its list
         models.restore(s.modelFolders(), s.selectedModel(), firstRun);
     }
 
@@ -68,10 +72,11 @@ public final class SettingsViewModel {
                 params.heightProperty().get(), params.stepsProperty().get(), params.guidanceProperty().get(),
                 params.shiftProperty().get(), params.randomSeedProperty().get(), params.seedProperty().get(),
                 params.imagesPerPromptProperty().get(), params.deviceProperty().get(), params.offloadProperty().get(),
-                params.dropT5Property().get(), params.maxSequenceLengthProperty().get(), params.strengthProperty().get());
+                params.dropT5Property().get(), params.maxSequenceLengthProperty().get(), params.strengthProperty().get(),
+                params.clipSkipProperty().get());
         return new Settings(window.get(), theme.get(), models.folders(),
                 m == null ? null : m.folder().toString(), galleryStore.dir().toString(), p, List.copyOf(prompt.history()),
-                gallery.exportSettings());
+                gallery.exportSettings(), loras.snapshot());
     }
 
     public void save() {

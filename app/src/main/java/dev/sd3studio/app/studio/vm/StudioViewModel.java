@@ -39,14 +39,14 @@ public final class StudioViewModel implements AutoCloseable {
         this.models = new ModelListViewModel(runner, factory, builtIn, session, prompt, params, tokens,
                 message::set);
         this.gallery = new GalleryViewModel(runner, galleryStore, message::set);
-        this.settings = new SettingsViewModel(settingsStore, galleryStore, prompt, params, models, gallery,
+        this.loras = new LoraListViewModel(runner, session, params, message::set);
+        this.settings = new SettingsViewModel(settingsStore, galleryStore, prompt, params, models, gallery, loras,
                 message::set);
         this.mask = new MaskEditorViewModel(runner, message::set);
         params.initImageProperty().addListener((o, a, img) -> mask.reset(img == null ? 0 : img.width(),
                 img == null ? 0 : img.height()));
         this.generation = new GenerationQueue(runner, session, galleryStore, gallery, prompt, params, mask,
                 message::set, settings::save);
-        this.loras = new LoraListViewModel(runner, session, params, message::set);
         this.imports = new ImportViewModel(runner, prompt, params, mask, loras, message::set);
         generation.useLoras(loras::specs);
         this.viewer = new ViewerViewModel(gallery);

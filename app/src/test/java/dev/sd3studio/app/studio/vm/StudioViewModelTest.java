@@ -228,9 +228,16 @@ class StudioViewModelTest {
         vm.gallery().exportMetadataProperty().set(false);
         vm.parameters().widthProperty().set(64);
         vm.parameters().heightProperty().set(64);
+        vm.parameters().clipSkipProperty().set(2);
+        Path lora = dev.sd3studio.app.studio.Fixtures.root().resolve("goldens-lora/sd3_lora_rank4/lora.safetensors");
+        vm.loras().add(List.of(lora));
+        vm.loras().items().getFirst().scaleProperty().set(0.7);
         vm.generation().generate();
         vm.close();
         StudioViewModel again = open();
+        assertEquals(2, again.parameters().clipSkipProperty().get());
+        assertEquals(List.of(new dev.sd3studio.engine.api.LoraSpec(lora, 0.7)), again.loras().specs(),
+                "the model's LoRA list and strengths come back");
         assertEquals("kept prompt", again.prompt().promptProperty().get());
         assertEquals(9, again.parameters().stepsProperty().get());
         assertTrue(again.parameters().offloadProperty().get());
