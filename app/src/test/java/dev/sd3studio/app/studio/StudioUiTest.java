@@ -338,6 +338,23 @@ class StudioUiTest {
     }
 
     @Test
+    void aLorasRemoveButtonStaysInsideItsListAt800x600(FxRobot robot) throws Exception {
+        robot.interact(() -> {
+            stage.setWidth(800);
+            stage.setHeight(600);
+        });
+        await(() -> vm.parameters().modelProperty().get() != null);
+        Path lora = Fixtures.root().resolve("goldens-lora/sd3_lora_rank4/lora.safetensors");
+        robot.interact(() -> vm.loras().add(List.of(lora)));
+        WaitForAsyncUtils.waitForFxEvents();
+        Node list = robot.lookup("#loraList").query();
+        Node remove = robot.lookup("#removeLora").query();
+        var l = list.localToScene(list.getBoundsInLocal());
+        var r = remove.localToScene(remove.getBoundsInLocal());
+        assertTrue(r.getMaxX() <= l.getMaxX() && r.getMinX() >= l.getMinX(), "remove " + r + " lies inside the list " + l);
+    }
+
+    @Test
     void clipSkipIsAFieldThatLoadedParametersFillAndGenerationUses(FxRobot robot) throws Exception {
         @SuppressWarnings("unchecked")
         javafx.scene.control.Spinner<Integer> field = robot.lookup("#clipSkip").queryAs(javafx.scene.control.Spinner.class);

@@ -64,6 +64,9 @@ final class LoraPanel extends TitledPane {
 
         LoraCell(LoraListViewModel vm) {
             this.vm = vm;
+            // the list sizes its cells to the wider of their preferred width and its own: asking for none
+            // keeps the row inside the list, so the name shortens instead of the remove button going out of view
+            setPrefWidth(0);
         }
 
         @Override
@@ -76,12 +79,16 @@ final class LoraPanel extends TitledPane {
             }
             Label name = new Label(item.name());
             name.setMaxWidth(140);
+            name.setMinWidth(0);
+            name.setTooltip(new javafx.scene.control.Tooltip(item.file().toString())); // the whole path when the name is shortened
             Slider scale = new Slider(-1, 2, item.scaleProperty().get());
             scale.setBlockIncrement(0.05);
             scale.valueProperty().bindBidirectional(item.scaleProperty());
             Controls.describe(scale, "loraScale", "Strength of " + item.name() + " (1 = as trained, 0 = off)");
             HBox.setHgrow(scale, Priority.ALWAYS);
+            scale.setMinWidth(40);
             Label value = new Label();
+            value.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
             value.textProperty().bind(item.scaleProperty().asString(Locale.ROOT, "%.2f"));
             Button remove = Controls.describe(new Button("✕"), "removeLora", "Remove " + item.name());
             remove.setOnAction(e -> vm.remove(item));
