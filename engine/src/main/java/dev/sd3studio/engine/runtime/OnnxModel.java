@@ -266,20 +266,9 @@ public final class OnnxModel implements AutoCloseable {
     }
 
     /** See {@link #output}. */
-    public static final class Output implements AutoCloseable {
-        private final String name;
-        private final OnnxJavaType type;
-        private final long[] shape;
-        private final ByteBuffer buffer;
-        private final OnnxTensor tensor;
-        private boolean closed;
-
+    public static final class Output extends NativeTensor {
         private Output(String name, OnnxJavaType type, long[] shape, ByteBuffer buffer, OnnxTensor tensor) {
-            this.name = name;
-            this.type = type;
-            this.shape = shape;
-            this.buffer = buffer;
-            this.tensor = tensor;
+            super(name, type, shape, buffer, tensor);
         }
 
         /** The values of the last run, as float32 (one copy out of the native buffer). */
@@ -295,6 +284,27 @@ public final class OnnxModel implements AutoCloseable {
             }
             return new FloatTensor(shape.clone(), out);
         }
+    }
+
+    /**
+     * A tensor over a direct buffer that this side owns and ORT reads or writes in place: a kept
+     * {@link Input} or a pinned {@link Output}. Closing it frees the native tensor.
+     */
+    abstract static sealed class NativeTensor implements AutoCloseable permits Input, Output {
+        final String name;
+        final OnnxJavaType type;
+        final long[] shape;
+        final ByteBuffer buffer;
+        final OnnxTensor tensor;
+        private boolean closed;
+
+        NativeTensor(String name, OnnxJavaType type, long[] shape, ByteBuffer buffer, OnnxTensor tensor) {
+            this.name = name;
+            this.type = type;
+            this.shape = shape;
+            this.buffer = buffer;
+            this.tensor = tensor;
+        }
 
         @Override
         public void close() {
@@ -306,20 +316,9 @@ public final class OnnxModel implements AutoCloseable {
     }
 
     /** See {@link #input}. */
-    public static final class Input implements AutoCloseable {
-        private final String name;
-        private final OnnxJavaType type;
-        private final long[] shape;
-        private final ByteBuffer buffer;
-        private final OnnxTensor tensor;
-        private boolean closed;
-
+    public static final class Input extends NativeTensor {
         private Input(String name, OnnxJavaType type, long[] shape, ByteBuffer buffer, OnnxTensor tensor) {
-            this.name = name;
-            this.type = type;
-            this.shape = shape;
-            this.buffer = buffer;
-            this.tensor = tensor;
+            super(name, type, shape, buffer, tensor);
         }
 
         /** Rewrites the values in place; the shape must stay the same. */
@@ -345,14 +344,6 @@ public final class OnnxModel implements AutoCloseable {
 
         OnnxTensor tensor() {
             return tensor;
-        }
-
-        @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                tensor.close();
-            }
         }
     }
 
