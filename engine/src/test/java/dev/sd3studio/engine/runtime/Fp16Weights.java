@@ -167,30 +167,27 @@ public final class Fp16Weights {
     }
 
     private static byte[] replaceChild(byte[] message, int number, byte[] body) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Reader r = new Reader(message, 0, message.length);
-        while (r.more()) {
-            int start = r.pos;
-            long tag = r.varint();
-            r.skip((int) (tag & 7));
-            if (tag == (((long) number << 3) | 2)) {
-                field(out, number, body);
-            } else {
-                out.write(message, start, r.pos - start);
-            }
-        }
-        return out.toByteArray();
+        ByteArrayOutputStream field = new ByteArrayOutputStream();
+        field(field, number, body);
+        return replaceField(message, ((long) number << 3) | 2, field.toByteArray());
     }
 
     private static byte[] replaceVarint(byte[] message, int number, long value) {
+        ByteArrayOutputStream field = new ByteArrayOutputStream();
+        varintField(field, number, value);
+        return replaceField(message, (long) number << 3, field.toByteArray());
+    }
+
+    /** {@code message} with every field of {@code tag} replaced by {@code encoded} (tag included). */
+    private static byte[] replaceField(byte[] message, long tag, byte[] encoded) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Reader r = new Reader(message, 0, message.length);
         while (r.more()) {
             int start = r.pos;
-            long tag = r.varint();
-            r.skip((int) (tag & 7));
-            if (tag == ((long) number << 3)) {
-                varintField(out, number, value);
+            long t = r.varint();
+            r.skip((int) (t & 7));
+            if (t == tag) {
+                out.writeBytes(encoded);
             } else {
                 out.write(message, start, r.pos - start);
             }

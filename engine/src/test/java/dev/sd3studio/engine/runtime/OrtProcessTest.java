@@ -14,6 +14,7 @@ import java.time.Instant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Leftover ORT extraction folders of killed processes are swept; folders still in use are not. */
@@ -39,8 +40,9 @@ class OrtProcessTest {
 
     @Test
     void theProcessFindsTheFolderItLoadedOrtFrom() {
-        // with onnxruntime.native.path ORT loads from an install folder and extracts nothing
-        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("onnxruntime.native.path") == null);
+        // the test JVM loads ORT from its jar, which extracts the library into an onnxruntime-java* folder
+        // (only the installed app and a GPU pack set onnxruntime.native.path; nothing in the tests does)
+        assertNull(System.getProperty("onnxruntime.native.path"), "the test JVM loads ONNX Runtime from its jar");
         OrtRuntime.environment();
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
         assertTrue(OrtProcess.ownTempFolder(tmp).orElseThrow().getFileName().toString().startsWith("onnxruntime-java"));
