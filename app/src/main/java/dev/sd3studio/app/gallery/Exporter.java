@@ -10,6 +10,7 @@ import javax.imageio.ImageWriter;
 import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -91,7 +92,7 @@ public final class Exporter {
                 addJpegComment(meta, PngMetadata.parametersText(params));
             }
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) { // no disk cache (see PngFiles)
                 writer.setOutput(out);
                 writer.write(null, new IIOImage(image, null, meta), param);
             }

@@ -3,6 +3,9 @@ package dev.sd3studio.app.gallery;
 import dev.sd3studio.engine.api.RgbImage;
 
 import javax.imageio.ImageIO;
+import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -29,8 +32,8 @@ public final class MaskCodec {
             }
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(bits, "png", out);
+        try (ImageOutputStream stream = new MemoryCacheImageOutputStream(out)) { // no disk cache (see PngFiles)
+            ImageIO.write(bits, "png", stream);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // in memory: cannot happen
         }
@@ -41,7 +44,8 @@ public final class MaskCodec {
     public static RgbImage decode(String text) throws IOException {
         BufferedImage image;
         try {
-            image = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(text.strip())));
+            image = ImageIO.read(new MemoryCacheImageInputStream(
+                    new ByteArrayInputStream(Base64.getDecoder().decode(text.strip()))));
         } catch (IllegalArgumentException e) {
             throw new IOException("the stored mask is not valid Base64", e);
         }

@@ -383,8 +383,10 @@ class FuzzSuiteTest {
         Random r = new Random(SEED);
         for (int run = 0; run < 6; run++) {
             Path g = Files.createDirectories(dir.resolve("k" + run));
+            Path childTmp = Files.createDirectories(dir.resolve("k" + run + "-tmp"));
             Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), GalleryWriter.class.getName(), g.toString(),
+                    "-Djava.io.tmpdir=" + childTmp, "-cp", System.getProperty("java.class.path"),
+                    GalleryWriter.class.getName(), g.toString(),
                     Long.toString(run)).redirectErrorStream(true).start();
             List<String> reported = new ArrayList<>();
             Thread reader = Thread.ofVirtual().start(() -> {
@@ -415,10 +417,15 @@ class FuzzSuiteTest {
             try (Stream<Path> s = Files.list(g)) {
                 parts = s.filter(p -> p.getFileName().toString().endsWith(".part")).count();
             }
+            long temps;
+            try (Stream<Path> s = Files.list(childTmp)) {
+                temps = s.count(); // ImageIO's disk cache (imageio*.tmp) outlives a killed process
+            }
             if (!listed.containsAll(saved)) {
                 t.lost("kill run " + run + ": a reported save is missing");
-            } else if (corrupt || parts > 0) {
-                t.crashed("kill run " + run + (corrupt ? ": a corrupt picture is listed" : ": " + parts + " .part left"));
+            } else if (corrupt || parts > 0 || temps > 0) {
+                t.crashed("kill run " + run + (corrupt ? ": a corrupt picture is listed"
+                        : parts > 0 ? ": " + parts + " .part left" : ": " + temps + " temp file(s) left"));
             } else {
                 t.handled();
             }
