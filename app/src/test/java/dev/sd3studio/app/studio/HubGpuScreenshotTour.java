@@ -38,6 +38,8 @@ import java.util.concurrent.TimeUnit;
  */
 @ExtendWith(ApplicationExtension.class)
 class HubGpuScreenshotTour {
+    @org.junit.jupiter.api.io.TempDir
+    Path scratch;
     private Stage stage;
 
     @Start
@@ -48,7 +50,7 @@ class HubGpuScreenshotTour {
     @Test
     void tour(FxRobot robot) throws Exception {
         Path out = Files.createDirectories(Path.of(System.getProperty("sd3studio.screenshots")));
-        Path data = Files.createTempDirectory("sd3-hub-shots");
+        Path data = Files.createDirectories(scratch.resolve("sd3-hub-shots"));
         FxTaskRunner runner = new FxTaskRunner();
         try (HubTestServer hub = new HubTestServer(Files.createDirectories(data.resolve("hub")))) {
             hub.addRepo("test-org/tiny-sd3-onnx", Fixtures.tinySd3());

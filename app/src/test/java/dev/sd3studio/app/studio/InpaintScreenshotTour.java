@@ -27,6 +27,8 @@ import java.util.concurrent.TimeUnit;
  */
 @ExtendWith(ApplicationExtension.class)
 class InpaintScreenshotTour {
+    @org.junit.jupiter.api.io.TempDir
+    Path scratch;
     static final String FIRST = "a large red circle in the center on a blue background";
     static final String REPAINT = "a large yellow circle in the center on a blue background";
     private Stage stage;
@@ -44,7 +46,7 @@ class InpaintScreenshotTour {
         }
         Path demo = dev.sd3studio.app.BuiltInModel.find().orElseThrow();
         Path out = Files.createDirectories(Path.of(dir));
-        Path data = Files.createTempDirectory("sd3-inpaint-shots");
+        Path data = Files.createDirectories(scratch.resolve("sd3-inpaint-shots"));
         FxTaskRunner runner = new FxTaskRunner();
         StudioViewModel[] vm = new StudioViewModel[1];
         robot.interact(() -> {

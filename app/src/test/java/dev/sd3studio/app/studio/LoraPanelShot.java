@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
  */
 @ExtendWith(ApplicationExtension.class)
 class LoraPanelShot {
+    @org.junit.jupiter.api.io.TempDir
+    Path scratch;
     private Stage stage;
 
     @Start
@@ -39,7 +41,7 @@ class LoraPanelShot {
     @Test
     void shot(FxRobot robot) throws Exception {
         Path out = Files.createDirectories(Path.of(System.getProperty("sd3studio.screenshots")));
-        Path data = Files.createTempDirectory("sd3-lora-shot");
+        Path data = Files.createDirectories(scratch.resolve("sd3-lora-shot"));
         Path lora = Fixtures.root().resolve("goldens-lora/sd3_lora_rank4/lora.safetensors");
         FxTaskRunner runner = new FxTaskRunner();
         StudioViewModel[] vm = new StudioViewModel[1];

@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
  */
 @ExtendWith(ApplicationExtension.class)
 class ScreenshotTour {
+    @org.junit.jupiter.api.io.TempDir
+    Path scratch;
     private Stage stage;
 
     @Start
@@ -43,7 +45,7 @@ class ScreenshotTour {
         }
         Path demo = dev.sd3studio.app.BuiltInModel.find().orElseThrow();
         Path out = Files.createDirectories(Path.of(dir));
-        Path data = Files.createTempDirectory("sd3-shots");
+        Path data = Files.createDirectories(scratch.resolve("sd3-shots"));
         FxTaskRunner runner = new FxTaskRunner();
 
         // 1. first start without any model

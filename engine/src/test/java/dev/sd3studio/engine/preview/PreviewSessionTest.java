@@ -23,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** No preview after the session closed; a decoder with the wrong interface costs one session, not one per step. */
 class PreviewSessionTest {
     private static final VaeConfig VAE = new VaeConfig(1.5305, 0.0609, 16, 8);
+    @TempDir
+    Path scratch;
 
     @Test
     void noPreviewReachesTheListenerAfterClose() throws Exception {
@@ -114,7 +116,7 @@ class PreviewSessionTest {
         assertEquals(20, previews.get(previews.size() - 1), "previews go on with the linear projection");
     }
 
-    private static Path emptyDir() throws Exception {
-        return Files.createTempDirectory("no-taesd");
+    private Path emptyDir() throws Exception {
+        return Files.createDirectories(scratch.resolve("no-taesd"));
     }
 }
