@@ -85,4 +85,5 @@ step "left in the user's home (user data and caches; see packaging/README.md):"
 [ ! -e "$home/.cache/Microsoft" ] || fail "ONNX Runtime telemetry was written to $home/.cache/Microsoft"
 rm -rf /tmp/sd3check-tmp /tmp/sd3check-window /tmp/sd3check-studio.log
 userdel -r "$user" >/dev/null 2>&1 || true
+rm -rf "/tmp/hsperfdata_$user" # the JVM's per-user performance-data folder outlives the user
 step "packaging check passed"
