@@ -126,9 +126,10 @@ public final class OrtRuntime {
      * then {@code extra}. {@code component} names it in error messages.
      */
     public OrtSession open(String component, Path file, SessionCustomizer extra) throws EngineException {
-        try (OrtSession.SessionOptions options = sessionOptions(SessionProfile.of(component))) {
+        SessionProfile profile = SessionProfile.of(component);
+        try (OrtSession.SessionOptions options = sessionOptions(profile)) {
             extra.apply(options);
-            OrtSession session = environment().createSession(file.toString(), options);
+            OrtSession session = create(file, profile, options);
             CREATED_SESSIONS.incrementAndGet();
             LIVE_SESSIONS.incrementAndGet();
             return session;
@@ -143,10 +144,11 @@ public final class OrtRuntime {
      */
     OrtSession open(String component, Path file, MergedWeights merged, List<AutoCloseable> attached)
             throws EngineException {
-        try (OrtSession.SessionOptions options = sessionOptions(SessionProfile.of(component))) {
+        SessionProfile profile = SessionProfile.of(component);
+        try (OrtSession.SessionOptions options = sessionOptions(profile)) {
             MergedInitializers initializers = MergedInitializers.addTo(options, merged);
             try {
-                OrtSession session = environment().createSession(file.toString(), options);
+                OrtSession session = create(file, profile, options);
                 CREATED_SESSIONS.incrementAndGet();
                 LIVE_SESSIONS.incrementAndGet();
                 attached.add(initializers);
@@ -161,7 +163,29 @@ public final class OrtRuntime {
         }
     }
 
+    /**
+     * On the CPU an fp16 export is opened rewritten to widen each weight just before its use
+     * ({@link Fp16CpuGraph}); should ORT refuse the rewrite, the file is opened as it is, so the
+     * rewrite never makes a model fail that would otherwise load.
+     */
+    private OrtSession create(Path file, SessionProfile profile, OrtSession.SessionOptions options)
+            throws OrtException {
+        if (profile.keepFp16Weights() && active().kind() == Device.Kind.CPU) {
+            Optional<byte[]> rewritten = Fp16CpuGraph.rewrite(file);
+            if (rewritten.isPresent()) {
+                Fp16CpuGraph.configure(options, file);
+                try {
+                    return environment().createSession(rewritten.get(), options);
+                } catch (OrtException e) {
+                    // fall through to ORT's own handling of the file (the two entries above do not affect it)
+                }
+            }
+        }
+        return environment().createSession(file.toString(), options);
+    }
+
     private OrtSession.SessionOptions sessionOptions(SessionProfile profile) throws OrtException {
+        environment(); // first: ORT aborts the process when an option logs before its logger exists
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         if (threads == 0) {
             options.disablePerSessionThreads();

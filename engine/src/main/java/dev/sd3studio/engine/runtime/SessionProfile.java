@@ -15,13 +15,11 @@ import java.util.Locale;
  *   <li>The transformer runs every step: prepacking and the arena on, since it reuses both.</li>
  *   <li>The VAE runs once: arena off so its large activation peak goes back when the decode is done;
  *       graph optimization ALL kept (EXTENDED measured 1.29× slower).</li>
- *   <li>Every component keeps fp16 weights in fp16. The CPU provider has no fp16 MatMul on x86, so
- *       ORT puts a Cast to float32 in front of each such node, and by default its
- *       {@value #WIDEN_FP16_INITIALIZERS} then stores every fp16 weight as a float32 copy at session
- *       creation: the 4.6 GiB SD3.5 Medium MMDiT peaked at 8.3 GiB. Switched off, the casts run per
- *       call instead: that peak fell to 6.4 GiB and the session opened in 19 s instead of 25 s, for a
- *       9 % slower step (README, "Full-size proof"). Images differ by fusion order only (mid model: 0.0042
- *       between the two, each within 0.0066 of the fp32 export). CUDA runs fp16 natively.</li>
+ *   <li>Every component keeps fp16 weights in fp16. The CPU provider has no fp16 MatMul on x86, and
+ *       by default ORT's {@value #WIDEN_FP16_INITIALIZERS} stores every fp16 weight as a float32 copy
+ *       at session creation: the 4.6 GiB SD3.5 Medium MMDiT peaked at 8.3 GiB. With it switched off,
+ *       {@link Fp16CpuGraph} widens each weight per call, right before the node that uses it
+ *       (README, "Full-size proof"). CUDA runs fp16 natively and gets the export as it is.</li>
  * </ul>
  * For measurements, {@code -Dsd3studio.ort.arena=all|none|default},
  * {@code -Dsd3studio.ort.prepack=all|none|default} and {@code -Dsd3studio.ort.fp16weights=keep|widen}
@@ -30,6 +28,7 @@ import java.util.Locale;
 record SessionProfile(String component, boolean prepack, boolean arena, boolean keepFp16Weights) {
     /** ORT's name for the graph transformer that turns fp16 weights feeding float32 nodes into float32 copies. */
     static final String WIDEN_FP16_INITIALIZERS = "FuseFp16InitializerToFp32NodeTransformer";
+    static final String DISABLED_OPTIMIZERS = "optimization.disable_specified_optimizers";
 
     static SessionProfile of(String component) {
         boolean textEncoder = component.startsWith("text_encoder");
@@ -55,7 +54,7 @@ record SessionProfile(String component, boolean prepack, boolean arena, boolean 
             options.addConfigEntry("session.disable_prepacking", "1");
         }
         if (keepFp16Weights) {
-            options.addConfigEntry("optimization.disable_specified_optimizers", WIDEN_FP16_INITIALIZERS);
+            options.addConfigEntry(DISABLED_OPTIMIZERS, WIDEN_FP16_INITIALIZERS);
         }
     }
 }

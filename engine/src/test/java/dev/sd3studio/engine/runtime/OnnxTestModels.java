@@ -158,6 +158,74 @@ public final class OnnxTestModels {
         return write(dir.resolve("model.onnx"), graph);
     }
 
+    /**
+     * A pure fp16 graph as an fp16 export has it, weights in {@code model.onnx_data}: input
+     * {@code input_ids} int64 [1, S] (ids below 16) → Gather from an fp16 [16, width] table →
+     * {@code layers} × (MatMul with an fp16 [width, width] weight named {@code w<i>}, Tanh) → Mul by an
+     * fp16 Constant 0.5 → Cast to fp16 → output {@code last_hidden_state} fp16 [1, S, width]. The
+     * weights are small random-looking values from a fixed formula.
+     */
+    public static Path fp16Chain(Path dir, int layers, int width) throws IOException {
+        Files.createDirectories(dir);
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        ByteArrayOutputStream nodes = new ByteArrayOutputStream();
+        ByteArrayOutputStream weights = new ByteArrayOutputStream();
+        weights.writeBytes(field(5, externalHalf("table", new long[] {16, width}, data)));
+        nodes.writeBytes(node("Gather", new String[] {"table", "input_ids"}, "h0", new byte[0]));
+        for (int i = 0; i < layers; i++) {
+            weights.writeBytes(field(5, externalHalf("w" + i, new long[] {width, width}, data)));
+            nodes.writeBytes(namedNode("MatMul", "matmul" + i, new String[] {"h" + i, "w" + i}, "m" + i));
+            nodes.writeBytes(namedNode("Tanh", "tanh" + i, new String[] {"m" + i}, "h" + (i + 1)));
+        }
+        byte[] half = concat(field(1, str("value")), field(5, tensor("half", FLOAT16, new long[0], half(0.5f))),
+                varintField(20, 4));
+        nodes.writeBytes(field(1, concat(field(2, str("half")), field(4, str("Constant")), field(5, half))));
+        nodes.writeBytes(node("Mul", new String[] {"h" + layers, "half"}, "scaled", new byte[0]));
+        byte[] toHalf = field(5, concat(field(1, str("to")), varintField(3, FLOAT16), varintField(20, 2)));
+        nodes.writeBytes(node("Cast", new String[] {"scaled"}, "last_hidden_state", toHalf));
+        Files.write(dir.resolve("model.onnx_data"), data.toByteArray());
+        byte[] graph = concat(nodes.toByteArray(), field(2, str("fp16_chain")), weights.toByteArray(),
+                field(11, valueInfo("input_ids", INT64, 1, "sequence")),
+                field(12, valueInfo("last_hidden_state", FLOAT16, 1, "sequence", width)),
+                field(13, valueInfo("h0", FLOAT16, 1, "sequence", width)));
+        return write(dir.resolve("model.onnx"), graph);
+    }
+
+    private static byte[] namedNode(String op, String name, String[] inputs, String output) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String in : inputs) {
+            out.writeBytes(field(1, str(in)));
+        }
+        out.writeBytes(field(2, str(output)));
+        out.writeBytes(field(3, str(name)));
+        out.writeBytes(field(4, str(op)));
+        return field(1, out.toByteArray());
+    }
+
+    /** An fp16 initializer appended to {@code data}, values from a fixed formula in [-0.5, 0.5). */
+    private static byte[] externalHalf(String name, long[] dims, ByteArrayOutputStream data) {
+        long count = 1;
+        for (long d : dims) {
+            count *= d;
+        }
+        int offset = data.size();
+        for (long i = 0; i < count; i++) {
+            float v = ((i * 7919 + name.hashCode()) % 1000) / 1000f - 0.5f;
+            data.writeBytes(half(v));
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (long d : dims) {
+            out.writeBytes(varintField(1, d));
+        }
+        out.writeBytes(varintField(2, FLOAT16));
+        out.writeBytes(field(8, str(name)));
+        out.writeBytes(field(13, concat(field(1, str("location")), field(2, str("model.onnx_data")))));
+        out.writeBytes(field(13, concat(field(1, str("offset")), field(2, str(Integer.toString(offset))))));
+        out.writeBytes(field(13, concat(field(1, str("length")), field(2, str(Long.toString(count * 2))))));
+        out.writeBytes(varintField(14, 1));
+        return out.toByteArray();
+    }
+
     private static byte[] externalTensor(String name, int offset) {
         return concat(varintField(2, FLOAT), field(8, str(name)),
                 field(13, concat(field(1, str("location")), field(2, str("model.onnx_data")))),
