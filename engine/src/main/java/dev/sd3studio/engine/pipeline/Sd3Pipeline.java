@@ -380,18 +380,22 @@ public final class Sd3Pipeline implements Sd3Generator {
         }
         long t0 = System.nanoTime();
         EmbeddingCache.Recording rec = new EmbeddingCache.Recording(l);
-        PromptEmbeddings positive = encode(PromptSet.positive(r), r, r.clipSkip() == null ? 0 : r.clipSkip(),
-                dropT5, "", rec, cancel, timings).repeatEachItem(r.imagesPerPrompt());
+        rec.stage("encode prompt");
+        List<PromptTokens> sets = new ArrayList<>();
+        sets.add(tokenize(PromptSet.positive(r), r, r.clipSkip() == null ? 0 : r.clipSkip(), dropT5, "", rec));
+        if (r.usesGuidance()) {
+            // The reference encodes negative prompts without clip skip.
+            sets.add(tokenize(PromptSet.negative(r), r, 0, dropT5, "negative_", rec));
+        }
+        List<PromptEmbeddings> encoded = encode(sets, r, dropT5, rec, cancel, timings);
+        PromptEmbeddings positive = encoded.get(0).repeatEachItem(r.imagesPerPrompt());
         emit(rec, "", positive);
         PromptEmbeddings result = positive;
         if (r.usesGuidance()) {
-            // The reference encodes negative prompts without clip skip.
-            PromptEmbeddings negative = encode(PromptSet.negative(r), r, 0, dropT5, "negative_", rec, cancel, timings)
-                    .repeatEachItem(r.imagesPerPrompt());
+            PromptEmbeddings negative = encoded.get(1).repeatEachItem(r.imagesPerPrompt());
             emit(rec, "negative_", negative);
             result = PromptEmbeddings.forGuidance(negative, positive);
         }
-        sessions.release(Component.TEXT_ENCODER, Component.TEXT_ENCODER_2, Component.TEXT_ENCODER_3);
         timings.add("encode", System.nanoTime() - t0);
         if (options.memoryMode() == MemoryMode.RESIDENT) {
             embeddingCache.put(key, rec.finish(result));
@@ -404,38 +408,70 @@ public final class Sd3Pipeline implements Sd3Generator {
         l.tensor(prefix + "pooled_prompt_embeds", e.pooledPromptEmbeds());
     }
 
-    private PromptEmbeddings encode(PromptSet prompts, GenerationRequest r, int clipSkip, boolean dropT5,
-                                    String dumpPrefix, ProgressListener l, CancelToken cancel, Timings timings)
-            throws EngineException {
-        l.stage("encode prompt");
+    /** One prompt set's token ids for each encoder ({@code t5} null when T5 is dropped) and its clip skip. */
+    private record PromptTokens(long[][] clipL, long[][] clipG, long[][] t5, int clipSkip) {
+    }
+
+    private PromptTokens tokenize(PromptSet prompts, GenerationRequest r, int clipSkip, boolean dropT5,
+                                  String dumpPrefix, ProgressListener l) {
         long[][] idsL = tokenizeAll(clipLTokenizer, prompts.clipL(), CLIP_LENGTH, "CLIP-L", l);
         long[][] idsG = tokenizeAll(clipGTokenizer, prompts.clipG(), CLIP_LENGTH, "CLIP-G", l);
         l.ids(dumpPrefix + "clip_l_input_ids", idsL);
         l.ids(dumpPrefix + "clip_g_input_ids", idsG);
+        long[][] ids3 = null;
+        if (!dropT5) {
+            ids3 = tokenizeAll(t5Tokenizer, prompts.t5(), r.maxSequenceLength(), "T5", l);
+            l.ids(dumpPrefix + "t5_input_ids", ids3);
+        }
+        return new PromptTokens(idsL, idsG, ids3, clipSkip);
+    }
+
+    /**
+     * Runs each text encoder over every prompt set before the next one loads, so offload holds one
+     * encoder at a time (the largest, T5-XXL, alone) instead of all three.
+     */
+    private List<PromptEmbeddings> encode(List<PromptTokens> sets, GenerationRequest r, boolean dropT5,
+                                          ProgressListener l, CancelToken cancel, Timings timings)
+            throws EngineException {
+        List<ClipTextEncoder.Output> outL = new ArrayList<>();
         ClipTextEncoder clipL = sessions.get(Component.TEXT_ENCODER, ClipTextEncoder::new, l, timings);
         clipL.hiddenStateWarning().ifPresent(l::warning);
-        ClipTextEncoder.Output outL = clipL.encode(idsL, clipSkip, cancel);
+        for (PromptTokens t : sets) {
+            outL.add(clipL.encode(t.clipL(), t.clipSkip(), cancel));
+        }
+        sessions.release(Component.TEXT_ENCODER);
+        List<ClipTextEncoder.Output> outG = new ArrayList<>();
         ClipTextEncoder clipG = sessions.get(Component.TEXT_ENCODER_2, ClipTextEncoder::new, l, timings);
         clipG.hiddenStateWarning().ifPresent(l::warning);
-        ClipTextEncoder.Output outG = clipG.encode(idsG, clipSkip, cancel);
-        FloatTensor t5;
-        int batch = prompts.clipL().size();
-        if (dropT5) {
-            t5 = FloatTensor.zeros(batch, r.maxSequenceLength(), jointAttentionDim());
-        } else {
-            long[][] ids3 = tokenizeAll(t5Tokenizer, prompts.t5(), r.maxSequenceLength(), "T5", l);
-            l.ids(dumpPrefix + "t5_input_ids", ids3);
-            T5TextEncoder encoder = sessions.get(Component.TEXT_ENCODER_3, T5TextEncoder::new, l, timings);
-            t5 = encoder.encode(ids3, cancel);
-            requireFinite(t5, "the T5 encoder's output",
-                    "a known fp16 overflow of T5-XXL; use an fp32 T5 export or drop T5");
+        for (PromptTokens t : sets) {
+            outG.add(clipG.encode(t.clipG(), t.clipSkip(), cancel));
         }
-        PromptEmbeddings e = new PromptEmbeddings(
-                EmbeddingAssembly.promptEmbeds(outL.hidden(), outG.hidden(), t5),
-                EmbeddingAssembly.pooled(outL.pooled(), outG.pooled()));
-        requireFinite(e.promptEmbeds(), "the prompt embeddings", "the text encoder exports may be broken");
-        requireFinite(e.pooledPromptEmbeds(), "the pooled prompt embeddings", "the text encoder exports may be broken");
-        return e;
+        sessions.release(Component.TEXT_ENCODER_2);
+        List<FloatTensor> t5 = new ArrayList<>();
+        if (dropT5) {
+            for (PromptTokens t : sets) {
+                t5.add(FloatTensor.zeros(t.clipL().length, r.maxSequenceLength(), jointAttentionDim()));
+            }
+        } else {
+            T5TextEncoder encoder = sessions.get(Component.TEXT_ENCODER_3, T5TextEncoder::new, l, timings);
+            for (PromptTokens t : sets) {
+                FloatTensor out = encoder.encode(t.t5(), cancel);
+                requireFinite(out, "the T5 encoder's output",
+                        "a known fp16 overflow of T5-XXL; use an fp32 T5 export or drop T5");
+                t5.add(out);
+            }
+            sessions.release(Component.TEXT_ENCODER_3);
+        }
+        List<PromptEmbeddings> result = new ArrayList<>();
+        for (int i = 0; i < sets.size(); i++) {
+            PromptEmbeddings e = new PromptEmbeddings(
+                    EmbeddingAssembly.promptEmbeds(outL.get(i).hidden(), outG.get(i).hidden(), t5.get(i)),
+                    EmbeddingAssembly.pooled(outL.get(i).pooled(), outG.get(i).pooled()));
+            requireFinite(e.promptEmbeds(), "the prompt embeddings", "the text encoder exports may be broken");
+            requireFinite(e.pooledPromptEmbeds(), "the pooled prompt embeddings", "the text encoder exports may be broken");
+            result.add(e);
+        }
+        return result;
     }
 
     private long jointAttentionDim() throws EngineException {
