@@ -26,8 +26,8 @@ import java.util.Set;
  * it inserts get the graph's highest node indices, and its default execution order (a depth-first walk
  * back from the outputs that visits the highest-numbered input first) then runs many of them long
  * before their layer: the full-size T5-XXL held 7.9 GB of float32 weight copies at once beside its
- * 8.9 GB of mapped fp16 weights, and ran 2.5× slower. Our casts lead the node list, so that walk
- * reaches them last, right before their consumer: T5's float32 copies then peak at 0.66 GB
+ * 8.9 GB of mapped fp16 weights, and ran 2.7× slower. Our casts lead the node list, so that walk
+ * reaches them last, right before their consumer: the T5 run then peaks at 0.67 GB of anonymous memory
  * (README, "Full-size proof"). The interface stays as the file declares it (fp16 inputs and outputs
  * are cast at the edges), so callers see no difference but rounding: the graph now rounds to fp16
  * only where its weights were stored, not between nodes.
@@ -40,7 +40,7 @@ final class Fp16CpuGraph {
     static final String EXTERNAL_DATA_FOLDER = "session.model_external_initializers_file_folder_path";
     /** Constant folding would otherwise widen every weight once at creation and keep the copies. */
     static final String FOLD_LIMIT = "optimization.constant_folding_max_output_size_in_bytes";
-    /** Small widened constants (norm scales, biases) may still be folded: a few KB each. */
+    /** Small widened constants (norm scales, biases: KBs each) may still be folded. */
     static final long FOLD_LIMIT_BYTES = 1 << 20;
     /**
      * Model files above this hold their weights inline; rewriting them would copy every weight

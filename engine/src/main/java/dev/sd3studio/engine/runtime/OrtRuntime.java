@@ -53,6 +53,8 @@ public final class OrtRuntime {
     /** Sessions created and still open, process-wide: how tests prove what a step opened and released. */
     static final AtomicInteger LIVE_SESSIONS = new AtomicInteger();
     private static final AtomicLong CREATED_SESSIONS = new AtomicLong();
+    /** Sessions opened from an {@link Fp16CpuGraph} rewrite (tests tell it from the fall-back by it). */
+    static final AtomicLong REWRITTEN_SESSIONS = new AtomicLong();
 
     /** Every ORT session created in this process so far. */
     public static long sessionsCreated() {
@@ -175,9 +177,12 @@ public final class OrtRuntime {
             if (rewritten.isPresent()) {
                 Fp16CpuGraph.configure(options, file);
                 try {
-                    return environment().createSession(rewritten.get(), options);
+                    OrtSession session = environment().createSession(rewritten.get(), options);
+                    REWRITTEN_SESSIONS.incrementAndGet();
+                    return session;
                 } catch (OrtException e) {
-                    // fall through to ORT's own handling of the file (the two entries above do not affect it)
+                    // fall through to ORT's own handling of the file; of configure()'s entries only the
+                    // folding limit matters there, and ORT's own casts are made after folding anyway
                 }
             }
         }

@@ -91,6 +91,29 @@ class Fp16CpuGraphTest {
     }
 
     @Test
+    void initializersSuppliedAtOpenStillReplaceTheWeights() throws Exception {
+        // LoRA-merged weights reach ORT this way (MergedInitializers), under the weights' own names.
+        Path model = OnnxTestModels.fp16Chain(tmp.resolve("chain"), LAYERS, WIDTH);
+        OrtEnvironment env = OrtRuntime.environment();
+        java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocateDirect(WIDTH * WIDTH * 2)
+                .order(java.nio.ByteOrder.nativeOrder());
+        try (OnnxTensor w0 = OnnxTensor.createTensor(env, zeros, new long[] {WIDTH, WIDTH}, OnnxJavaType.FLOAT16)) {
+            long rewritten = OrtRuntime.REWRITTEN_SESSIONS.get();
+            OrtSession session = new OrtRuntime(Device.CPU, 1).open("text_encoder_3", model,
+                    options -> options.addInitializer("w0", w0));
+            try {
+                assertEquals(rewritten + 1, OrtRuntime.REWRITTEN_SESSIONS.get(), "opened rewritten, not as the file");
+                for (short value : run(env, session)) {
+                    assertEquals(0f, Float.float16ToFloat(value), "a zero first layer zeroes the chain");
+                }
+            } finally {
+                session.close();
+                OrtRuntime.LIVE_SESSIONS.decrementAndGet();
+            }
+        }
+    }
+
+    @Test
     void fp16InputsAndOutputsAreCastAtTheEdges() throws Exception {
         Path model = OnnxTestModels.fp16Scale(tmp);
         OrtEnvironment env = OrtRuntime.environment();
