@@ -174,8 +174,8 @@ public final class OnnxTestModels {
         nodes.writeBytes(node("Gather", new String[] {"table", "input_ids"}, "h0", new byte[0]));
         for (int i = 0; i < layers; i++) {
             weights.writeBytes(field(5, externalHalf("w" + i, new long[] {width, width}, data)));
-            nodes.writeBytes(namedNode("MatMul", "matmul" + i, new String[] {"h" + i, "w" + i}, "m" + i));
-            nodes.writeBytes(namedNode("Tanh", "tanh" + i, new String[] {"m" + i}, "h" + (i + 1)));
+            nodes.writeBytes(node("MatMul", new String[] {"h" + i, "w" + i}, "m" + i, new byte[0]));
+            nodes.writeBytes(node("Tanh", new String[] {"m" + i}, "h" + (i + 1), new byte[0]));
         }
         byte[] half = concat(field(1, str("value")), field(5, tensor("half", FLOAT16, new long[0], half(0.5f))),
                 varintField(20, 4));
@@ -189,17 +189,6 @@ public final class OnnxTestModels {
                 field(12, valueInfo("last_hidden_state", FLOAT16, 1, "sequence", width)),
                 field(13, valueInfo("h0", FLOAT16, 1, "sequence", width)));
         return write(dir.resolve("model.onnx"), graph);
-    }
-
-    private static byte[] namedNode(String op, String name, String[] inputs, String output) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (String in : inputs) {
-            out.writeBytes(field(1, str(in)));
-        }
-        out.writeBytes(field(2, str(output)));
-        out.writeBytes(field(3, str(name)));
-        out.writeBytes(field(4, str(op)));
-        return field(1, out.toByteArray());
     }
 
     /** An fp16 initializer appended to {@code data}, values from a fixed formula in [-0.5, 0.5). */
