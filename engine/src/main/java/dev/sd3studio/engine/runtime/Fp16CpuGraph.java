@@ -179,16 +179,15 @@ final class Fp16CpuGraph {
             return Optional.of(ProtoFields.write(out));
         }
 
-        /** NodeProto: input 1, output 2, name 3, op_type 4, attribute 5. */
+        /** NodeProto: input 1, output 2, op_type 4, attribute 5. */
         private List<byte[]> rewriteNode(List<Field> node, Map<String, String> outputRenames) {
             String op = ProtoFields.firstString(node, 4);
-            String name = ProtoFields.firstString(node, 3);
             List<Field> out = new ArrayList<>();
             List<byte[]> after = new ArrayList<>();
             int inputIndex = 0;
             for (Field f : node) {
                 if (f.is(1, ProtoFields.LENGTH)) {
-                    out.add(Field.string(1, widenedInput(f.text(), op, inputIndex++, name)));
+                    out.add(Field.string(1, widenedInput(f.text(), op, inputIndex++)));
                 } else if (f.is(2, ProtoFields.LENGTH)) {
                     String output = f.text();
                     String renamed = outputRenames.getOrDefault(output, output);
@@ -211,7 +210,7 @@ final class Fp16CpuGraph {
             return result;
         }
 
-        private String widenedInput(String input, String op, int index, String node) {
+        private String widenedInput(String input, String op, int index) {
             if (widened.containsKey(input)) {
                 return widened.get(input);
             }
