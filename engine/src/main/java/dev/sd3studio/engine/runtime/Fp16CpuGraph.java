@@ -5,10 +5,12 @@ import ai.onnxruntime.OrtSession;
 import dev.sd3studio.engine.runtime.ProtoFields.Field;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -32,8 +34,9 @@ import java.util.Set;
  * are cast at the edges), so callers see no difference but rounding: the graph now rounds to fp16
  * only where its weights were stored, not between nodes.
  * <p>
- * Only graphs this rewrite fully understands are rewritten; anything else (a float32 model, weights
- * inside an oversized file, subgraphs, operators that pick their own element type) is left to ORT.
+ * Only graphs this rewrite fully understands are rewritten; anything else (a float32 model,
+ * subgraphs, operators that pick their own element type) is left to ORT. Weights stored inside the
+ * model file are referenced in place as external data of that file, so they are not copied either.
  */
 final class Fp16CpuGraph {
     /** ORT reads the external weights of a model given as bytes from this folder. */
@@ -43,11 +46,10 @@ final class Fp16CpuGraph {
     /** Small widened constants (norm scales, biases: KBs each) may still be folded. */
     static final long FOLD_LIMIT_BYTES = 1 << 20;
     /**
-     * Model files above this hold their weights inline; rewriting them would copy every weight
-     * through the Java heap, so they are left to ORT. Exports with external data are graph-only files
-     * of a few MB.
+     * Weights stored inline in the model file from this size on are referenced in place as external
+     * data of that same file, so the rewritten graph (handed to ORT as bytes) stays small.
      */
-    static final long MAX_FILE_BYTES = 64L << 20;
+    static final int INLINE_WEIGHT_BYTES = 4096;
 
     private static final int FLOAT = 1;
     private static final int FLOAT16 = 10;
@@ -63,13 +65,18 @@ final class Fp16CpuGraph {
     private Fp16CpuGraph() {
     }
 
-    /** The rewritten model for {@code file}, or empty when it is not an fp16 graph this rewrite handles. */
+    /**
+     * The rewritten model for {@code file}, or empty when it is not an fp16 graph this rewrite handles.
+     * The file is mapped, not read: weights stored in it are skipped, not copied.
+     */
     static Optional<byte[]> rewrite(Path file) {
-        try {
-            if (Files.size(file) > MAX_FILE_BYTES) {
-                return Optional.empty();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+             Arena arena = Arena.ofConfined()) {
+            if (channel.size() > Integer.MAX_VALUE) {
+                return Optional.empty(); // not a protobuf file (they end at 2 GB)
             }
-            return rewrite(Files.readAllBytes(file));
+            ByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena).asByteBuffer();
+            return rewrite(mapped, file.getFileName().toString());
         } catch (IOException | RuntimeException e) {
             // Unreadable or malformed: ORT opening the file itself gives the user the proper message.
             return Optional.empty();
@@ -90,8 +97,9 @@ final class Fp16CpuGraph {
         }
     }
 
-    static Optional<byte[]> rewrite(byte[] model) {
-        List<Field> modelFields = ProtoFields.parse(model);
+    /** {@code model} is the content of the file named {@code fileName}, which inline weights are referenced in. */
+    static Optional<byte[]> rewrite(ByteBuffer model, String fileName) {
+        List<Field> modelFields = ProtoFields.parse(model, 0);
         int graphAt = -1;
         for (int i = 0; i < modelFields.size(); i++) {
             Field f = modelFields.get(i);
@@ -105,7 +113,7 @@ final class Fp16CpuGraph {
         if (graphAt < 0) {
             return Optional.empty();
         }
-        Optional<byte[]> graph = new Rewrite(ProtoFields.parse(modelFields.get(graphAt).bytes())).run();
+        Optional<byte[]> graph = new Rewrite(modelFields.get(graphAt).fields(), fileName).run();
         if (graph.isEmpty()) {
             return Optional.empty();
         }
@@ -117,6 +125,7 @@ final class Fp16CpuGraph {
     /** One graph's rewrite (GraphProto: node 1, initializer 5, input 11, output 12, value_info 13). */
     private static final class Rewrite {
         private final List<Field> graph;
+        private final String fileName;
         private final Set<String> halfWeights = new HashSet<>();
         private final Set<String> halfInputs = new HashSet<>();
         private final Set<String> halfOutputs = new HashSet<>();
@@ -125,26 +134,27 @@ final class Fp16CpuGraph {
         private final List<byte[]> leadingCasts = new ArrayList<>();
         private final List<byte[]> trailingCasts = new ArrayList<>();
 
-        Rewrite(List<Field> graph) {
+        Rewrite(List<Field> graph, String fileName) {
             this.graph = graph;
+            this.fileName = fileName;
         }
 
         Optional<byte[]> run() {
             List<List<Field>> nodes = new ArrayList<>();
             for (Field f : graph) {
                 if (f.is(1, ProtoFields.LENGTH)) {
-                    nodes.add(ProtoFields.parse(f.bytes()));
+                    nodes.add(f.fields());
                 } else if (f.is(5, ProtoFields.LENGTH)) {
-                    List<Field> tensor = ProtoFields.parse(f.bytes());
+                    List<Field> tensor = f.fields();
                     if (ProtoFields.firstVarint(tensor, 2, 0) == FLOAT16) {
                         halfWeights.add(ProtoFields.firstString(tensor, 8));
                     }
                 } else if (f.is(15, ProtoFields.LENGTH)) {
                     return Optional.empty(); // sparse weights
-                } else if (f.is(11, ProtoFields.LENGTH) && elementType(f.bytes()) == FLOAT16) {
-                    halfInputs.add(ProtoFields.firstString(ProtoFields.parse(f.bytes()), 1));
-                } else if (f.is(12, ProtoFields.LENGTH) && elementType(f.bytes()) == FLOAT16) {
-                    halfOutputs.add(ProtoFields.firstString(ProtoFields.parse(f.bytes()), 1));
+                } else if (f.is(11, ProtoFields.LENGTH) && elementType(f) == FLOAT16) {
+                    halfInputs.add(ProtoFields.firstString(f.fields(), 1));
+                } else if (f.is(12, ProtoFields.LENGTH) && elementType(f) == FLOAT16) {
+                    halfOutputs.add(ProtoFields.firstString(f.fields(), 1));
                 }
             }
             halfInputs.removeAll(halfWeights); // older exports list weights among the inputs too
@@ -171,12 +181,41 @@ final class Fp16CpuGraph {
             body.forEach(n -> out.add(Field.message(1, n)));
             trailingCasts.forEach(c -> out.add(Field.message(1, c)));
             for (Field f : graph) {
-                // value_info carries the old fp16 types of inner values; ORT infers the new ones
-                if (!f.is(1, ProtoFields.LENGTH) && !f.is(13, ProtoFields.LENGTH)) {
+                if (f.is(5, ProtoFields.LENGTH)) {
+                    out.add(Field.message(5, referencedInPlace(f.fields())));
+                } else if (!f.is(1, ProtoFields.LENGTH) && !f.is(13, ProtoFields.LENGTH)) {
+                    // value_info (13) carries the old fp16 types of inner values; ORT infers the new ones
                     out.add(f);
                 }
             }
             return Optional.of(ProtoFields.write(out));
+        }
+
+        /**
+         * An initializer (TensorProto: raw_data 9, external_data 13, data_location 14) whose inline
+         * bytes are replaced by a reference to where they are in the model file.
+         */
+        private byte[] referencedInPlace(List<Field> tensor) {
+            List<Field> out = new ArrayList<>();
+            Field raw = null;
+            for (Field f : tensor) {
+                if (f.is(9, ProtoFields.LENGTH) && f.body().remaining() >= INLINE_WEIGHT_BYTES) {
+                    raw = f;
+                } else {
+                    out.add(f);
+                }
+            }
+            if (raw != null) {
+                out.add(Field.message(13, entry("location", fileName)));
+                out.add(Field.message(13, entry("offset", Long.toString(raw.at()))));
+                out.add(Field.message(13, entry("length", Integer.toString(raw.body().remaining()))));
+                out.add(Field.varint(14, 1));
+            }
+            return ProtoFields.write(out);
+        }
+
+        private static byte[] entry(String key, String value) {
+            return ProtoFields.write(List.of(Field.string(1, key), Field.string(2, value)));
         }
 
         /** NodeProto: input 1, output 2, op_type 4, attribute 5. */
@@ -248,7 +287,7 @@ final class Fp16CpuGraph {
             }
             for (Field f : node) {
                 if (f.is(5, ProtoFields.LENGTH)) {
-                    for (Field a : ProtoFields.parse(f.bytes())) {
+                    for (Field a : f.fields()) {
                         // g 6, graphs 11: subgraphs would need the same rewrite
                         if (a.is(6, ProtoFields.LENGTH) || a.is(11, ProtoFields.LENGTH)) {
                             return false;
@@ -280,7 +319,7 @@ final class Fp16CpuGraph {
             } else if (f.is(5, ProtoFields.VARINT)) {
                 halves.add((short) f.value()); // fp16 bits, one per int32_data entry
             } else if (f.is(5, ProtoFields.LENGTH)) {
-                for (long bits : ProtoFields.packedVarints(f.bytes())) {
+                for (long bits : ProtoFields.packedVarints(f.body())) {
                     halves.add((short) bits);
                 }
             } else if (f.is(13, ProtoFields.LENGTH) || (f.is(14, ProtoFields.VARINT) && f.value() == 1)) {
@@ -302,12 +341,12 @@ final class Fp16CpuGraph {
     }
 
     /** ValueInfoProto.type(2).tensor_type(1).elem_type(1), or 0. */
-    private static long elementType(byte[] valueInfo) {
-        for (Field type : ProtoFields.parse(valueInfo)) {
+    private static long elementType(Field valueInfo) {
+        for (Field type : valueInfo.fields()) {
             if (type.is(2, ProtoFields.LENGTH)) {
-                for (Field tensor : ProtoFields.parse(type.bytes())) {
+                for (Field tensor : type.fields()) {
                     if (tensor.is(1, ProtoFields.LENGTH)) {
-                        return ProtoFields.firstVarint(ProtoFields.parse(tensor.bytes()), 1, 0);
+                        return ProtoFields.firstVarint(tensor.fields(), 1, 0);
                     }
                 }
             }

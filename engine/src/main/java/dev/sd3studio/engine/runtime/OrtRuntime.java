@@ -172,7 +172,7 @@ public final class OrtRuntime {
      */
     private OrtSession create(Path file, SessionProfile profile, OrtSession.SessionOptions options)
             throws OrtException {
-        if (profile.keepFp16Weights() && active().kind() == Device.Kind.CPU) {
+        if (profile.rewriteFp16Graphs() && active().kind() == Device.Kind.CPU) {
             Optional<byte[]> rewritten = Fp16CpuGraph.rewrite(file);
             if (rewritten.isPresent()) {
                 Fp16CpuGraph.configure(options, file);

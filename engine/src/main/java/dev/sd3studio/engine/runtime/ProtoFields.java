@@ -1,14 +1,16 @@
 package dev.sd3studio.engine.runtime;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A protobuf message as its list of fields, enough to edit an ONNX graph without its schema: the
- * fields an edit does not touch are written back byte for byte, whatever they hold. Every length is
- * checked against the enclosing message, so a truncated or corrupt file fails with an
+ * fields an edit does not touch are written back byte for byte, whatever they hold. Bodies are views
+ * of the parsed buffer (a memory-mapped model file is not copied), each with its offset in that file.
+ * Every length is checked against the enclosing message, so a truncated or corrupt file fails with an
  * {@link IllegalArgumentException} instead of reading past it.
  */
 final class ProtoFields {
@@ -19,15 +21,16 @@ final class ProtoFields {
 
     /**
      * One field: a varint's value in {@code value}, the body of a length-delimited field or the
-     * little-endian bytes of a fixed-width one in {@code bytes}.
+     * little-endian bytes of a fixed-width one in {@code body}, which starts {@code at} bytes into the
+     * outermost buffer parsed.
      */
-    record Field(int number, int wireType, long value, byte[] bytes) {
+    record Field(int number, int wireType, long value, ByteBuffer body, long at) {
         static Field varint(int number, long value) {
-            return new Field(number, VARINT, value, null);
+            return new Field(number, VARINT, value, null, -1);
         }
 
         static Field message(int number, byte[] body) {
-            return new Field(number, LENGTH, 0, body);
+            return new Field(number, LENGTH, 0, ByteBuffer.wrap(body), -1);
         }
 
         static Field string(int number, String text) {
@@ -38,8 +41,20 @@ final class ProtoFields {
             return number == fieldNumber && wireType == type;
         }
 
+        /** A copy of the body (for the small fields a graph edit reads). */
+        byte[] bytes() {
+            byte[] b = new byte[body.remaining()];
+            body.duplicate().get(b);
+            return b;
+        }
+
         String text() {
-            return new String(bytes, StandardCharsets.UTF_8);
+            return new String(bytes(), StandardCharsets.UTF_8);
+        }
+
+        /** This length-delimited field's body parsed as a message, offsets kept. */
+        List<Field> fields() {
+            return parse(body, at);
         }
     }
 
@@ -47,27 +62,36 @@ final class ProtoFields {
     }
 
     static List<Field> parse(byte[] message) {
+        return parse(ByteBuffer.wrap(message), 0);
+    }
+
+    /** The fields of {@code message} (its position to its limit), which starts {@code base} bytes into the file. */
+    static List<Field> parse(ByteBuffer message, long base) {
+        ByteBuffer in = message.duplicate();
+        int start = in.position();
         List<Field> fields = new ArrayList<>();
-        int[] pos = {0};
-        while (pos[0] < message.length) {
-            long tag = varint(message, pos);
+        while (in.hasRemaining()) {
+            long tag = varint(in);
             int number = (int) (tag >>> 3);
             int type = (int) (tag & 7);
             if (number <= 0) {
-                throw new IllegalArgumentException("bad field number at byte " + pos[0]);
+                throw new IllegalArgumentException("bad field number at byte " + (base + in.position() - start));
             }
             switch (type) {
-                case VARINT -> fields.add(new Field(number, type, varint(message, pos), null));
-                case FIXED64 -> fields.add(new Field(number, type, 0, take(message, pos, 8)));
-                case FIXED32 -> fields.add(new Field(number, type, 0, take(message, pos, 4)));
+                case VARINT -> fields.add(new Field(number, type, varint(in), null, -1));
+                case FIXED64, FIXED32 -> {
+                    long at = base + in.position() - start;
+                    fields.add(new Field(number, type, 0, take(in, type == FIXED64 ? 8 : 4), at));
+                }
                 case LENGTH -> {
-                    long length = varint(message, pos);
-                    if (length < 0 || length > message.length - pos[0]) {
+                    long length = varint(in);
+                    if (length < 0 || length > in.remaining()) {
                         throw new IllegalArgumentException("field of " + length + " bytes overruns its message");
                     }
-                    fields.add(new Field(number, type, 0, take(message, pos, (int) length)));
+                    long at = base + in.position() - start;
+                    fields.add(new Field(number, type, 0, take(in, (int) length), at));
                 }
-                default -> throw new IllegalArgumentException("unsupported wire type " + type + " at byte " + pos[0]);
+                default -> throw new IllegalArgumentException("unsupported wire type " + type);
             }
         }
         return fields;
@@ -80,7 +104,7 @@ final class ProtoFields {
             switch (f.wireType()) {
                 case VARINT -> writeVarint(out, f.value());
                 case LENGTH -> {
-                    writeVarint(out, f.bytes().length);
+                    writeVarint(out, f.body().remaining());
                     out.writeBytes(f.bytes());
                 }
                 default -> out.writeBytes(f.bytes());
@@ -110,38 +134,38 @@ final class ProtoFields {
     }
 
     /** The values of a packed repeated varint field's body. */
-    static long[] packedVarints(byte[] body) {
-        long[] values = new long[body.length];
+    static long[] packedVarints(ByteBuffer body) {
+        ByteBuffer in = body.duplicate();
+        long[] values = new long[in.remaining()];
         int n = 0;
-        int[] pos = {0};
-        while (pos[0] < body.length) {
-            values[n++] = varint(body, pos);
+        while (in.hasRemaining()) {
+            values[n++] = varint(in);
         }
         return java.util.Arrays.copyOf(values, n);
     }
 
-    private static byte[] take(byte[] message, int[] pos, int n) {
-        if (n > message.length - pos[0]) {
-            throw new IllegalArgumentException("truncated field at byte " + pos[0]);
+    private static ByteBuffer take(ByteBuffer in, int n) {
+        if (n > in.remaining()) {
+            throw new IllegalArgumentException("truncated field");
         }
-        byte[] b = java.util.Arrays.copyOfRange(message, pos[0], pos[0] + n);
-        pos[0] += n;
-        return b;
+        ByteBuffer body = in.slice(in.position(), n);
+        in.position(in.position() + n);
+        return body;
     }
 
-    private static long varint(byte[] message, int[] pos) {
+    private static long varint(ByteBuffer in) {
         long result = 0;
         for (int shift = 0; shift < 64; shift += 7) {
-            if (pos[0] >= message.length) {
-                throw new IllegalArgumentException("truncated varint at byte " + pos[0]);
+            if (!in.hasRemaining()) {
+                throw new IllegalArgumentException("truncated varint");
             }
-            byte b = message[pos[0]++];
+            byte b = in.get();
             result |= (long) (b & 0x7f) << shift;
             if ((b & 0x80) == 0) {
                 return result;
             }
         }
-        throw new IllegalArgumentException("varint too long at byte " + pos[0]);
+        throw new IllegalArgumentException("varint too long");
     }
 
     private static void writeVarint(ByteArrayOutputStream out, long v) {

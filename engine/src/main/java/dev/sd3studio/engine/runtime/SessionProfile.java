@@ -22,10 +22,11 @@ import java.util.Locale;
  *       (README, "Full-size proof"). CUDA runs fp16 natively and gets the export as it is.</li>
  * </ul>
  * For measurements, {@code -Dsd3studio.ort.arena=all|none|default},
- * {@code -Dsd3studio.ort.prepack=all|none|default} and {@code -Dsd3studio.ort.fp16weights=keep|widen}
+ * {@code -Dsd3studio.ort.prepack=all|none|default} and {@code -Dsd3studio.ort.fp16weights=keep|ort|widen} (ort: fp16 kept, casts placed by ORT, no rewrite)
  * override the per-component choice.
  */
-record SessionProfile(String component, boolean prepack, boolean arena, boolean keepFp16Weights) {
+record SessionProfile(String component, boolean prepack, boolean arena, boolean keepFp16Weights,
+                      boolean rewriteFp16Graphs) {
     /** ORT's name for the graph transformer that turns fp16 weights feeding float32 nodes into float32 copies. */
     static final String WIDEN_FP16_INITIALIZERS = "FuseFp16InitializerToFp32NodeTransformer";
     static final String DISABLED_OPTIMIZERS = "optimization.disable_specified_optimizers";
@@ -35,8 +36,9 @@ record SessionProfile(String component, boolean prepack, boolean arena, boolean 
         boolean transformer = component.equals("transformer");
         boolean prepack = override("sd3studio.ort.prepack", !textEncoder);
         boolean arena = override("sd3studio.ort.arena", transformer);
-        boolean keepFp16 = !System.getProperty("sd3studio.ort.fp16weights", "keep").equalsIgnoreCase("widen");
-        return new SessionProfile(component, prepack, arena, keepFp16);
+        String fp16 = System.getProperty("sd3studio.ort.fp16weights", "keep").toLowerCase(Locale.ROOT);
+        boolean keepFp16 = !fp16.equals("widen");
+        return new SessionProfile(component, prepack, arena, keepFp16, keepFp16 && !fp16.equals("ort"));
     }
 
     private static boolean override(String property, boolean chosen) {

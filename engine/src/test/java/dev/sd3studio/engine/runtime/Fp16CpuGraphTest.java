@@ -114,6 +114,29 @@ class Fp16CpuGraphTest {
     }
 
     @Test
+    void weightsInsideTheModelFileAreReferencedInPlaceNotCopied() throws Exception {
+        Path external = OnnxTestModels.fp16Chain(tmp.resolve("external"), LAYERS, WIDTH, false);
+        Path inline = OnnxTestModels.fp16Chain(tmp.resolve("inline"), LAYERS, WIDTH, true);
+        byte[] rewritten = Fp16CpuGraph.rewrite(inline).orElseThrow();
+        assertTrue(rewritten.length < 8192, "weights copied into the rewrite: " + rewritten.length + " bytes of "
+                + Files.size(inline));
+        OrtEnvironment env = OrtRuntime.environment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            Fp16CpuGraph.configure(options, inline);
+            try (OrtSession fromInline = env.createSession(rewritten, options)) {
+                short[] expected;
+                try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+                    Fp16CpuGraph.configure(o, external);
+                    try (OrtSession fromExternal = env.createSession(Fp16CpuGraph.rewrite(external).orElseThrow(), o)) {
+                        expected = run(env, fromExternal);
+                    }
+                }
+                assertArrayEquals(expected, run(env, fromInline), "the same weights, read in place");
+            }
+        }
+    }
+
+    @Test
     void fp16InputsAndOutputsAreCastAtTheEdges() throws Exception {
         Path model = OnnxTestModels.fp16Scale(tmp);
         OrtEnvironment env = OrtRuntime.environment();

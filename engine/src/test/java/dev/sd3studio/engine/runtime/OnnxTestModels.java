@@ -166,14 +166,19 @@ public final class OnnxTestModels {
      * weights are small random-looking values from a fixed formula.
      */
     public static Path fp16Chain(Path dir, int layers, int width) throws IOException {
+        return fp16Chain(dir, layers, width, false);
+    }
+
+    /** {@link #fp16Chain(Path, int, int)} with its weights inside {@code model.onnx} when {@code inline}. */
+    public static Path fp16Chain(Path dir, int layers, int width, boolean inline) throws IOException {
         Files.createDirectories(dir);
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         ByteArrayOutputStream nodes = new ByteArrayOutputStream();
         ByteArrayOutputStream weights = new ByteArrayOutputStream();
-        weights.writeBytes(field(5, externalHalf("table", new long[] {16, width}, data)));
+        weights.writeBytes(field(5, half("table", new long[] {16, width}, data, inline)));
         nodes.writeBytes(node("Gather", new String[] {"table", "input_ids"}, "h0", new byte[0]));
         for (int i = 0; i < layers; i++) {
-            weights.writeBytes(field(5, externalHalf("w" + i, new long[] {width, width}, data)));
+            weights.writeBytes(field(5, half("w" + i, new long[] {width, width}, data, inline)));
             nodes.writeBytes(node("MatMul", new String[] {"h" + i, "w" + i}, "m" + i, new byte[0]));
             nodes.writeBytes(node("Tanh", new String[] {"m" + i}, "h" + (i + 1), new byte[0]));
         }
@@ -183,7 +188,9 @@ public final class OnnxTestModels {
         nodes.writeBytes(node("Mul", new String[] {"h" + layers, "half"}, "scaled", new byte[0]));
         byte[] toHalf = field(5, concat(field(1, str("to")), varintField(3, FLOAT16), varintField(20, 2)));
         nodes.writeBytes(node("Cast", new String[] {"scaled"}, "last_hidden_state", toHalf));
-        Files.write(dir.resolve("model.onnx_data"), data.toByteArray());
+        if (!inline) {
+            Files.write(dir.resolve("model.onnx_data"), data.toByteArray());
+        }
         byte[] graph = concat(nodes.toByteArray(), field(2, str("fp16_chain")), weights.toByteArray(),
                 field(11, valueInfo("input_ids", INT64, 1, "sequence")),
                 field(12, valueInfo("last_hidden_state", FLOAT16, 1, "sequence", width)),
@@ -191,8 +198,11 @@ public final class OnnxTestModels {
         return write(dir.resolve("model.onnx"), graph);
     }
 
-    /** An fp16 initializer appended to {@code data}, values from a fixed formula in [-0.5, 0.5). */
-    private static byte[] externalHalf(String name, long[] dims, ByteArrayOutputStream data) {
+    /**
+     * An fp16 initializer, values from a fixed formula in [-0.5, 0.5): appended to {@code data} and
+     * referenced there, or held in the tensor itself when {@code inline}.
+     */
+    private static byte[] half(String name, long[] dims, ByteArrayOutputStream data, boolean inline) {
         long count = 1;
         for (long d : dims) {
             count *= d;
@@ -208,6 +218,10 @@ public final class OnnxTestModels {
         }
         out.writeBytes(varintField(2, FLOAT16));
         out.writeBytes(field(8, str(name)));
+        if (inline) {
+            out.writeBytes(field(9, java.util.Arrays.copyOfRange(data.toByteArray(), offset, data.size())));
+            return out.toByteArray();
+        }
         out.writeBytes(field(13, concat(field(1, str("location")), field(2, str("model.onnx_data")))));
         out.writeBytes(field(13, concat(field(1, str("offset")), field(2, str(Integer.toString(offset))))));
         out.writeBytes(field(13, concat(field(1, str("length")), field(2, str(Long.toString(count * 2))))));

@@ -8,6 +8,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The per-component choices reach ONNX Runtime as the options measured for them. */
 class SessionProfileTest {
@@ -19,7 +20,9 @@ class SessionProfileTest {
     void everyComponentKeepsFp16WeightsInFp16() throws Exception {
         for (String component : COMPONENTS) {
             try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-                SessionProfile.of(component).applyTo(options);
+                SessionProfile profile = SessionProfile.of(component);
+                assertTrue(profile.rewriteFp16Graphs(), component);
+                profile.applyTo(options);
                 assertEquals(SessionProfile.WIDEN_FP16_INITIALIZERS,
                         options.getConfigEntries().get("optimization.disable_specified_optimizers"), component);
             }
@@ -33,6 +36,7 @@ class SessionProfileTest {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             SessionProfile profile = SessionProfile.of("transformer");
             assertFalse(profile.keepFp16Weights());
+            assertFalse(profile.rewriteFp16Graphs());
             profile.applyTo(options);
             assertNull(options.getConfigEntries().get("optimization.disable_specified_optimizers"));
         } finally {
