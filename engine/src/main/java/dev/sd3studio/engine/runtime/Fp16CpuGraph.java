@@ -355,7 +355,7 @@ final class Fp16CpuGraph {
     }
 
     /** NodeProto with one input and output: Cast(input) → output, to {@code to}. */
-    private static byte[] cast(String input, String output, int to, String name) {
+    static byte[] cast(String input, String output, int to, String name) {
         byte[] attribute = ProtoFields.write(List.of(Field.string(1, "to"), Field.varint(3, to),
                 Field.varint(20, 2))); // type INT
         return ProtoFields.write(List.of(Field.string(1, input), Field.string(2, output), Field.string(3, name),

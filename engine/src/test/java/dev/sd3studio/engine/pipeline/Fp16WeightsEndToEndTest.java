@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The tiny SD3 fixture converted to fp16 here, at test time (every weight matrix stored as fp16, and
  * every float input and output of every component fp16, as in an fp16 export), generates a golden
  * case end to end within 1e-2 of the reference image, the bound the engine holds fp16 exports to.
- * It runs through the engine's fp16 boundary conversion and the CPU provider's per-call casts that
- * {@code SessionProfile} keeps instead of float32 copies.
+ * It runs through the engine's fp16 boundary conversion and {@code Fp16CpuGraph}'s rewrite, which
+ * keeps the weights fp16 and widens each one just before its use.
  */
 class Fp16WeightsEndToEndTest {
     private static final List<String> COMPONENTS = List.of("text_encoder", "text_encoder_2", "text_encoder_3",
