@@ -151,29 +151,30 @@ public final class Sd3Pipeline implements Sd3Generator {
 
     @Override
     public Map<String, TokenCount> tokenize(String prompt, int maxSequenceLength) throws EngineException {
-        checkSequenceLength(maxSequenceLength);
-        // Tokenizing may run beside a generation (both hold leases); close() waits for both.
-        try (Lifetime.Lease ignored = lifetime.lease()) {
-            Map<String, TokenCount> out = new LinkedHashMap<>();
-            out.put("tokenizer", count(clipLTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH));
-            out.put("tokenizer_2", count(clipGTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH));
-            if (t5Tokenizer != null) {
-                out.put("tokenizer_3", count(t5Tokenizer.tokenize(prompt, maxSequenceLength), maxSequenceLength));
+        Map<String, TokenCount> out = new LinkedHashMap<>();
+        for (String tokenizer : List.of("tokenizer", "tokenizer_2", "tokenizer_3")) {
+            TokenCount count = tokenize(tokenizer, prompt, maxSequenceLength);
+            if (count != null) {
+                out.put(tokenizer, count);
             }
-            return out;
         }
+        return out;
     }
 
+    /** Every tokenize goes through here: the lease is what keeps close() from freeing a tokenizer mid-encode. */
     @Override
     public TokenCount tokenize(String tokenizer, String prompt, int maxSequenceLength) throws EngineException {
         checkSequenceLength(maxSequenceLength);
-        return switch (tokenizer) {
-            case "tokenizer" -> count(clipLTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH);
-            case "tokenizer_2" -> count(clipGTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH);
-            case "tokenizer_3" -> t5Tokenizer == null ? null
-                    : count(t5Tokenizer.tokenize(prompt, maxSequenceLength), maxSequenceLength);
-            default -> null;
-        };
+        // Tokenizing may run beside a generation (both hold leases); close() waits for both.
+        try (Lifetime.Lease ignored = lifetime.lease()) {
+            return switch (tokenizer) {
+                case "tokenizer" -> count(clipLTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH);
+                case "tokenizer_2" -> count(clipGTokenizer.tokenize(prompt, CLIP_LENGTH), CLIP_LENGTH);
+                case "tokenizer_3" -> t5Tokenizer == null ? null
+                        : count(t5Tokenizer.tokenize(prompt, maxSequenceLength), maxSequenceLength);
+                default -> null;
+            };
+        }
     }
 
     private static TokenCount count(TokenizedText t, int limit) {
@@ -674,6 +675,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         lifetime.close(() -> {
             sessions.close();
             previews.close();
+            loras.close();
             clipLTokenizer.close();
             clipGTokenizer.close();
             if (t5Tokenizer != null) {

@@ -9,12 +9,16 @@ import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.StepEvent;
 import dev.sd3studio.engine.runtime.OrtRuntime;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,9 +30,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GeneratorLifetimeTest {
     private static final String LONG_PROMPT = "a very detailed painting of a cat on a windowsill at dawn, ".repeat(40);
 
-    @Test
-    void closeWhileTokenizingNeitherHangsNorFreesUnderTheTokenizer() throws Exception {
-        for (int round = 0; round < 3; round++) {
+    /** One tokenize call, as a caller makes it: all three tokenizers, or one (the studio's counter does that). */
+    interface TokenizeCall {
+        void run(Sd3Pipeline engine) throws EngineException;
+    }
+
+    static Stream<Arguments> tokenizeCalls() {
+        return Stream.of(
+                Arguments.of("all three tokenizers", (TokenizeCall) e -> e.tokenize(LONG_PROMPT, 512)),
+                Arguments.of("T5 alone", (TokenizeCall) e -> e.tokenize("tokenizer_3", LONG_PROMPT, 512)),
+                Arguments.of("CLIP-L alone", (TokenizeCall) e -> e.tokenize("tokenizer", LONG_PROMPT, 77)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("tokenizeCalls")
+    void closeWhileTokenizingNeitherHangsNorFreesUnderTheTokenizer(String name, TokenizeCall call) throws Exception {
+        for (int round = 0; round < 5; round++) {
             Sd3Pipeline engine = Sd3Pipeline.open(Fixtures.model("tiny-sd3"), EngineOptions.defaults());
             CountDownLatch started = new CountDownLatch(2);
             List<Thread> threads = new ArrayList<>();
@@ -38,7 +55,7 @@ class GeneratorLifetimeTest {
                     started.countDown();
                     try {
                         while (true) {
-                            engine.tokenize(LONG_PROMPT, 512);
+                            call.run(engine);
                         }
                     } catch (Throwable e) {
                         ends.add(e);
