@@ -5,6 +5,7 @@ import dev.sd3studio.engine.api.CancelToken;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineOptions;
 import dev.sd3studio.engine.api.GenerationRequest;
+import dev.sd3studio.engine.api.LoraSpec;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.StepEvent;
 import dev.sd3studio.engine.runtime.OrtRuntime;
@@ -13,6 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -122,5 +126,31 @@ class GeneratorLifetimeTest {
         assertTrue(OrtRuntime.liveSessions() > before);
         engine.close();
         assertEquals(before, OrtRuntime.liveSessions());
+    }
+
+    /** On Windows an open handle blocks replacing or deleting the LoRA; close() must not leave that to the GC. */
+    @Test
+    void closingReleasesTheLoraFiles() throws Exception {
+        Path lora = Fixtures.root().resolve("goldens-lora/sd3_lora_rank4/lora.safetensors");
+        Sd3Pipeline engine = Sd3Pipeline.open(Fixtures.model("tiny-sd3"), EngineOptions.defaults());
+        engine.generate(GenerationRequest.builder("a cat").optSteps(1).optSeed(1L)
+                .optLoras(List.of(new LoraSpec(lora, 1.0))).build(), ProgressListener.NONE, CancelToken.none());
+        assertTrue(openDescriptorsOf(lora) > 0, "the LoRA was never held open; the check below proves nothing");
+        engine.close();
+        assertEquals(0, openDescriptorsOf(lora), "LoRA file still open after close()");
+    }
+
+    /** Descriptors of this process that point at {@code file} (Linux's /proc; CI runs on Linux). */
+    private static long openDescriptorsOf(Path file) throws IOException {
+        Path real = file.toRealPath();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(real);
+                } catch (IOException e) {
+                    return false; // closed while listing
+                }
+            }).count();
+        }
     }
 }
