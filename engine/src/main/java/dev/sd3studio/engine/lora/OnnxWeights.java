@@ -2,6 +2,7 @@ package dev.sd3studio.engine.lora;
 
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineException.Kind;
+import dev.sd3studio.engine.format.ExternalDataFile;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -159,7 +160,7 @@ public final class OnnxWeights {
     private record Node(String name, String op, List<String> inputs, List<String> outputs, long transB) {
     }
 
-    private static OnnxWeights parseModel(Path modelFile, ByteBuffer buf) {
+    private static OnnxWeights parseModel(Path modelFile, ByteBuffer buf) throws EngineException {
         ProtoReader model = new ProtoReader(buf, 0, buf.limit());
         List<Node> nodes = new ArrayList<>();
         Map<String, Initializer> inits = new HashMap<>();
@@ -220,7 +221,8 @@ public final class OnnxWeights {
         return null;
     }
 
-    private static void parseGraph(Path modelFile, ProtoReader graph, List<Node> nodes, Map<String, Initializer> inits) {
+    private static void parseGraph(Path modelFile, ProtoReader graph, List<Node> nodes, Map<String, Initializer> inits)
+            throws EngineException {
         while (graph.hasMore()) {
             int tag = graph.tag();
             if (tag == (1 << 3 | ProtoReader.LENGTH)) {
@@ -273,8 +275,11 @@ public final class OnnxWeights {
         return new Node(name, op, inputs, outputs, transB);
     }
 
-    /** An initializer's name, type, shape and byte location; null for storage we cannot patch. */
-    private static Initializer parseTensor(Path modelFile, ProtoReader r) {
+    /**
+     * An initializer's name, type, shape and byte location; null for storage we cannot patch. External
+     * data outside the model's folder is refused here, before anything is read from it.
+     */
+    private static Initializer parseTensor(Path modelFile, ProtoReader r) throws EngineException {
         String name = null;
         int dataType = 0;
         List<Long> dims = new ArrayList<>();
@@ -325,9 +330,9 @@ public final class OnnxWeights {
             if (location == null) {
                 return null;
             }
-            Path dataFile = modelFile.toAbsolutePath().getParent().resolve(location).normalize();
-            long offset = Long.parseLong(ext.getOrDefault("offset", "0"));
-            long length = ext.containsKey("length") ? Long.parseLong(ext.get("length")) : -1;
+            long offset = number(ext.getOrDefault("offset", "0"));
+            long length = ext.containsKey("length") ? number(ext.get("length")) : -1;
+            Path dataFile = ExternalDataFile.resolve(modelFile, location, offset, length);
             return new Initializer(name, dataType, d, dataFile, offset, length, true);
         }
         if (raw != null) {
@@ -337,6 +342,14 @@ public final class OnnxWeights {
             return new Initializer(name, dataType, d, modelFile, floatData[0], floatData[1], false);
         }
         return null;
+    }
+
+    private static long number(String text) {
+        try {
+            return Long.parseLong(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException("external data position \"" + text + "\" is not a number");
+        }
     }
 
     /** The weight as float32, in its stored layout. */

@@ -1,0 +1,6 @@
+/**
+ * Model files read without ONNX Runtime, and the rules that keep those reads inside what the user chose:
+ * where a model's external data may live ({@link dev.sd3studio.engine.format.ExternalDataFile}, ORT's own
+ * rule). No ai.onnxruntime here, and nothing that knows the pipeline.
+ */
+package dev.sd3studio.engine.format;
