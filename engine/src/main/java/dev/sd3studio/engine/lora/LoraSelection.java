@@ -186,7 +186,15 @@ public final class LoraSelection implements AutoCloseable {
             return;
         }
         int rank = (int) a[0];
-        double factor = spec.scale() * (file.alpha(m) / rank);
+        if (rank == 0) {
+            throw corrupt(file, m, "has rank 0 (down " + java.util.Arrays.toString(a) + ", up "
+                    + java.util.Arrays.toString(b) + ")");
+        }
+        double alpha = file.alpha(m);
+        if (!Double.isFinite(alpha)) {
+            throw corrupt(file, m, "has alpha " + alpha);
+        }
+        double factor = spec.scale() * (alpha / rank);
         for (Target t : m.targets()) {
             List<LinearWeight> hits = t.modulePath() != null ? graph.byModulePath(t.modulePath())
                     : graph.byFlatName(t.flatName());
@@ -213,6 +221,12 @@ public final class LoraSelection implements AutoCloseable {
             matched.add(new Match(m.key(), m.component().folder(),
                     t.chunks() > 1 ? layer + " (part " + (t.chunk() + 1) + "/" + t.chunks() + ")" : layer, w.node()));
         }
+    }
+
+    /** A module whose scaling factor would be NaN or infinite: merged, it would turn the weights into NaN. */
+    private static EngineException corrupt(LoraFile file, LoraModule m, String what) {
+        return new EngineException(Kind.CORRUPT_FILE, "LoRA " + file.path() + " is corrupt: its module " + m.key()
+                + " " + what + ", which would turn the model's weights into NaN. Download or export the LoRA again.");
     }
 
     public List<LoraSpec> specs() {

@@ -2,11 +2,14 @@ package dev.sd3studio.engine.lora;
 
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineException.Kind;
+import dev.sd3studio.engine.format.ExternalDataFile;
+import dev.sd3studio.engine.format.ProtoFields;
+import dev.sd3studio.engine.format.ProtoFields.Field;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -15,6 +18,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -140,17 +145,16 @@ public final class OnnxWeights {
     // ---- reading ------------------------------------------------------------------------------------
 
     public static OnnxWeights read(Path modelFile) throws EngineException {
-        try (FileChannel ch = FileChannel.open(modelFile, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size > Integer.MAX_VALUE) {
+        try (Arena arena = Arena.ofConfined()) {
+            Optional<ByteBuffer> mapped = ProtoFields.map(modelFile, arena);
+            if (mapped.isEmpty()) {
                 throw new EngineException(Kind.INCOMPATIBLE_MODEL, modelFile + " is larger than 2 GB without"
                         + " external data, which ONNX does not allow; re-export it with external data.");
             }
-            MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
-            return parseModel(modelFile, buf);
+            return parseModel(modelFile, mapped.get());
         } catch (IOException e) {
             throw new EngineException(Kind.IO, "cannot read " + modelFile + ": " + e.getMessage(), e);
-        } catch (IllegalStateException e) {
+        } catch (IllegalArgumentException e) {
             throw new EngineException(Kind.CORRUPT_FILE, modelFile + " is not a readable ONNX file ("
                     + e.getMessage() + "); download this component again.", e);
         }
@@ -159,16 +163,23 @@ public final class OnnxWeights {
     private record Node(String name, String op, List<String> inputs, List<String> outputs, long transB) {
     }
 
-    private static OnnxWeights parseModel(Path modelFile, ByteBuffer buf) {
-        ProtoReader model = new ProtoReader(buf, 0, buf.limit());
+    /** ModelProto.graph = 7; GraphProto.node = 1, initializer = 5. */
+    private static OnnxWeights parseModel(Path modelFile, ByteBuffer buf) throws EngineException {
         List<Node> nodes = new ArrayList<>();
         Map<String, Initializer> inits = new HashMap<>();
-        while (model.hasMore()) {
-            int tag = model.tag();
-            if (tag == (7 << 3 | ProtoReader.LENGTH)) {
-                parseGraph(modelFile, model.message(), nodes, inits);
-            } else {
-                model.skip(tag);
+        for (Field graph : ProtoFields.parse(buf, 0)) {
+            if (!graph.is(7, ProtoFields.LENGTH)) {
+                continue;
+            }
+            for (Field f : graph.fields()) {
+                if (f.is(1, ProtoFields.LENGTH)) {
+                    nodes.add(parseNode(f.fields()));
+                } else if (f.is(5, ProtoFields.LENGTH)) {
+                    Initializer i = parseTensor(modelFile, f.fields());
+                    if (i != null) {
+                        inits.put(i.name(), i);
+                    }
+                }
             }
         }
         Map<String, Node> producer = new HashMap<>();
@@ -220,123 +231,78 @@ public final class OnnxWeights {
         return null;
     }
 
-    private static void parseGraph(Path modelFile, ProtoReader graph, List<Node> nodes, Map<String, Initializer> inits) {
-        while (graph.hasMore()) {
-            int tag = graph.tag();
-            if (tag == (1 << 3 | ProtoReader.LENGTH)) {
-                nodes.add(parseNode(graph.message()));
-            } else if (tag == (5 << 3 | ProtoReader.LENGTH)) {
-                Initializer i = parseTensor(modelFile, graph.message());
-                if (i != null) {
-                    inits.put(i.name(), i);
-                }
-            } else {
-                graph.skip(tag);
-            }
-        }
-    }
-
-    private static Node parseNode(ProtoReader r) {
-        String name = "";
-        String op = "";
+    /** NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (AttributeProto: name 1, i 3). */
+    private static Node parseNode(List<Field> node) {
         List<String> inputs = new ArrayList<>();
         List<String> outputs = new ArrayList<>();
         long transB = 0;
-        while (r.hasMore()) {
-            int tag = r.tag();
-            switch (tag) {
-                case 1 << 3 | ProtoReader.LENGTH -> inputs.add(r.string());
-                case 2 << 3 | ProtoReader.LENGTH -> outputs.add(r.string());
-                case 3 << 3 | ProtoReader.LENGTH -> name = r.string();
-                case 4 << 3 | ProtoReader.LENGTH -> op = r.string();
-                case 5 << 3 | ProtoReader.LENGTH -> {
-                    ProtoReader a = r.message();
-                    String attr = "";
-                    long i = 0;
-                    while (a.hasMore()) {
-                        int t = a.tag();
-                        if (t == (1 << 3 | ProtoReader.LENGTH)) {
-                            attr = a.string();
-                        } else if (t == (3 << 3 | ProtoReader.VARINT)) {
-                            i = a.varint();
-                        } else {
-                            a.skip(t);
-                        }
-                    }
-                    if (attr.equals("transB")) {
-                        transB = i;
-                    }
+        for (Field f : node) {
+            if (f.is(1, ProtoFields.LENGTH)) {
+                inputs.add(f.text());
+            } else if (f.is(2, ProtoFields.LENGTH)) {
+                outputs.add(f.text());
+            } else if (f.is(5, ProtoFields.LENGTH)) {
+                List<Field> attribute = f.fields();
+                if ("transB".equals(ProtoFields.firstString(attribute, 1))) {
+                    transB = ProtoFields.firstVarint(attribute, 3, 0);
                 }
-                default -> r.skip(tag);
             }
         }
-        return new Node(name, op, inputs, outputs, transB);
+        return new Node(Objects.requireNonNullElse(ProtoFields.firstString(node, 3), ""),
+                Objects.requireNonNullElse(ProtoFields.firstString(node, 4), ""), inputs, outputs, transB);
     }
 
-    /** An initializer's name, type, shape and byte location; null for storage we cannot patch. */
-    private static Initializer parseTensor(Path modelFile, ProtoReader r) {
-        String name = null;
-        int dataType = 0;
-        List<Long> dims = new ArrayList<>();
-        long[] raw = null;
-        long[] floatData = null;
-        boolean external = false;
-        Map<String, String> ext = new HashMap<>();
-        while (r.hasMore()) {
-            int tag = r.tag();
-            switch (tag) {
-                case 1 << 3 | ProtoReader.VARINT -> dims.add(r.varint());
-                case 1 << 3 | ProtoReader.LENGTH -> {
-                    ProtoReader p = r.message();
-                    while (p.hasMore()) {
-                        dims.add(p.varint());
-                    }
-                }
-                case 2 << 3 | ProtoReader.VARINT -> dataType = (int) r.varint();
-                case 4 << 3 | ProtoReader.LENGTH -> floatData = r.span();
-                case 8 << 3 | ProtoReader.LENGTH -> name = r.string();
-                case 9 << 3 | ProtoReader.LENGTH -> raw = r.span();
-                case 13 << 3 | ProtoReader.LENGTH -> {
-                    ProtoReader e = r.message();
-                    String k = "";
-                    String v = "";
-                    while (e.hasMore()) {
-                        int t = e.tag();
-                        if (t == (1 << 3 | ProtoReader.LENGTH)) {
-                            k = e.string();
-                        } else if (t == (2 << 3 | ProtoReader.LENGTH)) {
-                            v = e.string();
-                        } else {
-                            e.skip(t);
-                        }
-                    }
-                    ext.put(k, v);
-                }
-                case 14 << 3 | ProtoReader.VARINT -> external = r.varint() == 1;
-                default -> r.skip(tag);
-            }
-        }
+    /**
+     * An initializer's name, type, shape and byte location; null for storage we cannot patch. External
+     * data outside the model's folder is refused here, before anything is read from it. TensorProto: dims 1,
+     * data_type 2, float_data 4, name 8, raw_data 9, external_data 13 (StringStringEntryProto: key 1,
+     * value 2), data_location 14.
+     */
+    private static Initializer parseTensor(Path modelFile, List<Field> tensor) throws EngineException {
+        String name = ProtoFields.firstString(tensor, 8);
         if (name == null) {
             return null;
         }
+        int dataType = (int) ProtoFields.firstVarint(tensor, 2, 0);
+        List<Long> dims = new ArrayList<>();
+        Map<String, String> ext = new HashMap<>();
+        for (Field f : tensor) {
+            if (f.is(1, ProtoFields.VARINT)) {
+                dims.add(f.value());
+            } else if (f.is(1, ProtoFields.LENGTH)) {
+                for (long d : ProtoFields.packedVarints(f.body())) {
+                    dims.add(d);
+                }
+            } else if (f.is(13, ProtoFields.LENGTH)) {
+                List<Field> entry = f.fields();
+                ext.put(Objects.requireNonNullElse(ProtoFields.firstString(entry, 1), ""),
+                        Objects.requireNonNullElse(ProtoFields.firstString(entry, 2), ""));
+            }
+        }
         long[] d = dims.stream().mapToLong(Long::longValue).toArray();
-        if (external) {
+        if (ProtoFields.firstVarint(tensor, 14, 0) == 1) {
             String location = ext.get("location");
             if (location == null) {
                 return null;
             }
-            Path dataFile = modelFile.toAbsolutePath().getParent().resolve(location).normalize();
-            long offset = Long.parseLong(ext.getOrDefault("offset", "0"));
-            long length = ext.containsKey("length") ? Long.parseLong(ext.get("length")) : -1;
+            long offset = number(ext.getOrDefault("offset", "0"));
+            long length = ext.containsKey("length") ? number(ext.get("length")) : -1;
+            Path dataFile = ExternalDataFile.resolve(modelFile, location, offset, length);
             return new Initializer(name, dataType, d, dataFile, offset, length, true);
         }
-        if (raw != null) {
-            return new Initializer(name, dataType, d, modelFile, raw[0], raw[1], false);
+        Field raw = ProtoFields.first(tensor, 9);
+        if (raw == null && dataType == FLOAT) {
+            raw = ProtoFields.first(tensor, 4); // packed float_data: the same little-endian floats
         }
-        if (floatData != null && dataType == FLOAT) {
-            return new Initializer(name, dataType, d, modelFile, floatData[0], floatData[1], false);
+        return raw == null ? null : new Initializer(name, dataType, d, modelFile, raw.at(), raw.body().remaining(), false);
+    }
+
+    private static long number(String text) {
+        try {
+            return Long.parseLong(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("external data position \"" + text + "\" is not a number");
         }
-        return null;
     }
 
     /** The weight as float32, in its stored layout. */

@@ -26,6 +26,8 @@ import java.util.Map;
 public final class SafetensorsReader implements AutoCloseable {
     /** Headers of real files are a few hundred KB; anything this large is not a safetensors file. */
     private static final long MAX_HEADER = 100L << 20;
+    /** What one heap buffer can hold. */
+    private static final long MAX_TENSOR_BYTES = Integer.MAX_VALUE - 8;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Element types we can turn into float32. */
@@ -177,9 +179,11 @@ public final class SafetensorsReader implements AutoCloseable {
             throw new EngineException(Kind.INCOMPATIBLE_MODEL, "tensor '" + name + "' in " + file
                     + " has a type SD3 Studio cannot merge; F32, F16 and BF16 LoRAs are supported.");
         }
+        // Bounded by bytes, the larger of the two (open checked bytes = elements × the type's size).
         long bytes = e.end() - e.begin();
-        if (e.elements() > Integer.MAX_VALUE - 8) {
-            throw new EngineException(Kind.INCOMPATIBLE_MODEL, "tensor '" + name + "' in " + file + " is too large");
+        if (bytes > MAX_TENSOR_BYTES) {
+            throw new EngineException(Kind.INCOMPATIBLE_MODEL, "tensor '" + name + "' in " + file + " is " + bytes
+                    + " bytes; SD3 Studio reads LoRA tensors of up to 2 GB each. Is this a LoRA?");
         }
         ByteBuffer b = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         try {

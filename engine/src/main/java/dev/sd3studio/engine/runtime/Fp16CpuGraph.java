@@ -2,15 +2,14 @@ package dev.sd3studio.engine.runtime;
 
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.sd3studio.engine.runtime.ProtoFields.Field;
+import dev.sd3studio.engine.format.ProtoFields;
+import dev.sd3studio.engine.format.ProtoFields.Field;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -70,13 +69,9 @@ final class Fp16CpuGraph {
      * The file is mapped, not read: weights stored in it are skipped, not copied.
      */
     static Optional<byte[]> rewrite(Path file) {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-             Arena arena = Arena.ofConfined()) {
-            if (channel.size() > Integer.MAX_VALUE) {
-                return Optional.empty(); // not a protobuf file (they end at 2 GB)
-            }
-            ByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena).asByteBuffer();
-            return rewrite(mapped, file.getFileName().toString());
+        try (Arena arena = Arena.ofConfined()) {
+            // over 2 GB: not a protobuf file
+            return ProtoFields.map(file, arena).flatMap(mapped -> rewrite(mapped, file.getFileName().toString()));
         } catch (IOException | RuntimeException e) {
             // Unreadable or malformed: ORT opening the file itself gives the user the proper message.
             return Optional.empty();

@@ -34,6 +34,11 @@ public final class OrtErrors {
             return new EngineException(Kind.OUT_OF_MEMORY, component + " does not fit in memory ("
                     + file + "); turn on model offload, drop T5, or use a smaller export.", e);
         }
+        if (isRefusedExternalData(m)) {
+            return new EngineException(Kind.INCOMPATIBLE_MODEL, component + " at " + file + " names data outside"
+                    + " its folder, which ONNX Runtime refused for safety: " + firstLine(e) + ". Use a model whose"
+                    + " weights all lie in its own folder.", e);
+        }
         if (e.getCode() == OrtException.OrtErrorCode.ORT_NOT_IMPLEMENTED || m.contains("could not find an implementation")) {
             return new EngineException(Kind.INCOMPATIBLE_MODEL, component + " at " + file + " uses an operator"
                     + (onCuda ? " the GPU provider" : "") + " has no kernel for: " + firstLine(e)
@@ -47,6 +52,15 @@ public final class OrtErrors {
         return new EngineException(Kind.CORRUPT_FILE, component + " at " + file
                 + " is unreadable (corrupt or incomplete download?): " + firstLine(e)
                 + ". Download this component again.", e);
+    }
+
+    /**
+     * ORT's refusals of an external-data location (ORT 1.29: absolute, "escapes model directory", also
+     * through a symlink): a hostile or badly packed model, which downloading again would not fix.
+     */
+    private static boolean isRefusedExternalData(String m) {
+        return m.contains("escapes model directory") || m.contains("escapes working directory")
+                || m.contains("absolute path not allowed") || m.contains("external data path validation failed");
     }
 
     private static boolean isDeviceFailure(String m) {

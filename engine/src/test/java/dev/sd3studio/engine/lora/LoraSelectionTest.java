@@ -120,6 +120,30 @@ class LoraSelectionTest {
         }
     }
 
+    /** scale · alpha / rank is NaN or infinite for these: refused as corrupt, never merged. */
+    @Test
+    void aRankZeroOrNonFiniteAlphaLoraIsCorrupt() throws Exception {
+        String key = "transformer.transformer_blocks.0.attn.add_k_proj";
+        Path rankZero = LoraTestFiles.writeF32(tmp.resolve("rank0.safetensors"), Map.of(
+                key + ".lora_A.weight", new LoraTestFiles.T(new long[] {0, 32}, new float[0]),
+                key + ".lora_B.weight", new LoraTestFiles.T(new long[] {32, 0}, new float[0])));
+        EngineException e = assertThrows(EngineException.class, () -> LoraFixtures.select(new LoraSpec(rankZero, 1)));
+        assertEquals(EngineException.Kind.CORRUPT_FILE, e.kind());
+        assertTrue(e.getMessage().startsWith("LoRA " + rankZero + " is corrupt: its module " + key
+                + " has rank 0 (down [0, 32], up [32, 0])"), e.getMessage());
+        for (float alpha : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+            String kohya = "lora_unet_joint_blocks_0_context_block_attn_proj";
+            Path bad = LoraTestFiles.writeF32(tmp.resolve("alpha.safetensors"), Map.of(
+                    kohya + ".lora_down.weight", new LoraTestFiles.T(new long[] {2, 32}, new float[64]),
+                    kohya + ".lora_up.weight", new LoraTestFiles.T(new long[] {32, 2}, new float[64]),
+                    kohya + ".alpha", new LoraTestFiles.T(new long[0], new float[] {alpha})));
+            e = assertThrows(EngineException.class, () -> LoraFixtures.select(new LoraSpec(bad, 1)), "alpha " + alpha);
+            assertEquals(EngineException.Kind.CORRUPT_FILE, e.kind());
+            assertTrue(e.getMessage().contains(bad + " is corrupt: its module ") && e.getMessage().contains(" has alpha "
+                    + (double) alpha), e.getMessage());
+        }
+    }
+
     @Test
     void pickledLorasAreRefusedBeforeAnythingIsRead() throws Exception {
         Path zip = Files.write(tmp.resolve("lora.bin"), new byte[] {'P', 'K', 3, 4, 0, 0});

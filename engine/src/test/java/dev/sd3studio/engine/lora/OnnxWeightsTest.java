@@ -6,14 +6,21 @@ import dev.sd3studio.engine.Fixtures;
 import dev.sd3studio.engine.lora.OnnxWeights.Layout;
 import dev.sd3studio.engine.lora.OnnxWeights.LinearWeight;
 import org.junit.jupiter.api.Test;
+import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.api.LoraSpec;
+import dev.sd3studio.engine.model.Component;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class OnnxWeightsTest {
@@ -90,8 +97,35 @@ class OnnxWeightsTest {
         float[] w = {1, 2, 3, 4, 5, 6};
         OnnxWeights g = OnnxWeights.read(TinyOnnx.linear(tmp, "/lin/MatMul", w, 2, 3, true));
         LinearWeight lin = g.byModulePath("lin").getFirst();
-        assertEquals(tmp.resolve("model.onnx.data").toAbsolutePath().normalize(), lin.weight().file());
+        assertEquals(tmp.resolve("model.onnx.data").toRealPath(), lin.weight().file());
         assertEquals(16, lin.weight().offset());
         assertArrayEquals(w, OnnxWeights.readFloats(lin.weight()));
+    }
+
+    /**
+     * A model naming data outside its folder (which ORT refuses when it reads the file itself) is refused
+     * when a LoRA is matched against it, before any weight is read: the merge would otherwise copy the
+     * outside file into the weights it hands ORT.
+     */
+    @Test
+    void externalDataOutsideTheModelFolderIsRefusedBeforeALoraReadsIt() throws Exception {
+        float[] w = {1, 2, 3, 4, 5, 6};
+        Path secret = Files.write(tmp.resolve("secret.bin"), LoraTestFiles.concat(new byte[16], TinyOnnx.floats(w)));
+        Path dir = Files.createDirectories(tmp.resolve("model"));
+        Files.createSymbolicLink(dir.resolve("link.bin"), secret);
+        Path lora = LoraTestFiles.writeF32(tmp.resolve("lora.safetensors"), Map.of(
+                "transformer.transformer_blocks.0.attn.to_q.lora_A.weight", new LoraTestFiles.T(new long[] {1, 2}, new float[2]),
+                "transformer.transformer_blocks.0.attn.to_q.lora_B.weight", new LoraTestFiles.T(new long[] {3, 1}, new float[3])));
+        for (String location : new String[] {"../secret.bin", secret.toAbsolutePath().toString(), "link.bin"}) {
+            Path model = TinyOnnx.linearAt(dir, "/m/transformer_blocks.0/attn/to_q/MatMul", "onnx::MatMul_7", 2, 3,
+                    location, 16);
+            LoraSelection.Graphs graphs = c -> c == Component.TRANSFORMER ? Optional.of(OnnxWeights.read(model))
+                    : Optional.empty();
+            EngineException e = assertThrows(EngineException.class,
+                    () -> LoraSelection.select(List.of(new LoraSpec(lora, 1)), graphs).close(), location);
+            assertEquals(EngineException.Kind.INCOMPATIBLE_MODEL, e.kind(), location);
+            assertTrue(e.getMessage().contains(model + " names data outside its folder (\"" + location + "\"); refused"),
+                    e.getMessage());
+        }
     }
 }

@@ -5,6 +5,7 @@ import dev.sd3studio.engine.api.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -68,6 +69,23 @@ class SafetensorsReaderTest {
         try (SafetensorsReader r = SafetensorsReader.open(file("int8", concat(length(h.length), h, new byte[2])))) {
             EngineException e = assertThrows(EngineException.class, () -> r.readFloats("w"));
             assertTrue(e.getMessage().contains("F32, F16 and BF16"), e.getMessage());
+        }
+    }
+
+    /** 600M float32s: under 2^31 elements, over 2^31 bytes. The data is a sparse hole, never written. */
+    @Test
+    void aTensorOverTwoGigabytesIsRefusedByName() throws Exception {
+        long bytes = 600_000_000L * 4;
+        byte[] h = ("{\"w\":{\"dtype\":\"F32\",\"shape\":[600000000],\"data_offsets\":[0," + bytes + "]}}")
+                .getBytes(StandardCharsets.UTF_8);
+        Path f = file("huge", concat(length(h.length), h));
+        try (RandomAccessFile sparse = new RandomAccessFile(f.toFile(), "rw")) {
+            sparse.setLength(8 + h.length + bytes);
+        }
+        try (SafetensorsReader r = SafetensorsReader.open(f)) {
+            EngineException e = assertThrows(EngineException.class, () -> r.readFloats("w"));
+            assertEquals(EngineException.Kind.INCOMPATIBLE_MODEL, e.kind());
+            assertTrue(e.getMessage().contains("tensor 'w' in " + f + " is 2400000000 bytes"), e.getMessage());
         }
     }
 

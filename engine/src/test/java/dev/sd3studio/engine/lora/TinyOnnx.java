@@ -26,26 +26,37 @@ final class TinyOnnx {
     static Path linear(Path dir, String node, String weightName, float[] w, int in, int out, boolean external)
             throws IOException {
         byte[] raw = floats(w);
-        byte[] weight;
         if (external) {
             Files.createDirectories(dir);
             Files.write(dir.resolve("model.onnx.data"), concat(new byte[16], raw));   // data at offset 16
-            weight = concat(varintField(1, in), varintField(1, out), varintField(2, FLOAT), field(8, str(weightName)),
-                    field(13, concat(field(1, str("location")), field(2, str("model.onnx.data")))),
-                    field(13, concat(field(1, str("offset")), field(2, str("16")))),
-                    field(13, concat(field(1, str("length")), field(2, str(Integer.toString(raw.length))))),
-                    varintField(14, 1));
-        } else {
-            weight = concat(varintField(1, in), varintField(1, out), varintField(2, FLOAT), field(8, str(weightName)),
-                    field(9, raw));
+            return linearAt(dir, node, weightName, in, out, "model.onnx.data", 16);
         }
-        byte[] graph = concat(
+        byte[] weight = concat(varintField(1, in), varintField(1, out), varintField(2, FLOAT), field(8, str(weightName)),
+                field(9, raw));
+        return write(dir.resolve("model.onnx"), linearGraph(node, weightName, weight, in, out));
+    }
+
+    /**
+     * The same graph with its weight stored as external data at {@code location} from {@code offset} on,
+     * written as given (the data file is the caller's).
+     */
+    static Path linearAt(Path dir, String node, String weightName, int in, int out, String location, long offset)
+            throws IOException {
+        byte[] weight = concat(varintField(1, in), varintField(1, out), varintField(2, FLOAT), field(8, str(weightName)),
+                field(13, concat(field(1, str("location")), field(2, str(location)))),
+                field(13, concat(field(1, str("offset")), field(2, str(Long.toString(offset))))),
+                field(13, concat(field(1, str("length")), field(2, str(Integer.toString(in * out * 4))))),
+                varintField(14, 1));
+        return write(dir.resolve("model.onnx"), linearGraph(node, weightName, weight, in, out));
+    }
+
+    private static byte[] linearGraph(String node, String weightName, byte[] weight, int in, int out) {
+        return concat(
                 node("MatMul", node, new String[] {"x", weightName}, "y"),
                 field(2, str("tiny_linear")),
                 field(5, weight),
                 field(11, valueInfo("x", 1, in)),
                 field(12, valueInfo("y", 1, out)));
-        return write(dir.resolve("model.onnx"), graph);
     }
 
     /** A graph as an optimizer leaves it: an Attention node with packed QKV and a MatMul without a module name. */

@@ -1,6 +1,7 @@
 package dev.sd3studio.engine.runtime;
 
-import dev.sd3studio.engine.runtime.ProtoFields.Field;
+import dev.sd3studio.engine.format.ProtoFields;
+import dev.sd3studio.engine.format.ProtoFields.Field;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -51,4 +51,24 @@ class OrtErrorsTest {
         var oom = OrtErrors.onLoad("transformer", FILE, new OrtException(OrtErrorCode.ORT_FAIL, "bad_alloc"), true);
         assertEquals(Kind.OUT_OF_MEMORY, oom.kind());
     }
+
+    /** ORT 1.29's refusals of external data outside the model folder, word for word (its library's strings). */
+    @Test
+    void externalDataRefusedForSafetyIsNotACorruptDownload() {
+        for (String m : new String[] {
+            "Load model from x failed: External data path escapes model directory. Location: ../secret.bin",
+            "Absolute path not allowed for external data location",
+            "External data path validation failed for initializer: onnx::MatMul_839"}) {
+            for (boolean onCuda : new boolean[] {false, true}) {
+                var e = OrtErrors.onLoad("transformer", FILE, new OrtException(OrtErrorCode.ORT_FAIL, m), onCuda);
+                assertEquals(Kind.INCOMPATIBLE_MODEL, e.kind(), m);
+                assertTrue(e.getMessage().contains("names data outside its folder, which ONNX Runtime refused for"
+                        + " safety"), e.getMessage());
+                assertFalse(e.getMessage().contains("ownload"), e.getMessage());
+            }
+        }
+        var missing = OrtErrors.onLoad("transformer", FILE, new OrtException(OrtErrorCode.ORT_FAIL,
+                "External data path does not exist: model.onnx.data"), false);
+        assertEquals(Kind.CORRUPT_FILE, missing.kind(), "a missing data file is an incomplete download");
+    }
 }
