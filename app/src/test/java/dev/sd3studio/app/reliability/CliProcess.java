@@ -1,5 +1,7 @@
 package dev.sd3studio.app.reliability;
 
+import dev.sd3studio.app.InstalledNatives;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +16,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class CliProcess {
     static final Path DEMO_MODEL = Path.of("../assets/models/sd3-demo").toAbsolutePath().normalize();
+    /**
+     * ONNX Runtime's libraries as the build unpacked them for this platform (app/pom.xml,
+     * unpack-ort-natives; surefire names the folder to the test JVM): handed to the process as
+     * {@code ./sd3studio} hands them, so it loads them from there. Null on a platform the build
+     * unpacks nothing for.
+     */
+    static final String NATIVES = System.getProperty("onnxruntime.native.path");
 
     record Result(int exit, String err, Path home, Path tmp) {
     }
@@ -37,8 +46,11 @@ final class CliProcess {
     static Process start(Path home, Path tmp, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Xss4m", "-Djava.io.tmpdir=" + tmp, "-Duser.home=" + home,
-                "-Dai.djl.offline=true", "-Djava.awt.headless=true",
-                "-cp", System.getProperty("java.class.path"), "dev.sd3studio.app.Main"));
+                "-Dai.djl.offline=true", "-Djava.awt.headless=true"));
+        if (NATIVES != null) {
+            cmd.add("-D" + InstalledNatives.PROPERTY + "=" + NATIVES);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.sd3studio.app.Main"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("HOME", home.toString());

@@ -6,14 +6,17 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A CLI run, in its own process as users start it, leaves nothing but its picture: no ONNX Runtime
  * telemetry (ORT 1.29 writes {@code ~/.cache/Microsoft/DeveloperTools/.onnxruntime/onnxruntime.db}
- * and a device id unless told not to), no {@code onnxruntime-java*} folder in the temp directory.
+ * and a device id unless told not to), no {@code onnxruntime-java*} folder in the temp directory,
+ * not even when the process is killed.
  */
 class NothingLeftBehindTest {
     @Test
@@ -26,6 +29,38 @@ class NothingLeftBehindTest {
         assertEquals(List.of(), CliProcess.tree(r.home()).stream().filter(p -> !isLibraryCache(p)).toList(),
                 "left in the user's home (telemetry?)");
         assertEquals(List.of(), CliProcess.tree(r.tmp()), "left in the temp folder");
+    }
+
+    /**
+     * Killed mid-generation (the OOM killer, a closed terminal's SIGKILL): ORT used to leave its
+     * {@code onnxruntime-java*} folder with 31 MB of libraries, 600 MB once CUDA was used, at every
+     * such start. Loaded from the unpacked folder, as {@code ./sd3studio} does, it leaves nothing.
+     */
+    @Test
+    void aKilledGenerationLeavesNoTempFolder(@TempDir Path sandbox) throws Exception {
+        assertNotNull(CliProcess.NATIVES, "the build unpacks ONNX Runtime's libraries and surefire names them");
+        Path home = Files.createDirectories(sandbox.resolve("home"));
+        Path tmp = Files.createDirectories(sandbox.resolve("tmp"));
+        Path previews = sandbox.resolve("previews");
+        Process p = CliProcess.start(home, tmp, "generate", "--model", CliProcess.DEMO_MODEL.toString(),
+                "--prompt", "a red circle", "--steps", "500", "--seed", "1", "--preview-dir", previews.toString(),
+                "--out", sandbox.resolve("x.png").toString());
+        try {
+            // a step's preview on disk: ONNX Runtime is loaded and running
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (!hasFiles(previews) && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertTrue(hasFiles(previews) && p.isAlive(), "killed while generating");
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+        assertEquals(137, p.exitValue(), "SIGKILL");
+        assertEquals(List.of(), CliProcess.tree(tmp), "left in the temp folder by a killed process");
+    }
+
+    private static boolean hasFiles(Path dir) throws java.io.IOException {
+        return Files.isDirectory(dir) && !CliProcess.tree(dir).isEmpty();
     }
 
     /**

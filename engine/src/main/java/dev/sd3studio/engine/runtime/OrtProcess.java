@@ -10,7 +10,9 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.reflect.Field;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
@@ -19,6 +21,7 @@ import java.util.HashSet;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -26,10 +29,16 @@ import java.util.stream.Stream;
  * library starts (ORT 1.29 on Linux otherwise writes an event database and a device id under
  * {@code ~/.cache} and looks up Microsoft's collector; its start-up also recursed itself to a
  * SIGSEGV on long command lines), and no {@code onnxruntime-java*} folder left in the temp
- * directory, neither by this process (removed at exit) nor by killed ones (swept at start).
+ * directory. ORT makes that folder at every start, even when {@code onnxruntime.native.path} names
+ * the libraries (the launcher and the installers): then it stays empty and is removed as soon as
+ * ORT has loaded, so a killed process leaves nothing. When ORT extracted its libraries into it
+ * (25–31 MB, 583 MB more with the CUDA provider) it is removed at exit, and the folders of killed
+ * processes are swept at the next start.
  */
 final class OrtProcess {
     static final String TEMP_PREFIX = "onnxruntime-java";
+    /** ORT names it with {@code Files.createTempDirectory(TEMP_PREFIX)}: the prefix and a random unsigned number. */
+    private static final Pattern TEMP_NAME = Pattern.compile(Pattern.quote(TEMP_PREFIX) + "[0-9]+");
     /** A folder this young may belong to a process that has not mapped its library yet. */
     private static final Duration STALE_AFTER = Duration.ofMinutes(2);
     private static boolean prepared;
@@ -50,7 +59,10 @@ final class OrtProcess {
         }
     }
 
-    /** After the environment exists: telemetry off through the API as well, our folder removed at exit. */
+    /**
+     * After the environment exists: telemetry off through the API as well; ORT's temp folder removed
+     * now when ORT loaded its libraries from elsewhere and left it empty, else at exit.
+     */
     static synchronized void afterLoad(OrtEnvironment env) {
         if (adopted) {
             return;
@@ -61,9 +73,41 @@ final class OrtProcess {
         } catch (OrtException e) {
             // the variable set before loading already covers Linux
         }
+        if (ortTempFolder().filter(OrtProcess::deleteIfEmpty).isPresent()) {
+            return;
+        }
         if (isLinux()) {
             ownTempFolder(tempDir()).ifPresent(folder -> Runtime.getRuntime()
                     .addShutdownHook(new Thread(() -> AtomicFiles.deleteTreeQuietly(folder), "sd3-ort-temp-cleanup")));
+        }
+    }
+
+    /**
+     * The folder ORT made for this process ({@code OnnxRuntime.tempDirectory}, private in ORT 1.29;
+     * read by reflection because ORT names it with a random number that nothing else tells us).
+     * Empty if a later ORT renames the field: then the folder goes at exit or at the next sweep.
+     */
+    static Optional<Path> ortTempFolder() {
+        try {
+            Field field = Class.forName("ai.onnxruntime.OnnxRuntime").getDeclaredField("tempDirectory");
+            field.setAccessible(true);
+            return Optional.ofNullable((Path) field.get(null)).filter(OrtProcess::looksLikeOrts);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Removes {@code folder} if it holds nothing: ORT extracts a library into it only when it is not
+     * in {@code onnxruntime.native.path}, and one extracted there later would not be found anyway
+     * (ORT looks for its providers beside {@code libonnxruntime}).
+     */
+    static boolean deleteIfEmpty(Path folder) {
+        try {
+            Files.delete(folder);
+            return true;
+        } catch (IOException e) {
+            return false; // not empty (ORT extracted into it), or gone already
         }
     }
 
@@ -74,25 +118,30 @@ final class OrtProcess {
     }
 
     /**
-     * Removes {@code onnxruntime-java*} folders that are older than a few minutes, belong to this
-     * user and hold no library mapped by any running process: leftovers of killed processes
-     * (25–31 MB each). Folders of live processes are kept.
+     * Removes the {@code onnxruntime-java*} folders of processes that are gone: leftovers of killed
+     * processes (25–31 MB each, with the CUDA provider 600 MB). The folder's name holds a random
+     * number, not a pid, so a process is known to be gone from its folder by {@code /proc}: a live
+     * process keeps the libraries it loaded from there mapped until it exits. Only real folders
+     * (never links) named exactly as ORT names them, owned by this user, unmapped by every process
+     * and older than a few minutes (the moment between a starting process making its folder and
+     * mapping its library) go.
      */
     static int sweepStaleTempFolders(Path tempDir) {
         Instant cutoff = Instant.now().minus(STALE_AFTER);
         Set<Path> candidates = new HashSet<>();
-        try (Stream<Path> list = Files.list(tempDir)) {
-            list.filter(p -> p.getFileName().toString().startsWith(TEMP_PREFIX))
-                    .filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+        Path base = realPath(tempDir);
+        try (Stream<Path> list = Files.list(base)) {
+            list.filter(OrtProcess::looksLikeOrts)
+                    .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
                     .filter(p -> olderThan(p, cutoff) && ownedByUs(p))
-                    .forEach(p -> candidates.add(p.toAbsolutePath().normalize()));
+                    .forEach(candidates::add);
         } catch (IOException | RuntimeException e) {
             return 0;
         }
         if (candidates.isEmpty()) {
             return 0;
         }
-        Optional<Set<Path>> inUse = foldersInUse(tempDir);
+        Optional<Set<Path>> inUse = foldersInUse(base);
         if (inUse.isEmpty()) {
             return 0;
         }
@@ -116,7 +165,7 @@ final class OrtProcess {
     /** Folders directly under {@code tempDir} named {@code onnxruntime-java*} that a maps file refers to. */
     static Set<Path> mappedTempFolders(Path maps, Path tempDir) {
         Set<Path> out = new HashSet<>();
-        Path base = tempDir.toAbsolutePath().normalize();
+        Path base = realPath(tempDir);
         try (Stream<String> lines = Files.lines(maps)) {
             lines.forEach(line -> {
                 int slash = line.indexOf('/');
@@ -125,8 +174,7 @@ final class OrtProcess {
                 }
                 String file = line.substring(slash).replace(" (deleted)", "");
                 Path folder = Path.of(file).getParent();
-                if (folder != null && base.equals(folder.getParent())
-                        && folder.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                if (folder != null && base.equals(folder.getParent()) && looksLikeOrts(folder)) {
                     out.add(folder);
                 }
             });
@@ -136,9 +184,23 @@ final class OrtProcess {
         return out;
     }
 
+    /** /proc's maps name the files that a link to the temp folder (TMPDIR=/tmp-link) points at. */
+    private static Path realPath(Path dir) {
+        try {
+            return dir.toRealPath();
+        } catch (IOException e) {
+            return dir.toAbsolutePath().normalize();
+        }
+    }
+
+    private static boolean looksLikeOrts(Path folder) {
+        Path name = folder.getFileName();
+        return name != null && TEMP_NAME.matcher(name.toString()).matches();
+    }
+
     private static boolean olderThan(Path p, Instant cutoff) {
         try {
-            FileTime t = Files.getLastModifiedTime(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            FileTime t = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
             return t.toInstant().isBefore(cutoff);
         } catch (IOException e) {
             return false;
@@ -147,7 +209,7 @@ final class OrtProcess {
 
     private static boolean ownedByUs(Path p) {
         try {
-            return Files.getOwner(p, java.nio.file.LinkOption.NOFOLLOW_LINKS).getName()
+            return Files.getOwner(p, LinkOption.NOFOLLOW_LINKS).getName()
                     .equals(System.getProperty("user.name"));
         } catch (IOException | UnsupportedOperationException e) {
             return false;
