@@ -4,6 +4,7 @@ import dev.sd3studio.app.hub.DownloadControl;
 import dev.sd3studio.app.hub.DownloadProgress;
 import dev.sd3studio.app.hub.HubClient;
 import dev.sd3studio.app.hub.HubException;
+import dev.sd3studio.app.hub.HubFile;
 import dev.sd3studio.app.hub.HubSettings;
 import dev.sd3studio.app.hub.ModelCatalogue;
 import dev.sd3studio.app.hub.ModelDownloader;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code sd3studio pull}: a model from the Hugging Face Hub into a folder the engine loads. */
@@ -80,6 +82,12 @@ public final class PullCommand implements Callable<Integer> {
                     + Sizes.human(plan.files().totalBytes()) + (noT5 ? " without T5" : "")
                     + (plan.bytesStaged() > 0 ? ", " + Sizes.human(plan.bytesStaged()) + " already here" : "")
                     + " -> " + target);
+            List<HubFile> unverified = plan.files().unverified();
+            if (!unverified.isEmpty()) {
+                err.println("warning: " + unverified.size() + " of the files cannot be verified, the Hub's file list gives"
+                        + " no hash for them (a mirror or proxy that drops hashes?); they are installed as received: "
+                        + String.join(", ", unverified.stream().map(HubFile::path).toList()));
+            }
             err.println("(Ctrl+C stops; the same command resumes where it stopped)");
             ProgressPrinter printer = new ProgressPrinter(err, System.console() != null);
             Path done = downloader.download(plan, new DownloadControl(), printer::print);
@@ -111,6 +119,11 @@ public final class PullCommand implements Callable<Integer> {
 
         void print(DownloadProgress p) {
             if (p.state() == DownloadProgress.State.DONE) {
+                return;
+            }
+            if (p.state() == DownloadProgress.State.UNVERIFIED) {
+                // a warning stays on the screen: its own line, never overwritten by the live line
+                err.println(live ? "\r" + String.format("%-110s", p.describe()) : p.describe());
                 return;
             }
             if (live) {

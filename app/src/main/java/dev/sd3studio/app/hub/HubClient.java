@@ -45,7 +45,7 @@ public final class HubClient {
         return settings;
     }
 
-    /** Every file of the repository at its revision, with sizes and, for LFS files, SHA-256s. */
+    /** Every file of the repository at its revision, with sizes and the hashes the listing gives. */
     public List<HubFile> listFiles(RepoRef ref) throws HubException {
         List<HubFile> files = new ArrayList<>();
         URI next = URI.create(settings.endpoint() + "/api/models/" + ref.repo() + "/tree/"
@@ -65,9 +65,9 @@ public final class HubClient {
                 for (JsonNode e : page) {
                     if ("file".equals(e.path("type").asText())) {
                         JsonNode lfs = e.get("lfs");
-                        files.add(new HubFile(e.path("path").asText(), e.path("size").asLong(),
-                                lfs == null ? null : lfs.path("oid").asText(null),
-                                e.path("oid").asText(null)));
+                        boolean isLfs = lfs != null && lfs.isObject();
+                        files.add(new HubFile(e.path("path").asText(), e.path("size").asLong(), isLfs,
+                                isLfs ? lfs.path("oid").asText(null) : null, e.path("oid").asText(null)));
                     }
                 }
             } catch (IOException e) {

@@ -5,7 +5,6 @@ import dev.sd3studio.engine.api.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.HashMap;
@@ -154,11 +152,15 @@ public final class ModelDownloader {
             throws HubException, IOException {
         Files.createDirectories(target.getParent());
         Path part = partOf(target);
+        java.util.Optional<ContentHash> expected = f.expectedHash();
         for (int round = 0; ; round++) {
             byte[] digest = fetch(ref, f, part, control, progress);
-            String expected = f.isLfs() ? f.sha256() : f.gitOid();
-            if (expected == null || HexFormat.of().formatHex(digest).equalsIgnoreCase(expected)) {
+            if (expected.isEmpty() || expected.get().matches(digest)) {
                 Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                if (expected.isEmpty()) {
+                    progress.emit(DownloadProgress.State.UNVERIFIED, f.path(), "installed unverified: the Hub's file list"
+                            + " gives no hash for it");
+                }
                 return;
             }
             long wrong = Files.size(part);
@@ -166,7 +168,7 @@ public final class ModelDownloader {
             progress.done -= wrong;
             if (round >= 1) {
                 throw new HubException(HubException.Kind.HASH_MISMATCH, f.path() + " of " + ref + " failed its "
-                        + (f.isLfs() ? "SHA-256" : "git SHA-1") + " check twice (expected " + expected + ", got "
+                        + expected.get().algorithm().label() + " check twice (expected " + expected.get().hex() + ", got "
                         + HexFormat.of().formatHex(digest) + "); it was discarded and nothing was installed."
                         + " The file on the server may be damaged; try again later");
             }
@@ -259,16 +261,8 @@ public final class ModelDownloader {
     }
 
     private static MessageDigest digestFor(HubFile f) {
-        try {
-            if (f.isLfs()) {
-                return MessageDigest.getInstance("SHA-256");
-            }
-            MessageDigest md = MessageDigest.getInstance("SHA-1");
-            md.update(("blob " + f.size() + "\0").getBytes(StandardCharsets.US_ASCII));
-            return md;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no " + e.getMessage(), e);
-        }
+        // an unverified file is hashed too (nothing compares it), to keep one copy loop
+        return f.expectedHash().map(ContentHash::algorithm).orElse(ContentHash.Algorithm.SHA256).start(f.size());
     }
 
     private static void update(MessageDigest md, InputStream in) throws IOException {

@@ -1,0 +1,63 @@
+package dev.sd3studio.app.hub;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.regex.Pattern;
+
+/**
+ * The hash a downloaded file must have: a SHA-256 of the content (LFS objects, GPU archives) or a
+ * git blob id, the SHA-1 of {@code "blob <size>\0" + content} (small files in a Hub repository).
+ */
+public record ContentHash(Algorithm algorithm, String hex) {
+    public enum Algorithm {
+        SHA256("SHA-256", Pattern.compile("[0-9a-fA-F]{64}")),
+        GIT_BLOB_SHA1("git SHA-1", Pattern.compile("[0-9a-fA-F]{40}"));
+
+        private final String label;
+        private final Pattern form;
+
+        Algorithm(String label, Pattern form) {
+            this.label = label;
+            this.form = form;
+        }
+
+        /** How messages name it. */
+        public String label() {
+            return label;
+        }
+
+        /** A fresh digest for content of {@code size} bytes (a git blob id hashes a header first). */
+        public MessageDigest start(long size) {
+            try {
+                if (this == SHA256) {
+                    return MessageDigest.getInstance("SHA-256");
+                }
+                MessageDigest md = MessageDigest.getInstance("SHA-1");
+                md.update(("blob " + size + "\0").getBytes(StandardCharsets.US_ASCII));
+                return md;
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("the JDK has no " + e.getMessage(), e);
+            }
+        }
+
+        /** Whether {@code hex} is a hash of this kind at all (a listing may carry anything). */
+        public boolean fits(String hex) {
+            return hex != null && form.matcher(hex).matches();
+        }
+    }
+
+    public ContentHash {
+        if (!algorithm.fits(hex)) {
+            throw new IllegalArgumentException("'" + hex + "' is not a " + algorithm.label());
+        }
+    }
+
+    public static ContentHash sha256(String hex) {
+        return new ContentHash(Algorithm.SHA256, hex);
+    }
+
+    public boolean matches(byte[] digest) {
+        return java.util.HexFormat.of().formatHex(digest).equalsIgnoreCase(hex);
+    }
+}
