@@ -9,6 +9,7 @@ import dev.sd3studio.app.gpu.GpuStatus;
 import dev.sd3studio.app.gpu.Platform;
 import dev.sd3studio.app.hub.DownloadProgress;
 import dev.sd3studio.app.hub.Sizes;
+import dev.sd3studio.app.hub.TerminalSafe;
 import dev.sd3studio.app.settings.AppDirs;
 import dev.sd3studio.engine.Sd3Engine;
 import picocli.CommandLine.Command;
@@ -81,10 +82,12 @@ public final class GpuCommand implements Runnable {
                 GpuPackInstaller installer = new GpuPackInstaller(home);
                 err.println("reading NVIDIA's release manifests ...");
                 GpuPackInstaller.Plan plan = installer.plan(r, Platform.current());
-                out.println("GPU pack for " + plan.platform().nvidiaKey() + ": ONNX Runtime " + r.ortVersion()
-                        + ", CUDA " + plan.cudaRelease() + ", cuDNN " + plan.cudnnRelease());
+                // versions, labels and licence names come from the manifests: printable text only
+                out.println(TerminalSafe.text("GPU pack for " + plan.platform().nvidiaKey() + ": ONNX Runtime "
+                        + r.ortVersion() + ", CUDA " + plan.cudaRelease() + ", cuDNN " + plan.cudnnRelease()));
                 for (GpuPackInstaller.Item i : plan.items()) {
-                    out.printf(Locale.ROOT, "  %-12s %-14s %10s  %s%n", i.component(), i.version(), Sizes.human(i.size()), i.licence());
+                    out.println(TerminalSafe.text(String.format(Locale.ROOT, "  %-12s %-14s %10s  %s", i.component(),
+                            i.version(), Sizes.human(i.size()), i.licence())));
                 }
                 out.println("download: " + Sizes.human(plan.bytes()) + " into " + home
                         + " (NVIDIA's files under the CUDA EULA and the cuDNN licence; texts kept in licenses/)");
@@ -98,7 +101,7 @@ public final class GpuCommand implements Runnable {
                         + pack.manifest().files().size() + " files verified); it is used from the next start");
                 return 0;
             } catch (GpuPackException e) {
-                throw new CliException(e.getMessage(), Cli.EXIT_FAILED);
+                throw new CliException(TerminalSafe.text(e.getMessage()), Cli.EXIT_FAILED);
             } catch (IOException e) {
                 throw new CliException("the recipe " + recipe + " is unreadable: " + e.getMessage(), Cli.EXIT_USAGE);
             }
@@ -123,9 +126,9 @@ public final class GpuCommand implements Runnable {
         void print(DownloadProgress p) {
             long now = System.nanoTime();
             if (p.state() != DownloadProgress.State.DOWNLOADING || now - last > 3_000_000_000L) {
-                err.println(p.state() == DownloadProgress.State.VERIFYING ? "extracting " + p.file()
+                err.println(p.state() == DownloadProgress.State.VERIFYING ? "extracting " + TerminalSafe.text(p.file())
                         : p.state() == DownloadProgress.State.DONE ? "verified and installed"
-                        : Sizes.human(p.done()) + " / " + Sizes.human(p.total()) + "  " + p.file());
+                        : Sizes.human(p.done()) + " / " + Sizes.human(p.total()) + "  " + TerminalSafe.text(p.file()));
                 last = now;
             }
         }

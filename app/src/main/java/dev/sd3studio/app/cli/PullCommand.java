@@ -10,6 +10,7 @@ import dev.sd3studio.app.hub.ModelCatalogue;
 import dev.sd3studio.app.hub.ModelDownloader;
 import dev.sd3studio.app.hub.RepoRef;
 import dev.sd3studio.app.hub.Sizes;
+import dev.sd3studio.app.hub.TerminalSafe;
 import dev.sd3studio.app.settings.AppDirs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -97,7 +98,7 @@ public final class PullCommand implements Callable<Integer> {
                     + " --prompt \"a lighthouse at dusk\" --out lighthouse.png");
             return 0;
         } catch (HubException e) {
-            throw new CliException(e.getMessage(), Cli.EXIT_FAILED);
+            throw new CliException(TerminalSafe.text(e.getMessage()), Cli.EXIT_FAILED);
         }
     }
 
@@ -123,11 +124,12 @@ public final class PullCommand implements Callable<Integer> {
             }
             if (p.state() == DownloadProgress.State.UNVERIFIED) {
                 // a warning stays on the screen: its own line, never overwritten by the live line
-                err.println(live ? "\r" + String.format("%-110s", p.describe()) : p.describe());
+                String warning = TerminalSafe.text(p.describe());
+                err.println(live ? "\r" + String.format("%-110s", warning) : warning);
                 return;
             }
             if (live) {
-                String line = p.describe();
+                String line = TerminalSafe.text(p.describe());
                 err.print("\r" + (line.length() > 110 ? line.substring(0, 110) : String.format("%-110s", line)));
                 err.flush();
                 return;
@@ -135,7 +137,7 @@ public final class PullCommand implements Callable<Integer> {
             long now = System.nanoTime();
             boolean changed = p.state() != lastState && p.state() != DownloadProgress.State.VERIFYING;
             if (changed || now - lastLine > 5_000_000_000L) {
-                err.println(p.describe());
+                err.println(TerminalSafe.text(p.describe()));
                 lastLine = now;
             }
             lastState = p.state();

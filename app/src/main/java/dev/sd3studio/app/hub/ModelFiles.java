@@ -38,6 +38,14 @@ public record ModelFiles(List<HubFile> files, String layout) {
             }
         }
         for (HubFile f : keep) {
+            java.util.Optional<String> problem = PortablePath.problem(f.path());
+            if (problem.isPresent()) {
+                throw new HubException(HubException.Kind.UNSAFE_NAME, "the file list of " + ref + " names a file this"
+                        + " app will not write: \"" + TerminalSafe.text(f.path()) + "\" " + problem.get() + ". Nothing was"
+                        + " downloaded; the repository, or the mirror HF_ENDPOINT points at, is broken or hostile");
+            }
+        }
+        for (HubFile f : keep) {
             if (f.isLfs() && f.expectedHash().isEmpty()) {
                 // the Hub always lists an LFS object's SHA-256; without it gigabytes would go unchecked
                 throw new HubException(HubException.Kind.NO_HASH, "the file list of " + ref + " gives no SHA-256 for "

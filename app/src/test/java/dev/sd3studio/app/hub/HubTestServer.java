@@ -52,6 +52,12 @@ public final class HubTestServer implements AutoCloseable {
     final Set<String> lfsWithoutOid = new HashSet<>();
     /** Repositories whose listing gives no hash at all: no {@code oid}, no {@code lfs} record (a bare mirror). */
     final Set<String> noHashes = new HashSet<>();
+    /** Entries appended to a repository's listing as they are: names no file system could hold, padding. */
+    final Map<String, List<Map<String, Object>>> extraEntries = new HashMap<>();
+    /** repo/path whose {@code resolve} redirects to this {@code Location} instead. */
+    final Map<String, String> redirects = new HashMap<>();
+    /** The {@code X-Error-Code} sent with a missing repository. */
+    String notFoundErrorCode = "RepoNotFound";
     /** repo/path sent in small chunks with pauses, to have time to pause and cancel. */
     public final Set<String> slow = new HashSet<>();
     int pageSize = 5;
@@ -182,7 +188,7 @@ public final class HubTestServer implements AutoCloseable {
         String repo = p[0] + "/" + p[1];
         Path dir = root.resolve(repo);
         if (!Files.isDirectory(dir)) {
-            ex.responseHeaders.put("X-Error-Code", "RepoNotFound");
+            ex.responseHeaders.put("X-Error-Code", notFoundErrorCode);
             status(ex, 404, "");
             return;
         }
@@ -223,6 +229,7 @@ public final class HubTestServer implements AutoCloseable {
                 entries.add(e);
             }
         }
+        entries.addAll(extraEntries.getOrDefault(repo, List.of()));
         String query = ex.rawQuery;
         int cursor = 0;
         if (query != null && query.contains("cursor=")) {
@@ -252,7 +259,10 @@ public final class HubTestServer implements AutoCloseable {
             return;
         }
         String file = p[4];
-        if (isLfs(file)) {
+        if (redirects.containsKey(repo + "/" + file)) {
+            ex.responseHeaders.put("Location", redirects.get(repo + "/" + file));
+            status(ex, 302, "");
+        } else if (isLfs(file)) {
             ex.responseHeaders.put("Location", "http://localhost:" + server.getLocalPort()
                     + "/cdn/" + repo + "/" + file);
             status(ex, 302, "");
