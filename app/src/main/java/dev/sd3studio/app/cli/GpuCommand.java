@@ -77,8 +77,13 @@ public final class GpuCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             Path home = GpuPack.home(AppDirs.detect());
+            GpuPackRecipe r;
             try {
-                GpuPackRecipe r = recipe == null ? GpuPackRecipe.standard() : GpuPackRecipe.read(recipe);
+                r = recipe == null ? GpuPackRecipe.standard() : GpuPackRecipe.read(recipe);
+            } catch (GpuPackException e) {
+                throw new CliException(TerminalSafe.text(e.getMessage()), Cli.EXIT_USAGE);
+            }
+            try {
                 GpuPackInstaller installer = new GpuPackInstaller(home);
                 err.println("reading NVIDIA's release manifests ...");
                 GpuPackInstaller.Plan plan = installer.plan(r, Platform.current());
@@ -102,8 +107,6 @@ public final class GpuCommand implements Runnable {
                 return 0;
             } catch (GpuPackException e) {
                 throw new CliException(TerminalSafe.text(e.getMessage()), Cli.EXIT_FAILED);
-            } catch (IOException e) {
-                throw new CliException("the recipe " + recipe + " is unreadable: " + e.getMessage(), Cli.EXIT_USAGE);
             }
         }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sd3studio.app.hub.DownloadProgress;
+import dev.sd3studio.app.hub.HubClient;
 import dev.sd3studio.engine.api.AtomicFiles;
 
 import java.io.IOException;
@@ -11,8 +12,11 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -25,6 +29,8 @@ import java.util.stream.Stream;
  * old pack) and keeps finished downloads for the next attempt.
  */
 public final class GpuPackInstaller {
+    /** NVIDIA's manifests are about 50 KB; a server sending more is not sending one. */
+    private static final int MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
     private final Path gpuHome;
     private final HttpFetch fetch;
     private final ObjectMapper json = new ObjectMapper();
@@ -54,25 +60,43 @@ public final class GpuPackInstaller {
     }
 
     public Plan plan(GpuPackRecipe recipe, Platform platform) throws GpuPackException {
+        recipe.validate();
         List<Item> items = new ArrayList<>();
         items.add(new Item("onnxruntime", recipe.ortVersion(), URI.create(recipe.ortJar().url()), recipe.ortJar().size(),
                 recipe.ortJar().sha256(), "MIT (ONNX Runtime)"));
-        JsonNode cuda = manifest(recipe.cudaManifestUri());
+        JsonNode cuda = manifest(recipe.cudaManifest());
         for (String component : recipe.cudaComponents()) {
             items.add(item(recipe.cudaManifestUri(), cuda, component, cuda.path(component).path(platform.nvidiaKey())));
         }
-        JsonNode cudnn = manifest(recipe.cudnnManifestUri());
+        JsonNode cudnn = manifest(recipe.cudnnManifest());
         items.add(item(recipe.cudnnManifestUri(), cudnn, "cudnn",
                 cudnn.path("cudnn").path(platform.nvidiaKey()).path(recipe.cudnnVariant())));
         return new Plan(recipe, platform, cuda.path("release_label").asText("?"), cudnn.path("release_label").asText("?"),
                 List.copyOf(items));
     }
 
-    private JsonNode manifest(URI uri) throws GpuPackException {
+    /** The manifest, read only once its SHA-256 is the recipe's pin: its hashes are what the archives are checked against. */
+    private JsonNode manifest(GpuPackRecipe.PinnedManifest pinned) throws GpuPackException {
+        URI uri = URI.create(pinned.url());
+        byte[] body = fetch.bytes(uri, MAX_MANIFEST_BYTES);
+        String got = HexFormat.of().formatHex(sha256(body));
+        if (!got.equalsIgnoreCase(pinned.sha256())) {
+            throw new GpuPackException("NVIDIA's manifest " + uri + " is not the one this build pins (SHA-256 " + got
+                    + ", expected " + pinned.sha256() + "); it may have been changed or tampered with, so its hashes are"
+                    + " not used and nothing was downloaded. Try again later, or install with a recipe that pins it");
+        }
         try {
-            return json.readTree(fetch.text(uri));
+            return json.readTree(body);
         } catch (IOException e) {
-            throw new GpuPackException(uri + " is not a readable NVIDIA release manifest (" + e.getMessage() + ")", e);
+            throw new GpuPackException(uri + " is not a readable NVIDIA release manifest (" + HubClient.describe(e) + ")", e);
+        }
+    }
+
+    private static byte[] sha256(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -81,9 +105,21 @@ public final class GpuPackInstaller {
             throw new GpuPackException("NVIDIA's manifest " + manifest + " has no " + component
                     + " archive for this platform; the GPU pack is not available here");
         }
+        String relative = entry.get("relative_path").asText();
+        URI url;
+        try {
+            url = manifest.resolve(relative);
+        } catch (IllegalArgumentException e) {
+            url = null;
+        }
+        String problem = url == null ? "which is not a valid URL" : GpuPackRecipe.urlProblem(url.toString());
+        if (problem != null) {
+            throw new GpuPackException("NVIDIA's manifest " + manifest + " places the " + component + " archive at "
+                    + relative + ", " + problem + "; nothing was downloaded");
+        }
         JsonNode c = root.path(component);
-        return new Item(component, c.path("version").asText("?"), manifest.resolve(entry.get("relative_path").asText()),
-                entry.path("size").asLong(), entry.get("sha256").asText(), c.path("license").asText("NVIDIA"));
+        return new Item(component, c.path("version").asText("?"), url, entry.path("size").asLong(),
+                entry.get("sha256").asText(), c.path("license").asText("NVIDIA"));
     }
 
     public GpuPack install(Plan plan, Consumer<DownloadProgress> progress) throws GpuPackException {

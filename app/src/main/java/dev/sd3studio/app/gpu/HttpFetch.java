@@ -1,5 +1,7 @@
 package dev.sd3studio.app.gpu;
 
+import dev.sd3studio.app.hub.HubClient;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -34,18 +36,25 @@ final class HttpFetch {
         this.backoff = backoff;
     }
 
-    /** A small document (a manifest) as text. */
-    String text(URI uri) throws GpuPackException {
+    /** A small document (a manifest), refused beyond {@code maxBytes}. */
+    byte[] bytes(URI uri, int maxBytes) throws GpuPackException {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) {
-                throw new GpuPackException("fetching " + uri + " failed with HTTP " + r.statusCode()
-                        + "; check the connection (or the recipe's URLs) and try again");
+            HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream in = r.body()) {
+                if (r.statusCode() != 200) {
+                    throw new GpuPackException("fetching " + uri + " failed with HTTP " + r.statusCode()
+                            + "; check the connection (or the recipe's URLs) and try again");
+                }
+                byte[] body = in.readNBytes(maxBytes + 1);
+                if (body.length > maxBytes) {
+                    throw new GpuPackException(uri + " is larger than any release manifest; nothing was downloaded");
+                }
+                return body;
             }
-            return r.body();
         } catch (IOException e) {
-            throw new GpuPackException("cannot reach " + uri.getHost() + " (" + e.getMessage() + "); check the connection", e);
+            throw new GpuPackException("cannot reach " + uri.getHost() + " (" + HubClient.describe(e)
+                    + "); check the connection", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new GpuPackException("cancelled", e);
@@ -97,7 +106,7 @@ final class HttpFetch {
                 }
             } catch (IOException e) {
                 if (++failures >= attempts) {
-                    throw new GpuPackException("downloading " + uri + " keeps failing (" + e.getMessage()
+                    throw new GpuPackException("downloading " + uri + " keeps failing (" + HubClient.describe(e)
                             + "); what was fetched is kept: run gpu install again to resume", e);
                 }
                 sleep(backoff.multipliedBy(1L << Math.min(failures - 1, 5)));
