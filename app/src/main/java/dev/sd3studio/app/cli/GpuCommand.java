@@ -129,9 +129,13 @@ public final class GpuCommand implements Runnable {
         void print(DownloadProgress p) {
             long now = System.nanoTime();
             if (p.state() != DownloadProgress.State.DOWNLOADING || now - last > 3_000_000_000L) {
-                err.println(p.state() == DownloadProgress.State.VERIFYING ? "extracting " + TerminalSafe.text(p.file())
-                        : p.state() == DownloadProgress.State.DONE ? "verified and installed"
-                        : Sizes.human(p.done()) + " / " + Sizes.human(p.total()) + "  " + TerminalSafe.text(p.file()));
+                String file = TerminalSafe.text(p.file());
+                err.println(switch (p.state()) {
+                    case VERIFYING -> (p.note() == null ? "verifying " : p.note() + " ") + file;
+                    case DONE -> "verified and installed";
+                    case DOWNLOADING -> Sizes.human(p.done()) + " / " + Sizes.human(p.total()) + "  " + file;
+                    default -> TerminalSafe.text(p.describe());
+                });
                 last = now;
             }
         }

@@ -3,8 +3,14 @@ package dev.sd3studio.app.gpu;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sd3studio.app.hub.ContentHash;
+import dev.sd3studio.app.hub.DownloadControl;
 import dev.sd3studio.app.hub.DownloadProgress;
 import dev.sd3studio.app.hub.HubClient;
+import dev.sd3studio.app.hub.HubException;
+import dev.sd3studio.app.hub.HubSettings;
+import dev.sd3studio.app.hub.TransferProgress;
+import dev.sd3studio.app.hub.VerifiedDownload;
 import dev.sd3studio.engine.api.AtomicFiles;
 
 import java.io.IOException;
@@ -12,12 +18,11 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -32,7 +37,10 @@ public final class GpuPackInstaller {
     /** NVIDIA's manifests are about 50 KB; a server sending more is not sending one. */
     private static final int MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
     private final Path gpuHome;
-    private final HttpFetch fetch;
+    /** The Hub's HTTP client without a token: redirects checked, errors described, nothing sent but GETs. */
+    private final HubClient http = new HubClient(new HubSettings(URI.create(HubSettings.DEFAULT_ENDPOINT),
+            Optional.empty(), "none"));
+    private final VerifiedDownload transfer;
     private final ObjectMapper json = new ObjectMapper();
 
     public GpuPackInstaller(Path gpuHome) {
@@ -41,7 +49,7 @@ public final class GpuPackInstaller {
 
     GpuPackInstaller(Path gpuHome, int attempts, Duration backoff) {
         this.gpuHome = gpuHome;
-        this.fetch = new HttpFetch(attempts, backoff);
+        this.transfer = new VerifiedDownload(attempts, backoff, Duration.ofSeconds(60), "run gpu install again to resume");
     }
 
     /** One file to download. {@code component} is the NVIDIA component, or {@code onnxruntime}. */
@@ -78,9 +86,15 @@ public final class GpuPackInstaller {
     /** The manifest, read only once its SHA-256 is the recipe's pin: its hashes are what the archives are checked against. */
     private JsonNode manifest(GpuPackRecipe.PinnedManifest pinned) throws GpuPackException {
         URI uri = URI.create(pinned.url());
-        byte[] body = fetch.bytes(uri, MAX_MANIFEST_BYTES);
-        String got = HexFormat.of().formatHex(sha256(body));
-        if (!got.equalsIgnoreCase(pinned.sha256())) {
+        byte[] body;
+        try {
+            body = http.fetchSmall(uri, MAX_MANIFEST_BYTES);
+        } catch (HubException e) {
+            throw new GpuPackException(e.getMessage(), e);
+        }
+        byte[] digest = ContentHash.Algorithm.SHA256.start(body.length).digest(body);
+        String got = HexFormat.of().formatHex(digest);
+        if (!ContentHash.sha256(pinned.sha256()).matches(digest)) {
             throw new GpuPackException("NVIDIA's manifest " + uri + " is not the one this build pins (SHA-256 " + got
                     + ", expected " + pinned.sha256() + "); it may have been changed or tampered with, so its hashes are"
                     + " not used and nothing was downloaded. Try again later, or install with a recipe that pins it");
@@ -89,14 +103,6 @@ public final class GpuPackInstaller {
             return json.readTree(body);
         } catch (IOException e) {
             throw new GpuPackException(uri + " is not a readable NVIDIA release manifest (" + HubClient.describe(e) + ")", e);
-        }
-    }
-
-    private static byte[] sha256(byte[] data) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -125,24 +131,26 @@ public final class GpuPackInstaller {
     public GpuPack install(Plan plan, Consumer<DownloadProgress> progress) throws GpuPackException {
         Path downloads = gpuHome.resolve("downloads");
         Path staging = gpuHome.resolve(".staging-" + System.nanoTime());
-        long total = plan.bytes();
-        long[] done = {0};
+        TransferProgress transferred = new TransferProgress(plan.bytes(), progress);
         try {
             Files.createDirectories(downloads);
             for (Item item : plan.items()) {
                 Path file = downloads.resolve(item.fileName());
-                fetch.file(item.url(), file, item.size(), item.sha256(), n -> {
-                    done[0] += n;
-                    progress.accept(new DownloadProgress(DownloadProgress.State.DOWNLOADING, item.fileName(), done[0],
-                            total, 0, null, null));
-                });
+                ContentHash hash = ContentHash.sha256(item.sha256());
+                if (hash.matches(file, item.size())) {
+                    transferred.add(item.size()); // kept from an earlier attempt
+                    continue;
+                }
+                transfer.fetch(new VerifiedDownload.Remote(item.fileName(), item.url().toString(),
+                        offset -> http.open(item.url(), offset), item.size(), Optional.of(hash)), file,
+                        new DownloadControl(), transferred);
             }
             Path ort = Files.createDirectories(staging.resolve("ort"));
             Path cuda = Files.createDirectories(staging.resolve("cuda"));
             Path licences = Files.createDirectories(staging.resolve("licenses"));
             List<GpuPack.Source> sources = new ArrayList<>();
             for (Item item : plan.items()) {
-                progress.accept(new DownloadProgress(DownloadProgress.State.VERIFYING, item.fileName(), done[0], total, 0, null, null));
+                transferred.emit(DownloadProgress.State.VERIFYING, item.fileName(), "extracting");
                 Path file = downloads.resolve(item.fileName());
                 if (item.component().equals("onnxruntime")) {
                     ArchiveExtractor.ortJar(file, plan.platform(), ort);
@@ -158,7 +166,7 @@ public final class GpuPackInstaller {
             try (Stream<Path> walk = Files.walk(staging)) {
                 for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
                     files.add(new GpuPack.InstalledFile(staging.relativize(p).toString().replace('\\', '/'),
-                            Files.size(p), HttpFetch.hash(p)));
+                            Files.size(p), ContentHash.sha256Of(p)));
                 }
             }
             GpuPack.Manifest manifest = new GpuPack.Manifest(plan.recipe().ortVersion(), plan.cudaRelease(),
@@ -170,11 +178,14 @@ public final class GpuPackInstaller {
             AtomicFiles.deleteTreeQuietly(staging);
             throw new GpuPackException("installing the GPU pack into " + gpuHome + " failed (" + e.getMessage()
                     + "); nothing was changed. Check free space and try again", e);
+        } catch (HubException e) {
+            AtomicFiles.deleteTreeQuietly(staging);
+            throw new GpuPackException(e.getMessage(), e);
         } catch (GpuPackException e) {
             AtomicFiles.deleteTreeQuietly(staging);
             throw e;
         }
-        progress.accept(new DownloadProgress(DownloadProgress.State.DONE, "", total, total, 0, null, null));
+        transferred.emit(DownloadProgress.State.DONE, "", null);
         return GpuPack.find(gpuHome).orElseThrow(() -> new GpuPackException("the GPU pack vanished right after installing"));
     }
 

@@ -1,6 +1,10 @@
 package dev.sd3studio.app.hub;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.regex.Pattern;
@@ -55,6 +59,27 @@ public record ContentHash(Algorithm algorithm, String hex) {
 
     public static ContentHash sha256(String hex) {
         return new ContentHash(Algorithm.SHA256, hex);
+    }
+
+    /** The SHA-256 of a file's content, in hex. */
+    public static String sha256Of(Path file) throws IOException {
+        MessageDigest md = Algorithm.SHA256.start(0);
+        try (InputStream in = Files.newInputStream(file)) {
+            VerifiedDownload.update(md, in);
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Whether {@code file} is already the verified content: right size and hash (a kept download reused). */
+    public boolean matches(Path file, long size) throws IOException {
+        if (!Files.isRegularFile(file) || Files.size(file) != size) {
+            return false;
+        }
+        MessageDigest md = algorithm.start(size);
+        try (InputStream in = Files.newInputStream(file)) {
+            VerifiedDownload.update(md, in);
+        }
+        return matches(md.digest());
     }
 
     public boolean matches(byte[] digest) {

@@ -135,13 +135,42 @@ public final class HubClient {
      * that ignores {@code Range} sends the whole file again, and then {@code start} is 0.
      */
     public Download open(RepoRef ref, String path, long offset) throws HubException {
-        HttpResponse<InputStream> r = send(resolveUri(ref, path), offset, hubErrors(ref));
+        return download(send(resolveUri(ref, path), offset, hubErrors(ref)), offset);
+    }
+
+    private static Download download(HttpResponse<InputStream> r, long offset) {
         long start = 0;
         if (r.statusCode() == 206) {
             start = r.headers().firstValue("Content-Range").map(HubClient::rangeStart).orElse(offset);
         }
         long length = r.headers().firstValueAsLong("Content-Length").orElse(-1);
         return new Download(r.body(), start, length);
+    }
+
+    /** Opens any http(s) URL from {@code offset} (the GPU pack's archives), without a token, errors worded for a URL. */
+    public Download open(URI url, long offset) throws HubException {
+        return download(send(url, offset, urlErrors(url)), offset);
+    }
+
+    /** A small document (a manifest) whole, refused beyond {@code maxBytes}. */
+    public byte[] fetchSmall(URI url, int maxBytes) throws HubException {
+        try (InputStream in = send(url, -1, urlErrors(url)).body()) {
+            byte[] body = in.readNBytes(maxBytes + 1);
+            if (body.length > maxBytes) {
+                throw new HubException(HubException.Kind.NETWORK, url + " sent more than " + Sizes.human(maxBytes)
+                        + ", far more than the document expected there; nothing was used");
+            }
+            return body;
+        } catch (IOException e) {
+            throw new HubException(HubException.Kind.NETWORK, "reading " + url + " failed (" + describe(e)
+                    + "); check the connection and try again", e);
+        }
+    }
+
+    private static StatusErrors urlErrors(URI url) {
+        return (status, errorCode) -> new HubException(status == 404 ? HubException.Kind.NOT_FOUND : HubException.Kind.NETWORK,
+                "fetching " + url + " failed with HTTP " + status + (status == 404 ? "; check the URL (or the recipe's URLs)"
+                        : "; try again later"));
     }
 
     static long rangeStart(String contentRange) {

@@ -3,6 +3,7 @@ package dev.sd3studio.app.gpu;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.sd3studio.app.cli.Cli;
+import dev.sd3studio.app.hub.ContentHash;
 import dev.sd3studio.app.settings.AppDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,6 +44,9 @@ class GpuPackTest {
     private Path www;
     private final Map<String, byte[]> corrupt = new LinkedHashMap<>();
     private final List<String> requested = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Paths whose next answer breaks off half-way; each request's path and Range header. */
+    private final java.util.Set<String> drops = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final List<String> ranges = java.util.Collections.synchronizedList(new ArrayList<>());
     private String previousData;
 
     @BeforeEach
@@ -54,8 +58,22 @@ class GpuPackTest {
             requested.add(path);
             Path f = www.resolve(path);
             byte[] body = corrupt.containsKey(path) ? corrupt.get(path) : Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
+            String range = ex.getRequestHeaders().getFirst("Range");
+            ranges.add(path + " " + range);
             if (body == null) {
                 ex.sendResponseHeaders(404, -1);
+            } else if (drops.remove(path)) {
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body, 0, body.length / 2);
+                ex.getResponseBody().flush();
+                throw new IOException("dropped on purpose");
+            } else if (range != null && range.startsWith("bytes=")) {
+                int from = Integer.parseInt(range.substring(6, range.indexOf('-')));
+                ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
+                ex.sendResponseHeaders(206, body.length - from);
+                try (OutputStream o = ex.getResponseBody()) {
+                    o.write(body, from, body.length - from);
+                }
             } else {
                 ex.sendResponseHeaders(200, body.length);
                 try (OutputStream o = ex.getResponseBody()) {
@@ -114,7 +132,7 @@ class GpuPackTest {
         Files.createDirectories(www.resolve(dir).resolve(name.replaceAll("-linux.*", "")).resolve("linux-x86_64"));
         Files.move(out, www.resolve(dir).resolve((String) entry.get("relative_path")));
         byte[] bytes = Files.readAllBytes(www.resolve(dir).resolve((String) entry.get("relative_path")));
-        entry.put("sha256", HttpFetch.hash(www.resolve(dir).resolve((String) entry.get("relative_path"))));
+        entry.put("sha256", ContentHash.sha256Of(www.resolve(dir).resolve((String) entry.get("relative_path"))));
         entry.put("md5", "unused");
         entry.put("size", String.valueOf(bytes.length));
         return entry;
@@ -165,12 +183,12 @@ class GpuPackTest {
             }
         }
         GpuPackRecipe r = new GpuPackRecipe(GpuPackRecipe.ORT_VERSION,
-                new GpuPackRecipe.Artifact(url("maven2/onnxruntime_gpu-1.29.0.jar"), Files.size(jar), HttpFetch.hash(jar)),
+                new GpuPackRecipe.Artifact(url("maven2/onnxruntime_gpu-1.29.0.jar"), Files.size(jar), ContentHash.sha256Of(jar)),
                 new GpuPackRecipe.PinnedManifest(url("cuda/redistrib_12.6.3.json"),
-                        HttpFetch.hash(www.resolve("cuda/redistrib_12.6.3.json"))),
+                        ContentHash.sha256Of(www.resolve("cuda/redistrib_12.6.3.json"))),
                 List.of("cuda_cudart", "libcublas", "libcurand", "libcufft"),
                 new GpuPackRecipe.PinnedManifest(url("cudnn/redistrib_9.5.1.json"),
-                        HttpFetch.hash(www.resolve("cudnn/redistrib_9.5.1.json"))), "cuda12");
+                        ContentHash.sha256Of(www.resolve("cudnn/redistrib_9.5.1.json"))), "cuda12");
         Path file = tmp.resolve("recipe.json");
         json.writeValue(file.toFile(), r);
         return file;
@@ -200,6 +218,20 @@ class GpuPackTest {
 
     private boolean anyArchiveRequested() {
         return requested.stream().anyMatch(p -> p.endsWith(".tar.xz") || p.endsWith(".jar"));
+    }
+
+    @Test
+    void aDroppedArchiveResumesWithARangeRequest() throws Exception {
+        Path recipe = recipe();
+        String cublas = "cuda/libcublas/linux-x86_64/libcublas-linux-x86_64-12.6.77-archive.tar.xz";
+        drops.add(cublas);
+        Run install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        assertEquals(0, install.exit(), install.out() + install.err());
+        assertTrue(install.err().contains("connection lost, retrying"), install.err());
+        List<String> asked = ranges.stream().filter(r -> r.startsWith(cublas)).toList();
+        assertEquals(2, asked.size(), asked.toString());
+        assertTrue(asked.get(0).endsWith(" null") && asked.get(1).matches(".* bytes=[1-9]\\d*-"), asked.toString());
+        assertTrue(GpuPack.find(tmp.resolve("userdata/data/gpu")).orElseThrow().damaged().isEmpty());
     }
 
     @Test
@@ -294,7 +326,7 @@ class GpuPackTest {
         GpuPack installed = GpuPack.find(gpu).orElseThrow();
         assertTrue(installed.damaged().isEmpty());
         for (GpuPack.InstalledFile f : installed.manifest().files()) {
-            assertEquals(f.sha256(), HttpFetch.hash(pack.resolve(f.path())), f.path());
+            assertEquals(f.sha256(), ContentHash.sha256Of(pack.resolve(f.path())), f.path());
         }
         try (var left = Files.list(gpu)) {
             assertEquals(List.of("pack"), left.map(p -> p.getFileName().toString()).toList(), "no staging or downloads left");
