@@ -9,6 +9,7 @@ import dev.sd3studio.app.gpu.GpuStatus;
 import dev.sd3studio.app.gpu.Platform;
 import dev.sd3studio.app.hub.DownloadProgress;
 import dev.sd3studio.app.hub.Sizes;
+import dev.sd3studio.app.hub.TerminalSafe;
 import dev.sd3studio.app.settings.AppDirs;
 import dev.sd3studio.engine.Sd3Engine;
 import picocli.CommandLine.Command;
@@ -76,15 +77,22 @@ public final class GpuCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             Path home = GpuPack.home(AppDirs.detect());
+            GpuPackRecipe r;
             try {
-                GpuPackRecipe r = recipe == null ? GpuPackRecipe.standard() : GpuPackRecipe.read(recipe);
+                r = recipe == null ? GpuPackRecipe.standard() : GpuPackRecipe.read(recipe);
+            } catch (GpuPackException e) {
+                throw new CliException(TerminalSafe.text(e.getMessage()), Cli.EXIT_USAGE);
+            }
+            try {
                 GpuPackInstaller installer = new GpuPackInstaller(home);
                 err.println("reading NVIDIA's release manifests ...");
                 GpuPackInstaller.Plan plan = installer.plan(r, Platform.current());
-                out.println("GPU pack for " + plan.platform().nvidiaKey() + ": ONNX Runtime " + r.ortVersion()
-                        + ", CUDA " + plan.cudaRelease() + ", cuDNN " + plan.cudnnRelease());
+                // versions, labels and licence names come from the manifests: printable text only
+                out.println(TerminalSafe.text("GPU pack for " + plan.platform().nvidiaKey() + ": ONNX Runtime "
+                        + r.ortVersion() + ", CUDA " + plan.cudaRelease() + ", cuDNN " + plan.cudnnRelease()));
                 for (GpuPackInstaller.Item i : plan.items()) {
-                    out.printf(Locale.ROOT, "  %-12s %-14s %10s  %s%n", i.component(), i.version(), Sizes.human(i.size()), i.licence());
+                    out.println(TerminalSafe.text(String.format(Locale.ROOT, "  %-12s %-14s %10s  %s", i.component(),
+                            i.version(), Sizes.human(i.size()), i.licence())));
                 }
                 out.println("download: " + Sizes.human(plan.bytes()) + " into " + home
                         + " (NVIDIA's files under the CUDA EULA and the cuDNN licence; texts kept in licenses/)");
@@ -98,9 +106,7 @@ public final class GpuCommand implements Runnable {
                         + pack.manifest().files().size() + " files verified); it is used from the next start");
                 return 0;
             } catch (GpuPackException e) {
-                throw new CliException(e.getMessage(), Cli.EXIT_FAILED);
-            } catch (IOException e) {
-                throw new CliException("the recipe " + recipe + " is unreadable: " + e.getMessage(), Cli.EXIT_USAGE);
+                throw new CliException(TerminalSafe.text(e.getMessage()), Cli.EXIT_FAILED);
             }
         }
 
@@ -123,9 +129,13 @@ public final class GpuCommand implements Runnable {
         void print(DownloadProgress p) {
             long now = System.nanoTime();
             if (p.state() != DownloadProgress.State.DOWNLOADING || now - last > 3_000_000_000L) {
-                err.println(p.state() == DownloadProgress.State.VERIFYING ? "extracting " + p.file()
-                        : p.state() == DownloadProgress.State.DONE ? "verified and installed"
-                        : Sizes.human(p.done()) + " / " + Sizes.human(p.total()) + "  " + p.file());
+                String file = TerminalSafe.text(p.file());
+                err.println(switch (p.state()) {
+                    case VERIFYING -> (p.note() == null ? "verifying " : p.note() + " ") + file;
+                    case DONE -> "verified and installed";
+                    case DOWNLOADING -> Sizes.human(p.done()) + " / " + Sizes.human(p.total()) + "  " + file;
+                    default -> TerminalSafe.text(p.describe());
+                });
                 last = now;
             }
         }

@@ -4,11 +4,13 @@ import dev.sd3studio.app.hub.DownloadControl;
 import dev.sd3studio.app.hub.DownloadProgress;
 import dev.sd3studio.app.hub.HubClient;
 import dev.sd3studio.app.hub.HubException;
+import dev.sd3studio.app.hub.HubFile;
 import dev.sd3studio.app.hub.HubSettings;
 import dev.sd3studio.app.hub.ModelCatalogue;
 import dev.sd3studio.app.hub.ModelDownloader;
 import dev.sd3studio.app.hub.RepoRef;
 import dev.sd3studio.app.hub.Sizes;
+import dev.sd3studio.app.hub.TerminalSafe;
 import dev.sd3studio.app.settings.AppDirs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,6 +20,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code sd3studio pull}: a model from the Hugging Face Hub into a folder the engine loads. */
@@ -80,6 +83,12 @@ public final class PullCommand implements Callable<Integer> {
                     + Sizes.human(plan.files().totalBytes()) + (noT5 ? " without T5" : "")
                     + (plan.bytesStaged() > 0 ? ", " + Sizes.human(plan.bytesStaged()) + " already here" : "")
                     + " -> " + target);
+            List<HubFile> unverified = plan.files().unverified();
+            if (!unverified.isEmpty()) {
+                err.println("warning: " + unverified.size() + " of the files cannot be verified, the Hub's file list gives"
+                        + " no hash for them (a mirror or proxy that drops hashes?); they are installed as received: "
+                        + String.join(", ", unverified.stream().map(HubFile::path).toList()));
+            }
             err.println("(Ctrl+C stops; the same command resumes where it stopped)");
             ProgressPrinter printer = new ProgressPrinter(err, System.console() != null);
             Path done = downloader.download(plan, new DownloadControl(), printer::print);
@@ -89,7 +98,7 @@ public final class PullCommand implements Callable<Integer> {
                     + " --prompt \"a lighthouse at dusk\" --out lighthouse.png");
             return 0;
         } catch (HubException e) {
-            throw new CliException(e.getMessage(), Cli.EXIT_FAILED);
+            throw new CliException(TerminalSafe.text(e.getMessage()), Cli.EXIT_FAILED);
         }
     }
 
@@ -113,8 +122,14 @@ public final class PullCommand implements Callable<Integer> {
             if (p.state() == DownloadProgress.State.DONE) {
                 return;
             }
+            if (p.state() == DownloadProgress.State.UNVERIFIED) {
+                // a warning stays on the screen: its own line, never overwritten by the live line
+                String warning = TerminalSafe.text(p.describe());
+                err.println(live ? "\r" + String.format("%-110s", warning) : warning);
+                return;
+            }
             if (live) {
-                String line = p.describe();
+                String line = TerminalSafe.text(p.describe());
                 err.print("\r" + (line.length() > 110 ? line.substring(0, 110) : String.format("%-110s", line)));
                 err.flush();
                 return;
@@ -122,7 +137,7 @@ public final class PullCommand implements Callable<Integer> {
             long now = System.nanoTime();
             boolean changed = p.state() != lastState && p.state() != DownloadProgress.State.VERIFYING;
             if (changed || now - lastLine > 5_000_000_000L) {
-                err.println(p.describe());
+                err.println(TerminalSafe.text(p.describe()));
                 lastLine = now;
             }
             lastState = p.state();

@@ -1,11 +1,13 @@
 package dev.sd3studio.app.gpu;
 
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.tukaani.xz.XZInputStream;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,7 +22,11 @@ import java.util.zip.ZipFile;
  * Takes the runtime libraries out of NVIDIA's redistributable archives ({@code .tar.xz} on Linux,
  * {@code .zip} on Windows) and ORT's natives out of its jar. In the Linux archives the loader's
  * names ({@code libcudart.so.12}) are symbolic links to versioned files; the pack stores the file's
- * content under the loader's name, so it needs no links.
+ * content under the loader's name, so it needs no links. Whatever an entry's path, only its base
+ * name is used, and only names the platform's patterns want are written, into one folder; links
+ * are resolved in memory (a bounded number of hops) and never created. The tar format itself
+ * (GNU and PAX long names, base-256 sizes) is read by commons-compress. Archives reach this class
+ * only after their SHA-256 has been verified.
  */
 final class ArchiveExtractor {
     private ArchiveExtractor() {
@@ -75,22 +81,23 @@ final class ArchiveExtractor {
         Map<String, Path> versioned = new HashMap<>();
         Path scratch = Files.createTempDirectory(dir.getParent(), ".extract");
         int n = 0;
-        try (InputStream in = new XZInputStream(new BufferedInputStream(Files.newInputStream(archive), 1 << 16))) {
-            TarReader tar = new TarReader(in);
-            for (TarReader.Entry e = tar.next(); e != null; e = tar.next()) {
-                String base = baseName(e.name());
-                if (e.type() == '2') {
-                    links.put(base, baseName(e.linkName()));
-                } else if (e.type() == '0' || e.type() == 0) {
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(
+                new XZInputStream(new BufferedInputStream(Files.newInputStream(archive), 1 << 16)))) {
+            for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+                String base = baseName(e.getName());
+                if (e.isSymbolicLink()) {
+                    links.put(base, baseName(e.getLinkName()));
+                } else if (e.getLinkFlag() == TarConstants.LF_NORMAL || e.getLinkFlag() == TarConstants.LF_OLDNORM) {
+                    // plain files only: hard links, devices, FIFOs and directories are never written
                     if (wanted.matcher(base).matches()) {
-                        Files.copy(tar.content(), dir.resolve(base), StandardCopyOption.REPLACE_EXISTING);
+                        Files.copy(tar, dir.resolve(base), StandardCopyOption.REPLACE_EXISTING);
                         n++;
                     } else if (versionOfWanted(base, wanted)) {
                         Path p = scratch.resolve(base);
-                        Files.copy(tar.content(), p, StandardCopyOption.REPLACE_EXISTING);
+                        Files.copy(tar, p, StandardCopyOption.REPLACE_EXISTING);
                         versioned.put(base, p);
-                    } else if (isLicence(e.name())) {
-                        Files.copy(tar.content(), licence, StandardCopyOption.REPLACE_EXISTING);
+                    } else if (isLicence(e.getName())) {
+                        Files.copy(tar, licence, StandardCopyOption.REPLACE_EXISTING);
                     }
                 }
             }
@@ -138,120 +145,5 @@ final class ArchiveExtractor {
     static String baseName(String path) {
         String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         return p.substring(p.lastIndexOf('/') + 1);
-    }
-
-    /** The parts of the tar format NVIDIA's archives use: ustar, GNU long names, pax path records. */
-    static final class TarReader {
-        record Entry(String name, char type, long size, String linkName) {
-        }
-
-        private final InputStream in;
-        private long remaining;
-        private long padding;
-
-        TarReader(InputStream in) {
-            this.in = in;
-        }
-
-        Entry next() throws IOException {
-            skip(remaining + padding);
-            String longName = null;
-            String longLink = null;
-            while (true) {
-                byte[] h = in.readNBytes(512);
-                if (h.length < 512 || isZero(h)) {
-                    return null;
-                }
-                String name = text(h, 0, 100);
-                String prefix = text(h, 345, 155);
-                if (!prefix.isEmpty() && "ustar".equals(text(h, 257, 5))) {
-                    name = prefix + "/" + name;
-                }
-                char type = (char) h[156];
-                long size = octal(h, 124, 12);
-                String link = text(h, 157, 100);
-                long pad = (512 - size % 512) % 512;
-                if (type == 'L' || type == 'K' || type == 'x') {
-                    String data = new String(in.readNBytes((int) size), StandardCharsets.UTF_8);
-                    skip(pad);
-                    if (type == 'L') {
-                        longName = data.replace("\0", "");
-                    } else if (type == 'K') {
-                        longLink = data.replace("\0", "");
-                    } else {
-                        for (String rec : data.split("\n")) {
-                            int sp = rec.indexOf(' ');
-                            if (sp > 0 && rec.startsWith("path=", sp + 1)) {
-                                longName = rec.substring(sp + 6);
-                            } else if (sp > 0 && rec.startsWith("linkpath=", sp + 1)) {
-                                longLink = rec.substring(sp + 10);
-                            }
-                        }
-                    }
-                    continue;
-                }
-                remaining = size;
-                padding = pad;
-                return new Entry(longName != null ? longName : name, type, size, longLink != null ? longLink : link);
-            }
-        }
-
-        /** The current entry's content; read it fully or not at all. */
-        InputStream content() {
-            long size = remaining;
-            remaining = 0;
-            return new InputStream() {
-                private long left = size;
-
-                @Override
-                public int read() throws IOException {
-                    if (left <= 0) {
-                        return -1;
-                    }
-                    left--;
-                    return in.read();
-                }
-
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    if (left <= 0) {
-                        return -1;
-                    }
-                    int n = in.read(b, off, (int) Math.min(len, left));
-                    if (n > 0) {
-                        left -= n;
-                    }
-                    return n;
-                }
-            };
-        }
-
-        private void skip(long n) throws IOException {
-            in.skipNBytes(n);
-            remaining = 0;
-            padding = 0;
-        }
-
-        private static boolean isZero(byte[] b) {
-            for (byte x : b) {
-                if (x != 0) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        private static String text(byte[] h, int off, int len) {
-            int end = off;
-            while (end < off + len && h[end] != 0) {
-                end++;
-            }
-            return new String(h, off, end - off, StandardCharsets.UTF_8);
-        }
-
-        private static long octal(byte[] h, int off, int len) {
-            String s = text(h, off, len).trim();
-            return s.isEmpty() ? 0 : Long.parseLong(s, 8);
-        }
     }
 }

@@ -3,7 +3,14 @@ package dev.sd3studio.app.gpu;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sd3studio.app.hub.ContentHash;
+import dev.sd3studio.app.hub.DownloadControl;
 import dev.sd3studio.app.hub.DownloadProgress;
+import dev.sd3studio.app.hub.HubClient;
+import dev.sd3studio.app.hub.HubException;
+import dev.sd3studio.app.hub.HubSettings;
+import dev.sd3studio.app.hub.TransferProgress;
+import dev.sd3studio.app.hub.VerifiedDownload;
 import dev.sd3studio.engine.api.AtomicFiles;
 
 import java.io.IOException;
@@ -13,7 +20,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -25,8 +34,13 @@ import java.util.stream.Stream;
  * old pack) and keeps finished downloads for the next attempt.
  */
 public final class GpuPackInstaller {
+    /** NVIDIA's manifests are about 50 KB; a server sending more is not sending one. */
+    private static final int MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
     private final Path gpuHome;
-    private final HttpFetch fetch;
+    /** The Hub's HTTP client without a token: redirects checked, errors described, nothing sent but GETs. */
+    private final HubClient http = new HubClient(new HubSettings(URI.create(HubSettings.DEFAULT_ENDPOINT),
+            Optional.empty(), "none"));
+    private final VerifiedDownload transfer;
     private final ObjectMapper json = new ObjectMapper();
 
     public GpuPackInstaller(Path gpuHome) {
@@ -35,7 +49,7 @@ public final class GpuPackInstaller {
 
     GpuPackInstaller(Path gpuHome, int attempts, Duration backoff) {
         this.gpuHome = gpuHome;
-        this.fetch = new HttpFetch(attempts, backoff);
+        this.transfer = new VerifiedDownload(attempts, backoff, Duration.ofSeconds(60), "run gpu install again to resume");
     }
 
     /** One file to download. {@code component} is the NVIDIA component, or {@code onnxruntime}. */
@@ -54,25 +68,41 @@ public final class GpuPackInstaller {
     }
 
     public Plan plan(GpuPackRecipe recipe, Platform platform) throws GpuPackException {
+        recipe.validate();
         List<Item> items = new ArrayList<>();
         items.add(new Item("onnxruntime", recipe.ortVersion(), URI.create(recipe.ortJar().url()), recipe.ortJar().size(),
                 recipe.ortJar().sha256(), "MIT (ONNX Runtime)"));
-        JsonNode cuda = manifest(recipe.cudaManifestUri());
+        JsonNode cuda = manifest(recipe.cudaManifest());
         for (String component : recipe.cudaComponents()) {
             items.add(item(recipe.cudaManifestUri(), cuda, component, cuda.path(component).path(platform.nvidiaKey())));
         }
-        JsonNode cudnn = manifest(recipe.cudnnManifestUri());
+        JsonNode cudnn = manifest(recipe.cudnnManifest());
         items.add(item(recipe.cudnnManifestUri(), cudnn, "cudnn",
                 cudnn.path("cudnn").path(platform.nvidiaKey()).path(recipe.cudnnVariant())));
         return new Plan(recipe, platform, cuda.path("release_label").asText("?"), cudnn.path("release_label").asText("?"),
                 List.copyOf(items));
     }
 
-    private JsonNode manifest(URI uri) throws GpuPackException {
+    /** The manifest, read only once its SHA-256 is the recipe's pin: its hashes are what the archives are checked against. */
+    private JsonNode manifest(GpuPackRecipe.PinnedManifest pinned) throws GpuPackException {
+        URI uri = URI.create(pinned.url());
+        byte[] body;
         try {
-            return json.readTree(fetch.text(uri));
+            body = http.fetchSmall(uri, MAX_MANIFEST_BYTES);
+        } catch (HubException e) {
+            throw new GpuPackException(e.getMessage(), e);
+        }
+        byte[] digest = ContentHash.Algorithm.SHA256.start(body.length).digest(body);
+        String got = HexFormat.of().formatHex(digest);
+        if (!ContentHash.sha256(pinned.sha256()).matches(digest)) {
+            throw new GpuPackException("NVIDIA's manifest " + uri + " is not the one this build pins (SHA-256 " + got
+                    + ", expected " + pinned.sha256() + "); it may have been changed or tampered with, so its hashes are"
+                    + " not used and nothing was downloaded. Try again later, or install with a recipe that pins it");
+        }
+        try {
+            return json.readTree(body);
         } catch (IOException e) {
-            throw new GpuPackException(uri + " is not a readable NVIDIA release manifest (" + e.getMessage() + ")", e);
+            throw new GpuPackException(uri + " is not a readable NVIDIA release manifest (" + HubClient.describe(e) + ")", e);
         }
     }
 
@@ -81,32 +111,46 @@ public final class GpuPackInstaller {
             throw new GpuPackException("NVIDIA's manifest " + manifest + " has no " + component
                     + " archive for this platform; the GPU pack is not available here");
         }
+        String relative = entry.get("relative_path").asText();
+        URI url;
+        try {
+            url = manifest.resolve(relative);
+        } catch (IllegalArgumentException e) {
+            url = null;
+        }
+        String problem = url == null ? "which is not a valid URL" : GpuPackRecipe.urlProblem(url.toString());
+        if (problem != null) {
+            throw new GpuPackException("NVIDIA's manifest " + manifest + " places the " + component + " archive at "
+                    + relative + ", " + problem + "; nothing was downloaded");
+        }
         JsonNode c = root.path(component);
-        return new Item(component, c.path("version").asText("?"), manifest.resolve(entry.get("relative_path").asText()),
-                entry.path("size").asLong(), entry.get("sha256").asText(), c.path("license").asText("NVIDIA"));
+        return new Item(component, c.path("version").asText("?"), url, entry.path("size").asLong(),
+                entry.get("sha256").asText(), c.path("license").asText("NVIDIA"));
     }
 
     public GpuPack install(Plan plan, Consumer<DownloadProgress> progress) throws GpuPackException {
         Path downloads = gpuHome.resolve("downloads");
         Path staging = gpuHome.resolve(".staging-" + System.nanoTime());
-        long total = plan.bytes();
-        long[] done = {0};
+        TransferProgress transferred = new TransferProgress(plan.bytes(), progress);
         try {
             Files.createDirectories(downloads);
             for (Item item : plan.items()) {
                 Path file = downloads.resolve(item.fileName());
-                fetch.file(item.url(), file, item.size(), item.sha256(), n -> {
-                    done[0] += n;
-                    progress.accept(new DownloadProgress(DownloadProgress.State.DOWNLOADING, item.fileName(), done[0],
-                            total, 0, null, null));
-                });
+                ContentHash hash = ContentHash.sha256(item.sha256());
+                if (hash.matches(file, item.size())) {
+                    transferred.add(item.size()); // kept from an earlier attempt
+                    continue;
+                }
+                transfer.fetch(new VerifiedDownload.Remote(item.fileName(), item.url().toString(),
+                        offset -> http.open(item.url(), offset), item.size(), Optional.of(hash)), file,
+                        new DownloadControl(), transferred);
             }
             Path ort = Files.createDirectories(staging.resolve("ort"));
             Path cuda = Files.createDirectories(staging.resolve("cuda"));
             Path licences = Files.createDirectories(staging.resolve("licenses"));
             List<GpuPack.Source> sources = new ArrayList<>();
             for (Item item : plan.items()) {
-                progress.accept(new DownloadProgress(DownloadProgress.State.VERIFYING, item.fileName(), done[0], total, 0, null, null));
+                transferred.emit(DownloadProgress.State.VERIFYING, item.fileName(), "extracting");
                 Path file = downloads.resolve(item.fileName());
                 if (item.component().equals("onnxruntime")) {
                     ArchiveExtractor.ortJar(file, plan.platform(), ort);
@@ -122,7 +166,7 @@ public final class GpuPackInstaller {
             try (Stream<Path> walk = Files.walk(staging)) {
                 for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
                     files.add(new GpuPack.InstalledFile(staging.relativize(p).toString().replace('\\', '/'),
-                            Files.size(p), HttpFetch.hash(p)));
+                            Files.size(p), ContentHash.sha256Of(p)));
                 }
             }
             GpuPack.Manifest manifest = new GpuPack.Manifest(plan.recipe().ortVersion(), plan.cudaRelease(),
@@ -134,11 +178,14 @@ public final class GpuPackInstaller {
             AtomicFiles.deleteTreeQuietly(staging);
             throw new GpuPackException("installing the GPU pack into " + gpuHome + " failed (" + e.getMessage()
                     + "); nothing was changed. Check free space and try again", e);
+        } catch (HubException e) {
+            AtomicFiles.deleteTreeQuietly(staging);
+            throw new GpuPackException(e.getMessage(), e);
         } catch (GpuPackException e) {
             AtomicFiles.deleteTreeQuietly(staging);
             throw e;
         }
-        progress.accept(new DownloadProgress(DownloadProgress.State.DONE, "", total, total, 0, null, null));
+        transferred.emit(DownloadProgress.State.DONE, "", null);
         return GpuPack.find(gpuHome).orElseThrow(() -> new GpuPackException("the GPU pack vanished right after installing"));
     }
 

@@ -9,7 +9,11 @@ import java.util.Locale;
  */
 public record DownloadProgress(State state, String file, long done, long total, double bytesPerSecond,
                                Duration eta, String note) {
-    public enum State { DOWNLOADING, VERIFYING, PAUSED, RETRYING, DONE }
+    public enum State {
+        DOWNLOADING, VERIFYING, PAUSED, RETRYING, DONE,
+        /** A warning: {@code file} was installed without a hash check; {@code note} says why. */
+        UNVERIFIED
+    }
 
     public double fraction() {
         return total <= 0 ? 1 : Math.min(1, (double) done / total);
@@ -25,6 +29,7 @@ public record DownloadProgress(State state, String file, long done, long total, 
             case PAUSED -> base + "  paused";
             case RETRYING -> base + "  " + note;
             case DONE -> base + "  done";
+            case UNVERIFIED -> base + "  warning: " + file + " " + note;
         };
     }
 }

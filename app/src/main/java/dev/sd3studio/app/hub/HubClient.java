@@ -1,5 +1,7 @@
 package dev.sd3studio.app.hub;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -29,12 +31,24 @@ public final class HubClient {
     private static final int MAX_REDIRECTS = 10;
     private static final String USER_AGENT = "sd3studio/0.1 (java.net.http)";
 
+    /** Far above any model repository (the largest have a few thousand files and a few MB of listing). */
+    static final int MAX_LISTED_FILES = 100_000;
+    static final long MAX_LISTING_BYTES = 64L * 1024 * 1024;
+
     private final HubSettings settings;
     private final HttpClient http;
     private final ObjectMapper json = new ObjectMapper();
+    private final int maxListedFiles;
+    private final long maxListingBytes;
 
     public HubClient(HubSettings settings) {
+        this(settings, MAX_LISTED_FILES, MAX_LISTING_BYTES);
+    }
+
+    HubClient(HubSettings settings, int maxListedFiles, long maxListingBytes) {
         this.settings = settings;
+        this.maxListedFiles = maxListedFiles;
+        this.maxListingBytes = maxListingBytes;
         this.http = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofSeconds(20))
@@ -45,38 +59,56 @@ public final class HubClient {
         return settings;
     }
 
-    /** Every file of the repository at its revision, with sizes and, for LFS files, SHA-256s. */
+    /**
+     * Every file of the repository at its revision, with sizes and the hashes the listing gives.
+     * The listing is read entry by entry and bounded in entries and bytes, so an endpoint that
+     * never stops sending cannot make us hold unbounded memory.
+     */
     public List<HubFile> listFiles(RepoRef ref) throws HubException {
         List<HubFile> files = new ArrayList<>();
         URI next = URI.create(settings.endpoint() + "/api/models/" + ref.repo() + "/tree/"
                 + encode(ref.revision()) + "?recursive=true");
         int pages = 0;
+        int entries = 0;
+        ByteBudget budget = new ByteBudget(maxListingBytes);
         while (next != null) {
             if (++pages > 10_000) {
                 throw new HubException(HubException.Kind.NETWORK, "the Hub's file list for " + ref + " does not end");
             }
-            HttpResponse<InputStream> r = send(ref, next, -1);
-            try (InputStream body = r.body()) {
-                JsonNode page = json.readTree(body);
-                if (!page.isArray()) {
+            HttpResponse<InputStream> r = send(next, -1, hubErrors(ref));
+            try (InputStream body = budget.wrap(r.body()); JsonParser page = json.createParser(body)) {
+                if (page.nextToken() != JsonToken.START_ARRAY) {
                     throw new HubException(HubException.Kind.NETWORK, "the Hub answered the file list of " + ref
                             + " with something that is not a list; is HF_ENDPOINT (" + settings.endpoint() + ") a Hub?");
                 }
-                for (JsonNode e : page) {
+                while (page.nextToken() == JsonToken.START_OBJECT) {
+                    if (++entries > maxListedFiles) {
+                        throw tooLarge(ref, "more than " + maxListedFiles + " entries");
+                    }
+                    JsonNode e = json.readTree(page);
                     if ("file".equals(e.path("type").asText())) {
                         JsonNode lfs = e.get("lfs");
-                        files.add(new HubFile(e.path("path").asText(), e.path("size").asLong(),
-                                lfs == null ? null : lfs.path("oid").asText(null),
-                                e.path("oid").asText(null)));
+                        boolean isLfs = lfs != null && lfs.isObject();
+                        files.add(new HubFile(e.path("path").asText(), Math.max(0, e.path("size").asLong()), isLfs,
+                                isLfs ? lfs.path("oid").asText(null) : null, e.path("oid").asText(null)));
                     }
                 }
+            } catch (ByteBudget.Exceeded e) {
+                throw tooLarge(ref, "more than " + Sizes.human(maxListingBytes));
             } catch (IOException e) {
                 throw new HubException(HubException.Kind.NETWORK, "reading the file list of " + ref + " failed: "
-                        + e.getMessage() + "; check the connection and try again", e);
+                        + describe(e) + "; check the connection and try again", e);
             }
-            next = nextPage(r).map(r.uri()::resolve).orElse(null);
+            String link = nextPage(r).orElse(null);
+            next = link == null ? null : redirectTarget(r.uri(), link, "next-page link");
         }
         return files;
+    }
+
+    private static HubException tooLarge(RepoRef ref, String what) {
+        return new HubException(HubException.Kind.LISTING_TOO_LARGE, "the file list of " + ref + " has " + what
+                + ", far more than any model repository; nothing was downloaded. Check the repository id, and"
+                + " HF_ENDPOINT if it points at a mirror");
     }
 
     static Optional<String> nextPage(HttpResponse<?> r) {
@@ -103,13 +135,42 @@ public final class HubClient {
      * that ignores {@code Range} sends the whole file again, and then {@code start} is 0.
      */
     public Download open(RepoRef ref, String path, long offset) throws HubException {
-        HttpResponse<InputStream> r = send(ref, resolveUri(ref, path), offset);
+        return download(send(resolveUri(ref, path), offset, hubErrors(ref)), offset);
+    }
+
+    private static Download download(HttpResponse<InputStream> r, long offset) {
         long start = 0;
         if (r.statusCode() == 206) {
             start = r.headers().firstValue("Content-Range").map(HubClient::rangeStart).orElse(offset);
         }
         long length = r.headers().firstValueAsLong("Content-Length").orElse(-1);
         return new Download(r.body(), start, length);
+    }
+
+    /** Opens any http(s) URL from {@code offset} (the GPU pack's archives), without a token, errors worded for a URL. */
+    public Download open(URI url, long offset) throws HubException {
+        return download(send(url, offset, urlErrors(url)), offset);
+    }
+
+    /** A small document (a manifest) whole, refused beyond {@code maxBytes}. */
+    public byte[] fetchSmall(URI url, int maxBytes) throws HubException {
+        try (InputStream in = send(url, -1, urlErrors(url)).body()) {
+            byte[] body = in.readNBytes(maxBytes + 1);
+            if (body.length > maxBytes) {
+                throw new HubException(HubException.Kind.NETWORK, url + " sent more than " + Sizes.human(maxBytes)
+                        + ", far more than the document expected there; nothing was used");
+            }
+            return body;
+        } catch (IOException e) {
+            throw new HubException(HubException.Kind.NETWORK, "reading " + url + " failed (" + describe(e)
+                    + "); check the connection and try again", e);
+        }
+    }
+
+    private static StatusErrors urlErrors(URI url) {
+        return (status, errorCode) -> new HubException(status == 404 ? HubException.Kind.NOT_FOUND : HubException.Kind.NETWORK,
+                "fetching " + url + " failed with HTTP " + status + (status == 404 ? "; check the URL (or the recipe's URLs)"
+                        : "; try again later"));
     }
 
     static long rangeStart(String contentRange) {
@@ -126,7 +187,16 @@ public final class HubClient {
         }
     }
 
-    private HttpResponse<InputStream> send(RepoRef ref, URI uri, long rangeFrom) throws HubException {
+    /** How an HTTP error status becomes a message: worded for a Hub repository, or for a plain URL. */
+    private interface StatusErrors {
+        HubException error(int status, String errorCode);
+    }
+
+    private StatusErrors hubErrors(RepoRef ref) {
+        return (status, errorCode) -> statusError(ref, status, errorCode);
+    }
+
+    private HttpResponse<InputStream> send(URI uri, long rangeFrom, StatusErrors errors) throws HubException {
         URI current = uri;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             HttpRequest.Builder b = HttpRequest.newBuilder(current).GET()
@@ -152,7 +222,7 @@ public final class HubClient {
             int status = r.statusCode();
             if (status >= 300 && status < 400 && r.headers().firstValue("Location").isPresent()) {
                 closeQuietly(r.body());
-                current = current.resolve(r.headers().firstValue("Location").get());
+                current = redirectTarget(current, r.headers().firstValue("Location").get(), "redirect");
                 continue;
             }
             if (status == 200 || status == 206) {
@@ -160,9 +230,38 @@ public final class HubClient {
             }
             String errorCode = r.headers().firstValue("X-Error-Code").orElse("");
             closeQuietly(r.body());
-            throw statusError(ref, status, errorCode);
+            throw errors.error(status, TerminalSafe.text(errorCode.length() > 100 ? errorCode.substring(0, 100) : errorCode));
         }
         throw new HubException(HubException.Kind.NETWORK, "too many redirects while downloading from " + uri.getHost());
+    }
+
+    /**
+     * Where a redirect or a next-page link leads, if it is a place we fetch from: an http(s) URL
+     * with a host, and https when the endpoint is https (a downgrade would let the network choose
+     * the listing, and so the hashes). Anything else ({@code file:}, {@code ftp:}, garbage) is refused.
+     */
+    private static URI redirectTarget(URI from, String location, String what) throws HubException {
+        URI to;
+        try {
+            to = from.resolve(location.strip());
+        } catch (IllegalArgumentException e) {
+            throw badRedirect(from, location, what, "which is not a valid URL");
+        }
+        String scheme = to.getScheme() == null ? "" : to.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("https") && !scheme.equals("http") || to.getHost() == null) {
+            throw badRedirect(from, location, what, "which is not an http(s) URL");
+        }
+        if (scheme.equals("http") && "https".equalsIgnoreCase(from.getScheme())) {
+            throw badRedirect(from, location, what, "which drops from https to plain http");
+        }
+        return to;
+    }
+
+    private static HubException badRedirect(URI from, String location, String what, String why) {
+        String shown = location.length() > 200 ? location.substring(0, 200) + "…" : location;
+        return new HubException(HubException.Kind.BAD_REDIRECT, from.getHost() + " sent a " + what + " to \""
+                + TerminalSafe.text(shown) + "\", " + why + "; nothing was fetched from there. If HF_ENDPOINT points at"
+                + " a mirror or proxy, it is misconfigured or not to be trusted");
     }
 
     private HubException statusError(RepoRef ref, int status, String errorCode) {
@@ -206,8 +305,50 @@ public final class HubClient {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    static String describe(IOException e) {
-        return e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
+    /** An I/O failure in words: its message (which may quote the server, so made printable) or its type. */
+    public static String describe(IOException e) {
+        return e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : TerminalSafe.text(e.getMessage());
+    }
+
+    /** Counts the bytes of one listing across its pages and stops reading past the limit. */
+    private static final class ByteBudget {
+        private long left;
+
+        ByteBudget(long limit) {
+            left = limit;
+        }
+
+        InputStream wrap(InputStream in) {
+            return new java.io.FilterInputStream(in) {
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    if (b >= 0) {
+                        spend(1);
+                    }
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] buf, int off, int len) throws IOException {
+                    int n = super.read(buf, off, len);
+                    if (n > 0) {
+                        spend(n);
+                    }
+                    return n;
+                }
+            };
+        }
+
+        private void spend(long n) throws Exceeded {
+            left -= n;
+            if (left < 0) {
+                throw new Exceeded();
+            }
+        }
+
+        static final class Exceeded extends IOException {
+        }
     }
 
     private static void closeQuietly(InputStream in) {

@@ -20,6 +20,11 @@ public record ModelFiles(List<HubFile> files, String layout) {
             ".json", ".txt", ".model");
     static final String T5_FOLDER = "text_encoder_3";
 
+    /** Files the listing gives no hash for: installed as received, and the user is told so. */
+    public List<HubFile> unverified() {
+        return files.stream().filter(f -> f.expectedHash().isEmpty()).toList();
+    }
+
     public long totalBytes() {
         return files.stream().mapToLong(HubFile::size).sum();
     }
@@ -30,6 +35,22 @@ public record ModelFiles(List<HubFile> files, String layout) {
         for (HubFile f : listing) {
             if (wanted(f.path(), noT5)) {
                 keep.add(f);
+            }
+        }
+        for (HubFile f : keep) {
+            java.util.Optional<String> problem = PortablePath.problem(f.path());
+            if (problem.isPresent()) {
+                throw new HubException(HubException.Kind.UNSAFE_NAME, "the file list of " + ref + " names a file this"
+                        + " app will not write: \"" + TerminalSafe.text(f.path()) + "\" " + problem.get() + ". Nothing was"
+                        + " downloaded; the repository, or the mirror HF_ENDPOINT points at, is broken or hostile");
+            }
+        }
+        for (HubFile f : keep) {
+            if (f.isLfs() && f.expectedHash().isEmpty()) {
+                // the Hub always lists an LFS object's SHA-256; without it gigabytes would go unchecked
+                throw new HubException(HubException.Kind.NO_HASH, "the file list of " + ref + " gives no SHA-256 for "
+                        + f.path() + ", a large (LFS) file, so it cannot be verified. Nothing was downloaded. The Hub"
+                        + " always sends it: a mirror or proxy (HF_ENDPOINT) that drops it is broken or not to be trusted");
             }
         }
         String transformer = has(keep, "transformer/model.onnx") ? "transformer" : has(keep, "unet/model.onnx") ? "unet" : null;

@@ -3,6 +3,7 @@ package dev.sd3studio.app.gpu;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.sd3studio.app.cli.Cli;
+import dev.sd3studio.app.hub.ContentHash;
 import dev.sd3studio.app.settings.AppDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,6 +43,10 @@ class GpuPackTest {
     private HttpServer server;
     private Path www;
     private final Map<String, byte[]> corrupt = new LinkedHashMap<>();
+    private final List<String> requested = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Paths whose next answer breaks off half-way; each request's path and Range header. */
+    private final java.util.Set<String> drops = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final List<String> ranges = java.util.Collections.synchronizedList(new ArrayList<>());
     private String previousData;
 
     @BeforeEach
@@ -50,10 +55,25 @@ class GpuPackTest {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", ex -> {
             String path = ex.getRequestURI().getPath().substring(1);
+            requested.add(path);
             Path f = www.resolve(path);
             byte[] body = corrupt.containsKey(path) ? corrupt.get(path) : Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
+            String range = ex.getRequestHeaders().getFirst("Range");
+            ranges.add(path + " " + range);
             if (body == null) {
                 ex.sendResponseHeaders(404, -1);
+            } else if (drops.remove(path)) {
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body, 0, body.length / 2);
+                ex.getResponseBody().flush();
+                throw new IOException("dropped on purpose");
+            } else if (range != null && range.startsWith("bytes=")) {
+                int from = Integer.parseInt(range.substring(6, range.indexOf('-')));
+                ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
+                ex.sendResponseHeaders(206, body.length - from);
+                try (OutputStream o = ex.getResponseBody()) {
+                    o.write(body, from, body.length - from);
+                }
             } else {
                 ex.sendResponseHeaders(200, body.length);
                 try (OutputStream o = ex.getResponseBody()) {
@@ -112,7 +132,7 @@ class GpuPackTest {
         Files.createDirectories(www.resolve(dir).resolve(name.replaceAll("-linux.*", "")).resolve("linux-x86_64"));
         Files.move(out, www.resolve(dir).resolve((String) entry.get("relative_path")));
         byte[] bytes = Files.readAllBytes(www.resolve(dir).resolve((String) entry.get("relative_path")));
-        entry.put("sha256", HttpFetch.hash(www.resolve(dir).resolve((String) entry.get("relative_path"))));
+        entry.put("sha256", ContentHash.sha256Of(www.resolve(dir).resolve((String) entry.get("relative_path"))));
         entry.put("md5", "unused");
         entry.put("size", String.valueOf(bytes.length));
         return entry;
@@ -163,12 +183,124 @@ class GpuPackTest {
             }
         }
         GpuPackRecipe r = new GpuPackRecipe(GpuPackRecipe.ORT_VERSION,
-                new GpuPackRecipe.Artifact(url("maven2/onnxruntime_gpu-1.29.0.jar"), Files.size(jar), HttpFetch.hash(jar)),
-                url("cuda/redistrib_12.6.3.json"), List.of("cuda_cudart", "libcublas", "libcurand", "libcufft"),
-                url("cudnn/redistrib_9.5.1.json"), "cuda12");
+                new GpuPackRecipe.Artifact(url("maven2/onnxruntime_gpu-1.29.0.jar"), Files.size(jar), ContentHash.sha256Of(jar)),
+                new GpuPackRecipe.PinnedManifest(url("cuda/redistrib_12.6.3.json"),
+                        ContentHash.sha256Of(www.resolve("cuda/redistrib_12.6.3.json"))),
+                List.of("cuda_cudart", "libcublas", "libcurand", "libcufft"),
+                new GpuPackRecipe.PinnedManifest(url("cudnn/redistrib_9.5.1.json"),
+                        ContentHash.sha256Of(www.resolve("cudnn/redistrib_9.5.1.json"))), "cuda12");
         Path file = tmp.resolve("recipe.json");
         json.writeValue(file.toFile(), r);
         return file;
+    }
+
+    /** The recipe with one field changed ({@code null} removes it), as a user's --recipe file could be. */
+    private Path recipeWith(Path base, String field, Object value) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> r = json.readValue(base.toFile(), Map.class);
+        String[] path = field.split("\\.");
+        Map<String, Object> node = r;
+        for (int i = 0; i < path.length - 1; i++) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> child = (Map<String, Object>) node.get(path[i]);
+            node = child;
+        }
+        if (value == null) {
+            node.remove(path[path.length - 1]);
+        } else {
+            node.put(path[path.length - 1], value);
+        }
+        Path file = tmp.resolve("recipe-" + field + ".json");
+        json.writeValue(file.toFile(), r);
+        return file;
+    }
+
+    private boolean anyArchiveRequested() {
+        return requested.stream().anyMatch(p -> p.endsWith(".tar.xz") || p.endsWith(".jar"));
+    }
+
+    @Test
+    void aDroppedArchiveResumesWithARangeRequest() throws Exception {
+        Path recipe = recipe();
+        String cublas = "cuda/libcublas/linux-x86_64/libcublas-linux-x86_64-12.6.77-archive.tar.xz";
+        drops.add(cublas);
+        Run install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        assertEquals(0, install.exit(), install.out() + install.err());
+        assertTrue(install.err().contains("connection lost, retrying"), install.err());
+        List<String> asked = ranges.stream().filter(r -> r.startsWith(cublas)).toList();
+        assertEquals(2, asked.size(), asked.toString());
+        assertTrue(asked.get(0).endsWith(" null") && asked.get(1).matches(".* bytes=[1-9]\\d*-"), asked.toString());
+        assertTrue(GpuPack.find(tmp.resolve("userdata/data/gpu")).orElseThrow().damaged().isEmpty());
+    }
+
+    @Test
+    void aManifestThatIsNotThePinnedOneIsRefusedBeforeItsHashesAreUsed() throws Exception {
+        Path recipe = recipe();
+        // a manifest that still parses and names the same archives, but is not the pinned file
+        corrupt.put("cuda/redistrib_12.6.3.json", (Files.readString(www.resolve("cuda/redistrib_12.6.3.json")) + " ")
+                .getBytes(StandardCharsets.UTF_8));
+        Run install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        assertEquals(1, install.exit(), install.out() + install.err());
+        assertTrue(install.err().contains("is not the one this build pins") && install.err().contains("nothing was downloaded"),
+                install.err());
+        assertFalse(anyArchiveRequested(), requested.toString());
+        assertFalse(Files.exists(tmp.resolve("userdata/data/gpu/pack")));
+    }
+
+    @Test
+    void aBadRecipeIsRefusedFieldByFieldInWords() throws Exception {
+        Path base = recipe();
+        Map<Path, String> cases = new LinkedHashMap<>();
+        Path empty = tmp.resolve("empty.json");
+        Files.writeString(empty, "{}");
+        cases.put(empty, "has no ortVersion");
+        cases.put(recipeWith(base, "ortVersion", "1.20.0"), "is for ONNX Runtime 1.20.0, but this build");
+        cases.put(recipeWith(base, "ortJar", null), "has no ortJar");
+        cases.put(recipeWith(base, "ortJar.url", "http://mirror.example.com/ort.jar"), "plain http");
+        cases.put(recipeWith(base, "ortJar.url", "file:///etc/passwd"), "not an https URL");
+        cases.put(recipeWith(base, "cudaManifest.url", "ftp://mirror.example.com/redistrib.json"), "not an https URL");
+        cases.put(recipeWith(base, "cudnnManifest.url", "https://exa mple.com/x"), "not a valid URL");
+        cases.put(recipeWith(base, "ortJar.sha256", "abc"), "no valid ortJar.sha256");
+        cases.put(recipeWith(base, "cudaManifest.sha256", null), "has no pinned SHA-256 for cudaManifest");
+        cases.put(recipeWith(base, "cudnnManifest", null), "has no cudnnManifest");
+        cases.put(recipeWith(base, "cudaComponents", List.of("cuda_cudart", "libnvjpeg")), "unknown component 'libnvjpeg'");
+        cases.put(recipeWith(base, "cudaComponents", null), "has no cudaComponents");
+        cases.put(recipeWith(base, "cudnnVariant", null), "has no cudnnVariant");
+        Path notJson = tmp.resolve("not.json");
+        Files.writeString(notJson, "cudaManifest: x");
+        cases.put(notJson, "is not a readable recipe");
+        for (Map.Entry<Path, String> c : cases.entrySet()) {
+            Run install = cli("gpu", "install", "--yes", "--recipe", c.getKey().toString());
+            assertEquals(Cli.EXIT_USAGE, install.exit(), c.getValue() + ": " + install.err());
+            assertTrue(install.err().contains(c.getValue()) && !install.err().contains("unexpected failure"),
+                    "expected '" + c.getValue() + "' in: " + install.err());
+        }
+        assertTrue(requested.isEmpty(), "nothing is fetched for a bad recipe: " + requested);
+    }
+
+    @Test
+    void anUnreachableServerIsDescribedNotNull() throws Exception {
+        Path recipe = recipe();
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path closed = recipeWith(recipe, "cudaManifest.url", "http://127.0.0.1:" + port + "/cuda/redistrib_12.6.3.json");
+        Run install = cli("gpu", "install", "--yes", "--recipe", closed.toString());
+        assertEquals(1, install.exit());
+        assertTrue(install.err().contains("cannot reach 127.0.0.1 (") && !install.err().contains("(null)"), install.err());
+    }
+
+    @Test
+    void theStandardRecipePinsEveryDocumentItTrusts() throws GpuPackException {
+        GpuPackRecipe standard = GpuPackRecipe.standard();
+        standard.validate();
+        for (String url : List.of(standard.ortJar().url(), standard.cudaManifest().url(), standard.cudnnManifest().url())) {
+            assertTrue(url.startsWith("https://"), url);
+        }
+        assertTrue(standard.cudaManifest().sha256().matches("[0-9a-f]{64}"));
+        assertTrue(standard.cudnnManifest().sha256().matches("[0-9a-f]{64}"));
     }
 
     @Test
@@ -194,7 +326,7 @@ class GpuPackTest {
         GpuPack installed = GpuPack.find(gpu).orElseThrow();
         assertTrue(installed.damaged().isEmpty());
         for (GpuPack.InstalledFile f : installed.manifest().files()) {
-            assertEquals(f.sha256(), HttpFetch.hash(pack.resolve(f.path())), f.path());
+            assertEquals(f.sha256(), ContentHash.sha256Of(pack.resolve(f.path())), f.path());
         }
         try (var left = Files.list(gpu)) {
             assertEquals(List.of("pack"), left.map(p -> p.getFileName().toString()).toList(), "no staging or downloads left");

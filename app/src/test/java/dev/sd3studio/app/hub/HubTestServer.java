@@ -48,6 +48,16 @@ public final class HubTestServer implements AutoCloseable {
     final Map<String, Integer> drops = new HashMap<>();
     /** repo/path whose listed SHA-256 is not that of the content. */
     final Set<String> wrongHash = new HashSet<>();
+    /** Repositories whose listing keeps each LFS record but drops its {@code oid} (the SHA-256). */
+    final Set<String> lfsWithoutOid = new HashSet<>();
+    /** Repositories whose listing gives no hash at all: no {@code oid}, no {@code lfs} record (a bare mirror). */
+    final Set<String> noHashes = new HashSet<>();
+    /** Entries appended to a repository's listing as they are: names no file system could hold, padding. */
+    final Map<String, List<Map<String, Object>>> extraEntries = new HashMap<>();
+    /** repo/path whose {@code resolve} redirects to this {@code Location} instead. */
+    final Map<String, String> redirects = new HashMap<>();
+    /** The {@code X-Error-Code} sent with a missing repository. */
+    String notFoundErrorCode = "RepoNotFound";
     /** repo/path sent in small chunks with pauses, to have time to pause and cancel. */
     public final Set<String> slow = new HashSet<>();
     int pageSize = 5;
@@ -178,7 +188,7 @@ public final class HubTestServer implements AutoCloseable {
         String repo = p[0] + "/" + p[1];
         Path dir = root.resolve(repo);
         if (!Files.isDirectory(dir)) {
-            ex.responseHeaders.put("X-Error-Code", "RepoNotFound");
+            ex.responseHeaders.put("X-Error-Code", notFoundErrorCode);
             status(ex, 404, "");
             return;
         }
@@ -200,22 +210,26 @@ public final class HubTestServer implements AutoCloseable {
                     e.put("type", "file");
                     e.put("size", content.length);
                     e.put("path", rel);
-                    if (isLfs(rel)) {
+                    byte[] hashed = wrongHash.contains(repo + "/" + rel) ? (new String(content, StandardCharsets.ISO_8859_1) + "x")
+                            .getBytes(StandardCharsets.ISO_8859_1) : content;
+                    if (noHashes.contains(repo)) {
+                        // path, type and size only
+                    } else if (isLfs(rel)) {
                         e.put("oid", hex("SHA-1", ("version https://git-lfs.github.com/spec/v1\n").getBytes()));
-                        byte[] hashed = wrongHash.contains(repo + "/" + rel) ? (new String(content, StandardCharsets.ISO_8859_1) + "x")
-                                .getBytes(StandardCharsets.ISO_8859_1) : content;
-                        e.put("lfs", Map.of("oid", hex("SHA-256", hashed), "size", content.length, "pointerSize", 134));
+                        e.put("lfs", lfsWithoutOid.contains(repo) ? Map.of("size", content.length, "pointerSize", 134)
+                                : Map.of("oid", hex("SHA-256", hashed), "size", content.length, "pointerSize", 134));
                     } else {
-                        byte[] header = ("blob " + content.length + "\0").getBytes(StandardCharsets.US_ASCII);
-                        byte[] blob = new byte[header.length + content.length];
+                        byte[] header = ("blob " + hashed.length + "\0").getBytes(StandardCharsets.US_ASCII);
+                        byte[] blob = new byte[header.length + hashed.length];
                         System.arraycopy(header, 0, blob, 0, header.length);
-                        System.arraycopy(content, 0, blob, header.length, content.length);
+                        System.arraycopy(hashed, 0, blob, header.length, hashed.length);
                         e.put("oid", hex("SHA-1", blob));
                     }
                 }
                 entries.add(e);
             }
         }
+        entries.addAll(extraEntries.getOrDefault(repo, List.of()));
         String query = ex.rawQuery;
         int cursor = 0;
         if (query != null && query.contains("cursor=")) {
@@ -245,7 +259,10 @@ public final class HubTestServer implements AutoCloseable {
             return;
         }
         String file = p[4];
-        if (isLfs(file)) {
+        if (redirects.containsKey(repo + "/" + file)) {
+            ex.responseHeaders.put("Location", redirects.get(repo + "/" + file));
+            status(ex, 302, "");
+        } else if (isLfs(file)) {
             ex.responseHeaders.put("Location", "http://localhost:" + server.getLocalPort()
                     + "/cdn/" + repo + "/" + file);
             status(ex, 302, "");
