@@ -10,6 +10,7 @@ module dev.sd3studio.app {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
     requires org.tukaani.xz;
+    requires org.apache.commons.compress;
     requires javafx.controls;
     requires javafx.swing;
     requires atlantafx.base;
