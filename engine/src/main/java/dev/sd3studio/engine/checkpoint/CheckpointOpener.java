@@ -88,8 +88,9 @@ public final class CheckpointOpener {
         }
         for (CheckpointComponent required : List.of(CheckpointComponent.TRANSFORMER, CheckpointComponent.VAE)) {
             if (components.get(required).weights().isEmpty()) {
-                throw new EngineException(Kind.UNKNOWN_LAYOUT, file + " holds no " + required.description()
-                        + " (no '" + (required == CheckpointComponent.VAE ? VAE : MMDIT) + "' tensors), so it is not an"
+                boolean vae = required == CheckpointComponent.VAE;
+                throw new EngineException(Kind.UNKNOWN_LAYOUT, file + " holds no " + (vae ? "VAE" : "MMDiT")
+                        + " (no '" + (vae ? VAE : MMDIT) + "' tensors), so it is not an"
                         + " SD3 checkpoint; a text encoder or LoRA file is added differently. SD3 Studio runs SD3 and SD3.5.");
             }
         }
