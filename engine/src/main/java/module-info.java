@@ -8,6 +8,7 @@ module dev.sd3studio.engine {
     requires ai.djl.tokenizers;
     requires com.fasterxml.jackson.databind;
     requires java.desktop;
+    requires com.google.protobuf;
 
     exports dev.sd3studio.engine;
     exports dev.sd3studio.engine.api;
