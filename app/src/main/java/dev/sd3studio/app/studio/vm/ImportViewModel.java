@@ -13,6 +13,7 @@ import javafx.beans.property.SimpleObjectProperty;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +31,7 @@ public final class ImportViewModel {
     private final LoraListViewModel loras;
     private final Consumer<UserMessage> messages;
     private final ObjectProperty<ImportOffer> offer = new SimpleObjectProperty<>();
+    private long loads;
 
     ImportViewModel(TaskRunner runner, PromptViewModel prompt, ParametersViewModel params, MaskEditorViewModel mask,
                     LoraListViewModel loras, Consumer<UserMessage> messages) {
@@ -93,9 +95,22 @@ public final class ImportViewModel {
      * Puts everything that made a picture back into the editor, so Generate makes it again: prompts
      * (per encoder too), sampler settings, CLIP skip, seed and its place in its batch, and its LoRAs
      * with their scales. A start image the picture did not use is removed; one it did use must be
-     * supplied again (the PNG lacks it).
+     * supplied again (the PNG lacks it). The stored mask comes from a file anyone can make, so it is
+     * decoded through the task runner, off the UI thread; the rest follows when it is read.
      */
-    public void loadParameters(Map<String, String> m) {
+    public void loadParameters(Map<String, String> parameters) {
+        Map<String, String> m = new LinkedHashMap<>(parameters); // the worker reads it while the UI may change
+        long load = ++loads;
+        int imageWidth = PngMetadata.isImageToImage(m) ? mask.imageWidth() : 0; // cleared below otherwise
+        int imageHeight = PngMetadata.isImageToImage(m) ? mask.imageHeight() : 0;
+        runner.run("load-parameters", () -> MaskEditorViewModel.readStored(m, imageWidth, imageHeight), stored -> {
+            if (load == loads) { // a later load wins over one still being read
+                apply(m, stored);
+            }
+        }, e -> messages.accept(ErrorMessages.of(e)));
+    }
+
+    private void apply(Map<String, String> m, MaskEditorViewModel.StoredMask storedMask) {
         prompt.promptProperty().set(m.getOrDefault("prompt", ""));
         prompt.negativeProperty().set(m.getOrDefault("negative_prompt", ""));
         prompt.prompt2Property().set(m.getOrDefault("prompt_2", ""));
@@ -146,7 +161,7 @@ public final class ImportViewModel {
                     + String.join(", ", missingLoras) + ". Add " + (missingLoras.size() > 1 ? "them" : "it")
                     + " again from where " + (missingLoras.size() > 1 ? "they are" : "it is") + " now."));
         }
-        mask.restore(m); // an inpainted picture's mask, over the current start image (a warning if it cannot)
+        mask.restore(storedMask); // an inpainted picture's mask, over the current start image (a warning if it cannot)
     }
 
     private static Optional<Integer> intOf(Map<String, String> m, String k) {
