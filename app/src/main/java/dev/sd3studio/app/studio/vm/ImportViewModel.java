@@ -1,9 +1,12 @@
 package dev.sd3studio.app.studio.vm;
 
+import dev.sd3studio.app.gallery.FileHashes;
 import dev.sd3studio.app.gallery.GalleryItem;
 import dev.sd3studio.app.gallery.GalleryStore;
+import dev.sd3studio.app.gallery.LoraFinder;
 import dev.sd3studio.app.gallery.PngFiles;
 import dev.sd3studio.app.gallery.PngMetadata;
+import dev.sd3studio.app.gallery.RecordedLora;
 import dev.sd3studio.app.studio.task.TaskRunner;
 import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.NoiseSlice;
@@ -103,14 +106,20 @@ public final class ImportViewModel {
         long load = ++loads;
         int imageWidth = PngMetadata.isImageToImage(m) ? mask.imageWidth() : 0; // cleared below otherwise
         int imageHeight = PngMetadata.isImageToImage(m) ? mask.imageHeight() : 0;
-        runner.run("load-parameters", () -> MaskEditorViewModel.readStored(m, imageWidth, imageHeight), stored -> {
+        List<Path> loraFolders = loras.folders();
+        runner.run("load-parameters", () -> new Read(MaskEditorViewModel.readStored(m, imageWidth, imageHeight),
+                new LoraFinder(loraFolders, FileHashes.shared()).findAll(m.get("loras"))), read -> {
             if (load == loads) { // a later load wins over one still being read
-                apply(m, stored);
+                apply(m, read);
             }
         }, e -> messages.accept(ErrorMessages.of(e)));
     }
 
-    private void apply(Map<String, String> m, MaskEditorViewModel.StoredMask storedMask) {
+    /** What is read off the UI thread: the mask, and the LoRAs found in the user's folders (hashing them). */
+    private record Read(MaskEditorViewModel.StoredMask mask, LoraFinder.Found loras) {
+    }
+
+    private void apply(Map<String, String> m, Read read) {
         prompt.promptProperty().set(m.getOrDefault("prompt", ""));
         prompt.negativeProperty().set(m.getOrDefault("negative_prompt", ""));
         prompt.prompt2Property().set(m.getOrDefault("prompt_2", ""));
@@ -144,7 +153,7 @@ public final class ImportViewModel {
                 // keep the current seed
             }
         }
-        List<String> missingLoras = loras.restore(m.get("loras"));
+        List<RecordedLora> missingLoras = loras.restore(read.loras());
         if (!PngMetadata.isImageToImage(m)) {
             params.clearInitImage();
             messages.accept(UserMessage.info("Parameters loaded." + made));
@@ -156,12 +165,14 @@ public final class ImportViewModel {
                     + " start image (" + params.initImageNameProperty().get() + ") is used."));
         }
         if (!missingLoras.isEmpty()) {
-            messages.accept(UserMessage.warning("Parameters loaded, but this picture's LoRA file"
-                    + (missingLoras.size() > 1 ? "s are" : " is") + " missing and left out, so the result will differ: "
-                    + String.join(", ", missingLoras) + ". Add " + (missingLoras.size() > 1 ? "them" : "it")
-                    + " again from where " + (missingLoras.size() > 1 ? "they are" : "it is") + " now."));
+            boolean one = missingLoras.size() == 1;
+            messages.accept(UserMessage.warning("Parameters loaded, but this picture's LoRA" + (one ? " " : "s ")
+                    + String.join(", ", missingLoras.stream().map(RecordedLora::label).toList())
+                    + (one ? " is" : " are") + " not in your LoRA folders and left out, so the result will differ."
+                    + " Add " + (one ? "it" : "them") + " with Add… in the LoRA panel: a picture's LoRAs are looked for"
+                    + " only in the folders you took LoRAs from."));
         }
-        mask.restore(storedMask); // an inpainted picture's mask, over the current start image (a warning if it cannot)
+        mask.restore(read.mask()); // an inpainted picture's mask, over the current start image (a warning if it cannot)
     }
 
     private static Optional<Integer> intOf(Map<String, String> m, String k) {
