@@ -1,7 +1,12 @@
 package dev.sd3studio.app.cli;
 
+import dev.sd3studio.app.gallery.FileHashes;
+import dev.sd3studio.app.gallery.LoraFinder;
 import dev.sd3studio.app.gallery.PngFiles;
 import dev.sd3studio.app.gallery.PngMetadata;
+import dev.sd3studio.app.gallery.RecordedLora;
+import dev.sd3studio.app.settings.AppDirs;
+import dev.sd3studio.app.settings.SettingsStore;
 import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.CancelToken;
 import dev.sd3studio.app.gpu.GpuMemoryCheck;
@@ -97,6 +102,9 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "merge a .safetensors LoRA (diffusers/peft or SD3 original/kohya keys) at SCALE"
                     + " (default 1.0); repeat for several")
     List<String> loras = new ArrayList<>();
+    @Option(names = "--lora-dir", paramLabel = "DIR", description = "with --from-png: a folder to find the picture's"
+            + " LoRAs in (by name and SHA-256), besides those the studio remembers; repeat for several")
+    List<Path> loraDirs = new ArrayList<>();
     @Option(names = "--lora-report", description = "print which LoRA keys changed which layers, and which matched nothing")
     boolean loraReport;
     @Option(names = "--device", paramLabel = "cpu|cuda[:N]", description = "where to run (default: cpu)")
@@ -241,11 +249,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (matched.hasMatchedOption("--lora")) {
             b.optLoras(loraSpecs());
         } else if (source.containsKey("loras")) {
-            List<LoraSpec> recorded = new ArrayList<>();
-            for (String line : source.get("loras").lines().toList()) {
-                recorded.add(LoraSpec.parse(line)); // the LoRAs it was made with, at their scales
-            }
-            b.optLoras(recorded);
+            b.optLoras(recordedLoras(source.get("loras"))); // the LoRAs it was made with, at their scales
         }
         if (initImage != null) {
             b.optInitImage(Sd3Engine.loadImage(initImage));
@@ -253,6 +257,27 @@ public final class GenerateCommand implements Callable<Integer> {
                     : Double.parseDouble(source.getOrDefault("strength", Double.toString(strength))));
         }
         return b.optPreviewEvery(previewDir == null ? 0 : 1).build();
+    }
+
+    /**
+     * The picture's LoRAs, found again by name and SHA-256 in {@code --lora-dir} and the LoRA folders
+     * the studio remembers. A path the picture names is never opened: the picture may come from
+     * anyone, and a LoRA it names that is not among the user's own is refused by name.
+     */
+    private List<LoraSpec> recordedLoras(String recorded) throws CliException {
+        List<Path> folders = new ArrayList<>(loraDirs);
+        for (String f : new SettingsStore(AppDirs.detect().settingsFile()).peek().loraFolders()) {
+            folders.add(Path.of(f)); // the settings reader keeps only valid paths
+        }
+        LoraFinder.Found found = new LoraFinder(folders, FileHashes.shared()).findAll(recorded);
+        if (!found.missing().isEmpty()) {
+            boolean one = found.missing().size() == 1;
+            throw new CliException("cannot make " + fromPng.getFileName() + " again: LoRA" + (one ? " " : "s ")
+                    + String.join(", ", found.missing().stream().map(RecordedLora::label).toList())
+                    + (one ? " is" : " are") + " not in your LoRA folders; name " + (one ? "its folder" : "their folders")
+                    + " with --lora-dir DIR, or give the LoRAs yourself with --lora FILE[:SCALE].", Cli.EXIT_USAGE);
+        }
+        return found.specs();
     }
 
     private GenerationRequest request() throws EngineException, CliException {

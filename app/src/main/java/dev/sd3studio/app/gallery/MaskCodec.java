@@ -3,6 +3,8 @@ package dev.sd3studio.app.gallery;
 import dev.sd3studio.engine.api.RgbImage;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
@@ -12,12 +14,20 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Base64;
+import java.util.Iterator;
 
 /**
  * An inpainting mask as text for the picture's metadata: a 1-bit PNG in Base64 (a few KB even at
  * 1024×1024), so the picture's own file says exactly which part was repainted.
  */
 public final class MaskCodec {
+    /**
+     * The largest side a stored mask may have when nothing smaller bounds it. A stored mask has the
+     * picture's output size, and SD3 models make at most pos_embed_max_size (192) patches of 16
+     * pixels = 3072 a side; the engine's api does not export that bound, so this leaves some room.
+     */
+    public static final int MAX_SIDE = 4096;
+
     private MaskCodec() {
     }
 
@@ -40,18 +50,63 @@ public final class MaskCodec {
         return Base64.getEncoder().encodeToString(out.toByteArray());
     }
 
-    /** The mask back as a black-and-white picture; a damaged value is an IOException. */
+    /**
+     * The mask back as a black-and-white picture, at most {@link #MAX_SIDE} pixels a side; a damaged
+     * or oversized value is an IOException.
+     */
     public static RgbImage decode(String text) throws IOException {
-        BufferedImage image;
+        return decode(text, MAX_SIDE, MAX_SIDE);
+    }
+
+    /**
+     * The mask back as a black-and-white picture. Its size is read from the PNG header first, and a
+     * mask wider than {@code maxWidth} or taller than {@code maxHeight} is refused before a pixel is
+     * decoded: a 31 KB 1-bit PNG can declare 16000 × 16000 pixels (3 GB as floats).
+     *
+     * @throws IOException naming what is wrong: not Base64, not a PNG, damaged, or too large
+     */
+    public static RgbImage decode(String text, int maxWidth, int maxHeight) throws IOException {
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes(text)))) {
+            ImageReader reader = pngReader(in);
+            try {
+                int w = reader.getWidth(0);
+                int h = reader.getHeight(0);
+                if (w > maxWidth || h > maxHeight) {
+                    throw new IOException("it is " + w + "x" + h + " pixels, larger than the picture it belongs to"
+                            + " (at most " + maxWidth + "x" + maxHeight + "), so it was not read");
+                }
+                return toRgb(reader.read(0));
+            } finally {
+                reader.dispose();
+            }
+        } catch (RuntimeException e) {
+            // ImageIO's PNG reader throws unchecked exceptions on some malformed chunks
+            throw new IOException("the stored mask is damaged (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static byte[] bytes(String text) throws IOException {
         try {
-            image = ImageIO.read(new MemoryCacheImageInputStream(
-                    new ByteArrayInputStream(Base64.getDecoder().decode(text.strip()))));
+            return Base64.getDecoder().decode(text.strip());
         } catch (IllegalArgumentException e) {
             throw new IOException("the stored mask is not valid Base64", e);
         }
-        if (image == null) {
-            throw new IOException("the stored mask is not a PNG");
+    }
+
+    private static ImageReader pngReader(ImageInputStream in) throws IOException {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        while (readers.hasNext()) {
+            ImageReader r = readers.next();
+            if (r.getOriginatingProvider().getFormatNames()[0].equalsIgnoreCase("png")) {
+                r.setInput(in, true, true);
+                return r;
+            }
+            r.dispose();
         }
+        throw new IOException("the stored mask is not a PNG");
+    }
+
+    private static RgbImage toRgb(BufferedImage image) {
         float[] rgb = new float[image.getWidth() * image.getHeight() * 3];
         for (int y = 0; y < image.getHeight(); y++) {
             for (int x = 0; x < image.getWidth(); x++) {

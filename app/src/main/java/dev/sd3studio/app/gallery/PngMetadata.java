@@ -4,6 +4,8 @@ import dev.sd3studio.engine.api.GenerationRequest;
 import dev.sd3studio.engine.api.LoraSpec;
 import dev.sd3studio.engine.api.NoiseSlice;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -64,11 +66,23 @@ public final class PngMetadata {
         }
         m.put("model", modelName);
         if (!r.loras().isEmpty()) {
-            // Full paths with scales, one a line, so the picture can be made again with the same files.
-            m.put("loras", r.loras().stream().map(l -> l.file().toAbsolutePath() + ":" + LoraSpec.formatScale(l.scale()))
+            // Name, scale and SHA-256, one a line: enough to find the same files again among the
+            // user's LoRA folders, without telling a picture's reader the maker's folders.
+            m.put("loras", r.loras().stream().map(PngMetadata::recorded)
                     .collect(java.util.stream.Collectors.joining("\n")));
         }
         return m;
+    }
+
+    private static String recorded(LoraSpec lora) {
+        String hash;
+        try {
+            hash = FileHashes.shared().sha256(lora.file());
+        } catch (IOException | RuntimeException e) {
+            hash = null; // gone since it was merged: the name and scale are still worth recording
+        }
+        Path name = lora.file().getFileName();
+        return RecordedLora.line(name == null ? lora.file().toString() : name.toString(), lora.scale(), hash);
     }
 
     private static String pick(java.util.List<String> list, int i) {
@@ -114,15 +128,10 @@ public final class PngMetadata {
         }
         s.append(", Model: ").append(m.get("model"));
         if (m.containsKey("loras")) {
-            s.append(", LoRAs: \"").append(m.get("loras").lines().map(PngMetadata::fileNameWithScale)
+            s.append(", LoRAs: \"").append(RecordedLora.parseAll(m.get("loras")).stream().map(RecordedLora::describe)
                     .collect(java.util.stream.Collectors.joining(", "))).append('"');
         }
         return s.toString();
-    }
-
-    private static String fileNameWithScale(String pathAndScale) {
-        int slash = Math.max(pathAndScale.lastIndexOf('/'), pathAndScale.lastIndexOf('\\'));
-        return pathAndScale.substring(slash + 1);
     }
 
     /** Whether the picture was made from a start image (older files only recorded the strength). */

@@ -9,10 +9,11 @@ import java.util.Map;
  *
  * @param theme "system", "light" or "dark"
  * @param loras each model folder's LoRA list, {@code FILE:SCALE} a line, in order
+ * @param loraFolders the folders the user took LoRAs from: where a picture's recorded LoRAs are looked for
  */
 public record Settings(Window window, String theme, List<String> modelFolders, String selectedModel,
                        String outputFolder, Parameters parameters, List<String> promptHistory, Export export,
-                       Map<String, List<String>> loras) {
+                       Map<String, List<String>> loras, List<String> loraFolders) {
 
     /** The export panel's last choices; a null folder means the user's Pictures folder. */
     public record Export(String folder, String format, boolean metadata, double quality) {
@@ -42,7 +43,13 @@ public record Settings(Window window, String theme, List<String> modelFolders, S
 
     public static Settings defaults() {
         return new Settings(Window.defaults(), "system", List.of(), null, null, Parameters.defaults(), List.of(),
-                Export.defaults(), Map.of());
+                Export.defaults(), Map.of(), List.of());
+    }
+
+    /** Settings without remembered LoRA folders (besides those of the LoRA lists). */
+    public Settings(Window window, String theme, List<String> modelFolders, String selectedModel, String outputFolder,
+                    Parameters parameters, List<String> promptHistory, Export export, Map<String, List<String>> loras) {
+        this(window, theme, modelFolders, selectedModel, outputFolder, parameters, promptHistory, export, loras, List.of());
     }
 
     public Settings {
@@ -53,5 +60,6 @@ public record Settings(Window window, String theme, List<String> modelFolders, S
         promptHistory = promptHistory == null ? List.of() : List.copyOf(promptHistory);
         export = export == null ? Export.defaults() : export;
         loras = loras == null ? Map.of() : Map.copyOf(loras);
+        loraFolders = loraFolders == null ? List.of() : List.copyOf(loraFolders);
     }
 }

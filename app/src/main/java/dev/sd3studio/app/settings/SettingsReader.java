@@ -155,8 +155,12 @@ final class SettingsReader {
         if (folders.size() != s.modelFolders().size()) {
             lost.add("modelFolders (" + (s.modelFolders().size() - folders.size()) + " not a valid path)");
         }
+        List<String> loraFolders = s.loraFolders().stream().filter(SettingsReader::isPath).toList();
+        if (loraFolders.size() != s.loraFolders().size()) {
+            lost.add("loraFolders (" + (s.loraFolders().size() - loraFolders.size()) + " not a valid path)");
+        }
         return new Settings(s.window(), s.theme(), folders, s.selectedModel(), output, s.parameters(),
-                s.promptHistory(), s.export(), s.loras());
+                s.promptHistory(), s.export(), s.loras(), loraFolders);
     }
 
     private static boolean isPath(String s) {

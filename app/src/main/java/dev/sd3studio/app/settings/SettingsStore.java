@@ -69,6 +69,21 @@ public final class SettingsStore {
         return read.settings();
     }
 
+    /**
+     * The settings as far as they can be read, without ever moving or rewriting the file: for the
+     * command line, which only looks at what the studio remembers.
+     */
+    public Settings peek() {
+        try {
+            if (!Files.isRegularFile(file) || Files.size(file) > MAX_BYTES) {
+                return Settings.defaults();
+            }
+            return new SettingsReader(json).read(Files.readAllBytes(file)).settings();
+        } catch (IOException | RuntimeException e) {
+            return Settings.defaults();
+        }
+    }
+
     /** Keeps the damaged file under a new name and writes back what could be read. */
     private void setAside(SettingsReader.Outcome read) {
         String lost = String.join(", ", read.lost());

@@ -405,7 +405,7 @@ class StudioUiTest {
                 .filter(i -> "2".equals(i.parameters().get("batch_index"))).findFirst().orElseThrow();
         robot.interact(() -> vm.gallery().selected().setAll(third));
         fire(robot, "#reuseParameters");
-        assertEquals(1, vm.parameters().imagesPerPromptProperty().get());
+        await(() -> vm.parameters().imagesPerPromptProperty().get() == 1); // the parameters are read off the FX thread
         assertTrue(robot.lookup("#batchSlice").queryAs(Label.class).getText().contains("picture 3"));
         robot.press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
         await(() -> vm.gallery().items().size() == 4);

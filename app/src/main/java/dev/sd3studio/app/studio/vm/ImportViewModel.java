@@ -1,9 +1,12 @@
 package dev.sd3studio.app.studio.vm;
 
+import dev.sd3studio.app.gallery.FileHashes;
 import dev.sd3studio.app.gallery.GalleryItem;
 import dev.sd3studio.app.gallery.GalleryStore;
+import dev.sd3studio.app.gallery.LoraFinder;
 import dev.sd3studio.app.gallery.PngFiles;
 import dev.sd3studio.app.gallery.PngMetadata;
+import dev.sd3studio.app.gallery.RecordedLora;
 import dev.sd3studio.app.studio.task.TaskRunner;
 import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.NoiseSlice;
@@ -13,6 +16,7 @@ import javafx.beans.property.SimpleObjectProperty;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +34,7 @@ public final class ImportViewModel {
     private final LoraListViewModel loras;
     private final Consumer<UserMessage> messages;
     private final ObjectProperty<ImportOffer> offer = new SimpleObjectProperty<>();
+    private long loads;
 
     ImportViewModel(TaskRunner runner, PromptViewModel prompt, ParametersViewModel params, MaskEditorViewModel mask,
                     LoraListViewModel loras, Consumer<UserMessage> messages) {
@@ -93,9 +98,28 @@ public final class ImportViewModel {
      * Puts everything that made a picture back into the editor, so Generate makes it again: prompts
      * (per encoder too), sampler settings, CLIP skip, seed and its place in its batch, and its LoRAs
      * with their scales. A start image the picture did not use is removed; one it did use must be
-     * supplied again (the PNG lacks it).
+     * supplied again (the PNG lacks it). The stored mask comes from a file anyone can make, so it is
+     * decoded through the task runner, off the UI thread; the rest follows when it is read.
      */
-    public void loadParameters(Map<String, String> m) {
+    public void loadParameters(Map<String, String> parameters) {
+        Map<String, String> m = new LinkedHashMap<>(parameters); // the worker reads it while the UI may change
+        long load = ++loads;
+        int imageWidth = PngMetadata.isImageToImage(m) ? mask.imageWidth() : 0; // cleared below otherwise
+        int imageHeight = PngMetadata.isImageToImage(m) ? mask.imageHeight() : 0;
+        List<Path> loraFolders = loras.folders();
+        runner.run("load-parameters", () -> new Read(MaskEditorViewModel.readStored(m, imageWidth, imageHeight),
+                new LoraFinder(loraFolders, FileHashes.shared()).findAll(m.get("loras"))), read -> {
+            if (load == loads) { // a later load wins over one still being read
+                apply(m, read);
+            }
+        }, e -> messages.accept(ErrorMessages.of(e)));
+    }
+
+    /** What is read off the UI thread: the mask, and the LoRAs found in the user's folders (hashing them). */
+    private record Read(MaskEditorViewModel.StoredMask mask, LoraFinder.Found loras) {
+    }
+
+    private void apply(Map<String, String> m, Read read) {
         prompt.promptProperty().set(m.getOrDefault("prompt", ""));
         prompt.negativeProperty().set(m.getOrDefault("negative_prompt", ""));
         prompt.prompt2Property().set(m.getOrDefault("prompt_2", ""));
@@ -129,7 +153,7 @@ public final class ImportViewModel {
                 // keep the current seed
             }
         }
-        List<String> missingLoras = loras.restore(m.get("loras"));
+        List<RecordedLora> missingLoras = loras.restore(read.loras());
         if (!PngMetadata.isImageToImage(m)) {
             params.clearInitImage();
             messages.accept(UserMessage.info("Parameters loaded." + made));
@@ -141,12 +165,14 @@ public final class ImportViewModel {
                     + " start image (" + params.initImageNameProperty().get() + ") is used."));
         }
         if (!missingLoras.isEmpty()) {
-            messages.accept(UserMessage.warning("Parameters loaded, but this picture's LoRA file"
-                    + (missingLoras.size() > 1 ? "s are" : " is") + " missing and left out, so the result will differ: "
-                    + String.join(", ", missingLoras) + ". Add " + (missingLoras.size() > 1 ? "them" : "it")
-                    + " again from where " + (missingLoras.size() > 1 ? "they are" : "it is") + " now."));
+            boolean one = missingLoras.size() == 1;
+            messages.accept(UserMessage.warning("Parameters loaded, but this picture's LoRA" + (one ? " " : "s ")
+                    + String.join(", ", missingLoras.stream().map(RecordedLora::label).toList())
+                    + (one ? " is" : " are") + " not in your LoRA folders and left out, so the result will differ."
+                    + " Add " + (one ? "it" : "them") + " with Add… in the LoRA panel: a picture's LoRAs are looked for"
+                    + " only in the folders you took LoRAs from."));
         }
-        mask.restore(m); // an inpainted picture's mask, over the current start image (a warning if it cannot)
+        mask.restore(read.mask()); // an inpainted picture's mask, over the current start image (a warning if it cannot)
     }
 
     private static Optional<Integer> intOf(Map<String, String> m, String k) {

@@ -1,5 +1,7 @@
 package dev.sd3studio.app.studio.vm;
 
+import dev.sd3studio.app.gallery.LoraFinder;
+import dev.sd3studio.app.gallery.RecordedLora;
 import dev.sd3studio.app.studio.task.TaskRunner;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.LoraSpec;
@@ -13,9 +15,11 @@ import javafx.collections.ObservableList;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -45,6 +49,7 @@ public final class LoraListViewModel {
     private final Map<Path, ObservableList<Item>> perModel = new HashMap<>();
     private final ObservableList<Item> items = FXCollections.observableArrayList();
     private final StringProperty report = new SimpleStringProperty();
+    private final Set<Path> knownFolders = new LinkedHashSet<>();
 
     LoraListViewModel(TaskRunner runner, EngineSession session, ParametersViewModel params, Consumer<UserMessage> messages) {
         this.runner = runner;
@@ -85,8 +90,11 @@ public final class LoraListViewModel {
                         + " files are not loaded because they can run code."));
             } else if (!Files.isRegularFile(f)) {
                 messages.accept(UserMessage.warning("LoRA file " + f + " does not exist."));
-            } else if (list.stream().noneMatch(i -> i.file().equals(f))) {
-                list.add(new Item(f));
+            } else {
+                knownFolders.add(folderOf(f));
+                if (list.stream().noneMatch(i -> i.file().equals(f))) {
+                    list.add(new Item(f));
+                }
             }
         }
         items.setAll(list);
@@ -94,25 +102,56 @@ public final class LoraListViewModel {
     }
 
     /**
-     * Makes the selected model's list exactly the LoRAs a picture records ({@code FILE:SCALE}, one a
-     * line; null or blank for none), so Generate makes that picture again.
-     *
-     * @return the recorded files that no longer exist (left out of the list)
+     * Where the user keeps LoRAs: the folders of every file in any model's list, and of every file
+     * they ever added. A picture's recorded LoRAs are looked for there, and nowhere else.
      */
-    public List<String> restore(String recorded) {
-        ObservableList<Item> list = current();
-        List<String> missing = new java.util.ArrayList<>();
-        if (list == null) {
-            return missing;
-        }
-        List<Item> restored = items(recorded, missing);
-        list.setAll(restored);
-        items.setAll(list);
-        report.set(null);
-        return missing;
+    public List<Path> folders() {
+        Set<Path> all = new LinkedHashSet<>(knownFolders);
+        perModel.values().forEach(list -> list.forEach(i -> all.add(folderOf(i.file()))));
+        return List.copyOf(all);
     }
 
-    /** The existing files among {@code FILE:SCALE} lines, as items; the others are added to {@code missing}. */
+    /** The remembered LoRA folders from the settings. */
+    void restoreFolders(List<String> folders) {
+        for (String f : folders) {
+            try {
+                knownFolders.add(Path.of(f));
+            } catch (java.nio.file.InvalidPathException e) {
+                // the settings reader already refuses these; nothing to remember
+            }
+        }
+    }
+
+    private static Path folderOf(Path file) {
+        Path parent = file.toAbsolutePath().getParent();
+        return parent == null ? file.toAbsolutePath() : parent;
+    }
+
+    /**
+     * Makes the selected model's list exactly the LoRAs a picture records, as a {@link LoraFinder}
+     * found them among {@link #folders()} (off the UI thread), so Generate makes that picture again.
+     *
+     * @return the recorded LoRAs that are not in the user's LoRA folders (left out of the list)
+     */
+    public List<RecordedLora> restore(LoraFinder.Found found) {
+        ObservableList<Item> list = current();
+        if (list == null) {
+            return List.of();
+        }
+        list.setAll(found.specs().stream().map(spec -> {
+            Item item = new Item(spec.file());
+            item.scaleProperty().set(spec.scale());
+            return item;
+        }).toList());
+        items.setAll(list);
+        report.set(null);
+        return found.missing();
+    }
+
+    /**
+     * The existing files among the settings' own {@code FILE:SCALE} lines, as items; the others are
+     * added to {@code missing}. Never for a picture's lines: those go through a {@link LoraFinder}.
+     */
     private static List<Item> items(String lines, List<String> missing) {
         List<Item> out = new java.util.ArrayList<>();
         if (lines == null) {

@@ -1,5 +1,6 @@
 package dev.sd3studio.app.studio.vm;
 
+import dev.sd3studio.app.gallery.MaskCodec;
 import dev.sd3studio.app.studio.task.TaskRunner;
 import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.RgbImage;
@@ -17,9 +18,11 @@ import javafx.beans.property.SimpleBooleanProperty;
 import javafx.beans.property.SimpleDoubleProperty;
 import javafx.beans.property.SimpleObjectProperty;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -196,25 +199,71 @@ public final class MaskEditorViewModel {
     }
 
     /**
-     * The mask a picture's parameters recorded ({@code mask}, {@code keep_unmasked}), put back over
-     * the current start image so the picture can be made again; without a fitting start image it says so.
+     * What a picture's parameters say about its mask: the mask itself (null when there is none or it
+     * cannot be used) or the reason it cannot be used (null when there is none).
      */
-    public void restore(java.util.Map<String, String> parameters) {
-        keepUnmasked.set(Boolean.parseBoolean(parameters.getOrDefault("keep_unmasked", "false")));
+    public record StoredMask(boolean keepUnmasked, RgbImage mask, String problem) {
+    }
+
+    /**
+     * The mask a picture's parameters recorded ({@code mask}, {@code keep_unmasked}), put back over
+     * the current start image so the picture can be made again; without a fitting start image it says
+     * so. The mask is decoded off the UI thread.
+     */
+    public void restore(Map<String, String> parameters) {
+        int w = imageWidth;
+        int h = imageHeight;
+        runner.run("load-mask", () -> readStored(parameters, w, h), this::restore, e -> messages.accept(ErrorMessages.of(e)));
+    }
+
+    /**
+     * Off the UI thread: the stored mask of a picture for a start image of {@code imageWidth} ×
+     * {@code imageHeight} (0 × 0: none, then nothing is decoded). A stored mask has the picture's
+     * output size, which may exceed a small start image, so it may be as large as the larger of the
+     * start image and the picture's recorded size, and never beyond {@link MaskCodec#MAX_SIDE}: the
+     * value comes from a file anyone can make, and a few KB of PNG can declare gigabytes of pixels.
+     */
+    static StoredMask readStored(Map<String, String> parameters, int imageWidth, int imageHeight) {
+        boolean keep = Boolean.parseBoolean(parameters.getOrDefault("keep_unmasked", "false"));
         String stored = parameters.get("mask");
         if (stored == null) {
+            return new StoredMask(keep, null, null);
+        }
+        if (imageWidth <= 0 || imageHeight <= 0) {
+            return new StoredMask(keep, null, "That picture was inpainted: drop its start image, then load"
+                    + " its parameters again to get its mask back.");
+        }
+        int maxWidth = Math.max(imageWidth, Math.min(recorded(parameters, "width"), MaskCodec.MAX_SIDE));
+        int maxHeight = Math.max(imageHeight, Math.min(recorded(parameters, "height"), MaskCodec.MAX_SIDE));
+        try {
+            return new StoredMask(keep, MaskCodec.decode(stored, maxWidth, maxHeight), null);
+        } catch (IOException e) {
+            return new StoredMask(keep, null, "The picture's stored mask could not be used: " + e.getMessage() + ".");
+        }
+    }
+
+    private static int recorded(Map<String, String> parameters, String key) {
+        try {
+            return Integer.parseInt(parameters.getOrDefault(key, "0").strip());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** On the UI thread: puts a mask read by {@link #readStored} over the start image, or says why it cannot. */
+    public void restore(StoredMask stored) {
+        keepUnmasked.set(stored.keepUnmasked());
+        if (stored.problem() != null) {
+            messages.accept(UserMessage.warning(stored.problem()));
+            return;
+        }
+        if (stored.mask() == null) {
             return;
         }
         try {
-            RgbImage m = dev.sd3studio.app.gallery.MaskCodec.decode(stored);
-            if (bits.length == 0) {
-                messages.accept(UserMessage.warning("That picture was inpainted: drop its start image, then load"
-                        + " its parameters again to get its mask back."));
-                return;
-            }
-            load(m);
+            load(stored.mask());
             editing.set(true);
-        } catch (java.io.IOException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IllegalStateException e) {
             messages.accept(UserMessage.warning("The picture's stored mask could not be used: " + e.getMessage()));
         }
     }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
@@ -83,25 +84,40 @@ public record ModelHints(List<String> examples, List<int[]> sizes, String templa
         return examples.isEmpty() ? Optional.empty() : Optional.of(examples.get(random.nextInt(examples.size())));
     }
 
-    /** Whether {@code prompt} follows the template (always, without one). Case and spacing are forgiven. */
+    /**
+     * Whether {@code prompt} follows the template (always, without one). Case and spacing are forgiven.
+     * The template comes from a model folder anyone can share, so it is not compiled into a
+     * backtracking regex ({@code {a|aa}} thirty times took minutes); the prompt is walked once per part
+     * of the template, keeping the set of places each alternative can reach: O(template × prompt).
+     */
     public boolean follows(String prompt) {
         if (template.isBlank()) {
             return true;
         }
-        StringBuilder regex = new StringBuilder();
+        String text = prompt.strip().replaceAll("\\s+", " ").replaceAll("[.!]$", "");
+        BitSet reached = new BitSet(text.length() + 1);
+        reached.set(0);
         Matcher m = ALTERNATIVES.matcher(template);
         int last = 0;
-        while (m.find()) {
-            regex.append(Pattern.quote(template.substring(last, m.start())));
-            List<String> quoted = new ArrayList<>();
-            for (String o : m.group(1).split("\\|")) {
-                quoted.add(Pattern.quote(o));
-            }
-            regex.append("(?:").append(String.join("|", quoted)).append(")");
+        while (m.find() && !reached.isEmpty()) {
+            reached = advance(reached, text, new String[] {template.substring(last, m.start())});
+            reached = advance(reached, text, m.group(1).split("\\|"));
             last = m.end();
         }
-        regex.append(Pattern.quote(template.substring(last)));
-        String normalised = prompt.strip().replaceAll("\\s+", " ").replaceAll("[.!]$", "");
-        return Pattern.compile(regex.toString(), Pattern.CASE_INSENSITIVE).matcher(normalised).matches();
+        reached = advance(reached, text, new String[] {template.substring(last)});
+        return reached.get(text.length());
+    }
+
+    /** The places in {@code text} reached by reading one of {@code options} from any place in {@code from}. */
+    private static BitSet advance(BitSet from, String text, String[] options) {
+        BitSet to = new BitSet(text.length() + 1);
+        for (int at = from.nextSetBit(0); at >= 0; at = from.nextSetBit(at + 1)) {
+            for (String option : options) {
+                if (text.regionMatches(true, at, option, 0, option.length())) {
+                    to.set(at + option.length());
+                }
+            }
+        }
+        return to;
     }
 }

@@ -31,7 +31,8 @@ public final class PromptViewModel {
         Runnable check = () -> {
             String p = prompt.get();
             ModelHints h = hints.get();
-            hint.set(p.isBlank() || h.follows(p) || h.hint().isBlank() ? "" : h.hint());
+            // on the FX thread at every keystroke: only checked when there is a hint to show (follows is linear)
+            hint.set(p.isBlank() || h.hint().isBlank() || h.follows(p) ? "" : h.hint());
         };
         prompt.addListener((o, a, b) -> check.run());
         hints.addListener((o, a, b) -> check.run());

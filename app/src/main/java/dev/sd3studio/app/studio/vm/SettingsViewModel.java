@@ -10,6 +10,7 @@ import javafx.beans.property.StringProperty;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -61,6 +62,7 @@ public final class SettingsViewModel {
         prompt.restoreHistory(s.promptHistory());
         params.restore(p);
         gallery.restoreExport(s.export());
+        loras.restoreFolders(s.loraFolders());
         loras.restoreAll(s.loras()); // before the models, so the selected one shows its list
         models.restore(s.modelFolders(), s.selectedModel(), firstRun);
     }
@@ -76,7 +78,7 @@ public final class SettingsViewModel {
                 params.clipSkipProperty().get());
         return new Settings(window.get(), theme.get(), models.folders(),
                 m == null ? null : m.folder().toString(), galleryStore.dir().toString(), p, List.copyOf(prompt.history()),
-                gallery.exportSettings(), loras.snapshot());
+                gallery.exportSettings(), loras.snapshot(), loras.folders().stream().map(Path::toString).toList());
     }
 
     public void save() {

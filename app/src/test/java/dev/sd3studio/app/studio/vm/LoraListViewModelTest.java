@@ -89,6 +89,38 @@ class LoraListViewModelTest {
     }
 
     @Test
+    void aPicturesLorasAreLookedForOnlyInTheUsersLoraFoldersByNameAndHash() throws Exception {
+        FakeFactory engine = new FakeFactory();
+        Path model = Files.createDirectories(tmp.resolve("models/fake-sd3"));
+        Path outside = Files.copy(LORA, Files.createDirectories(tmp.resolve("downloads")).resolve("outside.safetensors"));
+        Path mine = Files.createDirectories(tmp.resolve("my-loras"));
+        Path style = Files.copy(LORA, mine.resolve("style.safetensors"));
+        Path other = Files.createDirectories(tmp.resolve("other-loras"));
+        Path sameName = Files.writeString(other.resolve("lora.safetensors"), "a different file of the same name");
+        String sha = dev.sd3studio.app.gallery.FileHashes.shared().sha256(LORA);
+        try (StudioViewModel vm = Studio.create(new AppDirs(tmp.resolve("config"), tmp.resolve("data")), engine,
+                new DirectTaskRunner(), Optional.of(model))) {
+            vm.loras().add(List.of(style, sameName));
+            vm.loras().remove(vm.loras().items().getLast());
+            vm.loras().remove(vm.loras().items().getFirst());
+            assertTrue(vm.loras().folders().containsAll(List.of(mine, other)), "folders stay known after removal");
+
+            vm.imports().loadParameters(java.util.Map.of("prompt", "x", "loras",
+                    outside.toAbsolutePath() + ":0.5\nstyle.safetensors:0.8 sha256=" + sha
+                            + "\nlora.safetensors:0.7 sha256=" + sha));
+            assertEquals(List.of(new LoraSpec(style, 0.8)), vm.loras().specs(),
+                    "found by hash in the user's folder; the file outside them and the same-named other file are not used");
+            String warning = vm.messageProperty().get().text();
+            assertTrue(warning.contains("'outside.safetensors'") && warning.contains("'lora.safetensors' (sha256 "
+                    + sha.substring(0, 8)) && warning.contains("not in your LoRA folders"), warning);
+
+            vm.settings().save();
+            assertTrue(new dev.sd3studio.app.settings.SettingsStore(tmp.resolve("config/settings.json")).load()
+                    .loraFolders().containsAll(List.of(mine.toString(), other.toString())), "remembered for the next session");
+        }
+    }
+
+    @Test
     void detailsShowTheEnginesMatchReport() throws Exception {
         try (StudioViewModel vm = Studio.create(new AppDirs(tmp.resolve("config"), tmp.resolve("data")),
                 GeneratorFactory.ENGINE, new DirectTaskRunner(), Optional.of(Fixtures.tinySd3()))) {

@@ -183,4 +183,27 @@ class MaskEditorViewModelTest {
         assertFalse(m.keepUnmaskedProperty().get());
         assertEquals(painted, m.coverageProperty().get(), 1e-9, "a picture without a mask leaves the mask alone");
     }
+
+    @Test
+    void aMaskBombInAPicturesParametersIsRefusedQuicklyWithoutDecodingIt() {
+        MaskEditorViewModel m = editor(64, 64);
+        String bomb = dev.sd3studio.app.gallery.MaskBombs.blackMask(16000, 16000);
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long allocated = threads.getCurrentThreadAllocatedBytes();
+        long start = System.nanoTime();
+        m.restore(java.util.Map.of("mask", bomb, "width", "64", "height", "64"));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        long mb = (threads.getCurrentThreadAllocatedBytes() - allocated) >> 20;
+        UserMessage last = messages.getLast();
+        assertEquals(UserMessage.Severity.WARNING, last.severity());
+        assertTrue(last.text().contains("16000x16000") && last.text().contains("64x64"), last.text());
+        assertTrue(ms < 1000, ms + " ms");
+        assertTrue(mb < 16, mb + " MB allocated");
+        assertEquals(0.0, m.coverageProperty().get());
+
+        messages.clear();
+        m.restore(java.util.Map.of("mask", bomb, "width", "16000", "height", "16000"));
+        assertTrue(messages.getLast().text().contains("at most 4096x4096"),
+                "a picture's recorded size cannot lift the bound past the engine's largest: " + messages.getLast().text());
+    }
 }

@@ -28,11 +28,14 @@ class TokenCounterTest {
     ManualRunner runner = new ManualRunner();
     StudioViewModel vm;
 
-    /** Work runs at once unless held; delayed actions wait until the test lets time pass. */
+    /**
+     * Work runs at once unless its task is the one named in {@code hold}; delayed actions wait until
+     * the test lets time pass.
+     */
     static final class ManualRunner implements TaskRunner {
         final List<Runnable> timers = new ArrayList<>();
         final List<Runnable> held = new ArrayList<>();
-        boolean hold;
+        String hold;
 
         @Override
         public <T> void run(String name, Callable<T> work, Consumer<? super T> ok, Consumer<Throwable> failed) {
@@ -43,7 +46,7 @@ class TokenCounterTest {
                     failed.accept(e);
                 }
             };
-            if (hold && name.equals("tokenize")) {
+            if (name.equals(hold)) {
                 held.add(r);
             } else {
                 r.run();
@@ -94,13 +97,13 @@ class TokenCounterTest {
     @Test
     void editsDuringACountDiscardItsAnswerAndCountTheNewestNext() {
         vm.prompt().promptProperty().set("one");
-        runner.hold = true;
+        runner.hold = "tokenize";
         runner.pass();
         assertEquals(1, runner.held.size());
         vm.prompt().promptProperty().set("one two three");
         runner.pass(); // the pause ends while the first count still runs: no second native count beside it
         assertEquals(1, runner.held.size());
-        runner.hold = false;
+        runner.hold = null;
         runner.held.removeFirst().run();
         assertEquals(5, vm.prompt().tokens().getFirst().count(), "the newest text, not the stale answer");
     }

@@ -1,0 +1,49 @@
+package dev.sd3studio.app.studio.vm;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The prompt template's matcher: what it accepts, and no exponential time on a template made to choke a regex. */
+class ModelHintsTest {
+    private static ModelHints template(String t) {
+        return new ModelHints(List.of(), List.of(), t, "hint", 0);
+    }
+
+    @Test
+    void promptsInsideTheTemplateFollowItForgivingCaseSpacingAndAFullStop() {
+        ModelHints h = template("a {small|large} {red|blue} {circle|square} on a {red|blue} background");
+        assertTrue(h.follows("a small red circle on a blue background"));
+        assertTrue(h.follows("  A LARGE  blue square on a red background. "));
+        assertTrue(h.follows("a large blue square on a red background!"));
+        assertFalse(h.follows("a small green circle on a blue background"));
+        assertFalse(h.follows("a small red circle on a blue background, 8k"));
+        assertFalse(h.follows("a small red circle"));
+        assertTrue(template("").follows("anything at all"));
+    }
+
+    @Test
+    void alternativesMayBePrefixesOfEachOtherOrEmpty() {
+        ModelHints h = template("{a|aa}{a|aa}b");
+        assertTrue(h.follows("aab") && h.follows("aaab") && h.follows("aaaab"));
+        assertFalse(h.follows("ab") || h.follows("aaaaab"));
+        assertTrue(template("x{|y}z").follows("xz") && template("x{|y}z").follows("xyz"));
+        assertTrue(template("50% {off|on}.*").follows("50% on.*"), "template text is literal, not a pattern");
+        assertTrue(template("open { brace").follows("open { brace"));
+    }
+
+    @Test
+    void aTemplateMadeToBacktrackAnswersAtOnce() {
+        ModelHints h = template("{a|aa}".repeat(30) + "b");
+        String prompt = "a".repeat(45) + "c";
+        assertFalse(h.follows("c"), "a first call loads the classes, so the timing is the matching alone");
+        long start = System.nanoTime();
+        assertFalse(h.follows(prompt));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(ms < 100, ms + " ms");
+        assertTrue(h.follows("a".repeat(45) + "b"));
+    }
+}
