@@ -2,6 +2,7 @@ package dev.sd3studio.engine.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.format.FileContainment;
 import dev.sd3studio.engine.api.EngineException.Kind;
 import dev.sd3studio.engine.model.Json;
 

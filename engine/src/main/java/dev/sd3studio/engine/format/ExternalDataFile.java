@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Where a model file may keep its weights outside itself: the rule ONNX Runtime applies when it reads
@@ -16,7 +17,8 @@ import java.nio.file.Path;
  * A model could otherwise name any file the user can read and copy it into a picture.
  * <p>
  * The rule: the location is relative; it resolves inside the model file's folder even after every
- * symlink is followed; it is a regular file; and the byte range lies inside it.
+ * symlink is followed ({@link FileContainment}, the rule every weight reference follows); it is a regular
+ * file; and the byte range lies inside it.
  */
 public final class ExternalDataFile {
     private ExternalDataFile() {
@@ -40,9 +42,9 @@ public final class ExternalDataFile {
             throw outside(modelFile, location);
         }
         Path real;
-        Path realFolder;
+        FileContainment insideTheFolder;
         try {
-            realFolder = folder.toRealPath();
+            insideTheFolder = FileContainment.of(List.of(folder));
             real = folder.resolve(named).toRealPath();
         } catch (NoSuchFileException e) {
             throw new EngineException(Kind.CORRUPT_FILE, modelFile + " keeps weights in \"" + location
@@ -51,7 +53,7 @@ public final class ExternalDataFile {
             throw new EngineException(Kind.IO, "cannot read \"" + location + "\", the weights of " + modelFile
                     + ": " + e.getMessage(), e);
         }
-        if (!real.startsWith(realFolder) || real.equals(realFolder)) {
+        if (!insideTheFolder.allows(real)) {
             throw outside(modelFile, location);
         }
         if (!Files.isRegularFile(real)) {
@@ -65,7 +67,7 @@ public final class ExternalDataFile {
             throw new EngineException(Kind.IO, "cannot read \"" + location + "\", the weights of " + modelFile
                     + ": " + e.getMessage(), e);
         }
-        if (offset < 0 || length < -1 || offset > size || (length >= 0 && length > size - offset)) {
+        if (!FileContainment.rangeInside(size, offset, Math.max(length, 0))) {
             throw new EngineException(Kind.CORRUPT_FILE, modelFile + " names bytes " + offset + "+" + length
                     + " of \"" + location + "\", which has " + size + "; the download is incomplete or corrupt."
                     + " Download this component again.");

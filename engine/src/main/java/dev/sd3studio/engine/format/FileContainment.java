@@ -1,4 +1,4 @@
-package dev.sd3studio.engine.checkpoint;
+package dev.sd3studio.engine.format;
 
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineException.Kind;
@@ -10,12 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Which files the engine may point a graph at: those the user chose (a file) or that lie inside the folder
- * the user chose, after following every symlink, so a link inside a model folder cannot lead out of it;
- * and for each reference, a byte range inside the file.
- * <p>
- * Kept small on purpose: a shared rule for all ONNX external data is being written separately, and this
- * class should become a use of it once it lands.
+ * The one rule for which files the engine reads weights from, whoever names them (an ONNX graph's external
+ * data, a checkpoint and its text encoders, a graph the engine builds over them): a file the user chose, or
+ * one inside a folder the user chose, after following every symlink, so a link inside a model folder cannot
+ * lead out of it; and for each reference, a byte range inside the file. {@link ExternalDataFile} applies it
+ * to a location an ONNX file names.
  */
 public final class FileContainment {
     private final List<Path> allowedFiles = new ArrayList<>();
@@ -44,7 +43,7 @@ public final class FileContainment {
         if (!Files.isRegularFile(real)) {
             throw new EngineException(Kind.MODEL_NOT_FOUND, file + " is not a regular file.");
         }
-        if (allowedFiles.contains(real) || allowedFolders.stream().anyMatch(real::startsWith)) {
+        if (allows(real)) {
             return real;
         }
         throw new EngineException(Kind.CORRUPT_FILE, file + " resolves to " + real
@@ -52,9 +51,20 @@ public final class FileContainment {
                 + " Copy the file there instead of linking to it.");
     }
 
+    /** Whether a real path (symlinks already followed) is an allowed file or lies strictly inside an allowed folder. */
+    boolean allows(Path real) {
+        return allowedFiles.contains(real)
+                || allowedFolders.stream().anyMatch(f -> real.startsWith(f) && !real.equals(f));
+    }
+
+    /** Whether {@code length} bytes at {@code offset} lie inside a file of {@code fileSize} bytes (overflow-safe). */
+    static boolean rangeInside(long fileSize, long offset, long length) {
+        return offset >= 0 && length >= 0 && offset <= fileSize && length <= fileSize - offset;
+    }
+
     /** A reference of {@code length} bytes at {@code offset} must lie inside a file of {@code fileSize} bytes. */
     public static void requireRange(Path file, long fileSize, long offset, long length) throws EngineException {
-        if (offset < 0 || length < 0 || offset > fileSize || length > fileSize - offset) {
+        if (!rangeInside(fileSize, offset, length)) {
             throw new EngineException(Kind.CORRUPT_FILE, "a weight reference to bytes " + offset + " to "
                     + (offset + length) + " of " + file + " lies outside the file (" + fileSize
                     + " bytes); the file is truncated or was replaced. Download it again.");
