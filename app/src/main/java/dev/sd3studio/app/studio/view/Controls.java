@@ -30,6 +30,7 @@ final class Controls {
 
     static Label label(String text, Node labelFor) {
         Label l = new Label(text);
+        l.setMinWidth(Region.USE_PREF_SIZE); // never "F…": a narrow column gives way in its fields instead
         l.setLabelFor(labelFor);
         l.setMnemonicParsing(false);
         return l;
