@@ -68,6 +68,8 @@ class RightColumnUiTest {
         robot.interact(() -> {
             stage.setWidth(width);
             stage.setHeight(height);
+            // the gallery column at its narrowest, as a dragged divider (or a cramped window) leaves it
+            robot.lookup("#split").queryAs(javafx.scene.control.SplitPane.class).setDividerPositions(0.3, 1.0);
             robot.lookup("#exportPane").queryAs(TitledPane.class).setExpanded(true);
         });
         WaitForAsyncUtils.waitForFxEvents();
