@@ -138,13 +138,19 @@ class ScreenshotTour {
         ImageIO.write(SwingFXUtils.fromFXImage(img, null), "png", out.resolve(name + ".png").toFile());
     }
 
-    private static void settle() throws Exception {
+    /** Lets layout, CSS and image loading finish before a picture is taken. */
+    static void settle() throws Exception {
         WaitForAsyncUtils.waitForFxEvents();
         Thread.sleep(500);
         WaitForAsyncUtils.waitForFxEvents();
     }
 
     private void shot(FxRobot robot, Path out, String name) throws Exception {
+        shot(robot, stage, out, name);
+    }
+
+    /** The window's scene at its logical size, as {@code out/name.png}. */
+    static void shot(FxRobot robot, Stage stage, Path out, String name) throws Exception {
         java.awt.image.BufferedImage[] img = new java.awt.image.BufferedImage[1];
         robot.interact(() -> img[0] = SwingFXUtils.fromFXImage(stage.getScene().snapshot(null), null));
         ImageIO.write(img[0], "png", out.resolve(name + ".png").toFile());

@@ -200,50 +200,6 @@ class StudioUiTest {
         assertEquals("remember me", vm.gallery().items().getFirst().prompt());
     }
 
-    private javafx.scene.control.TextField editor(FxRobot robot, String spinnerId) {
-        return robot.lookup(spinnerId).queryAs(javafx.scene.control.Spinner.class).getEditor();
-    }
-
-    @Test
-    void typingANumberGivesThatNumberNotAClampedKeystroke(FxRobot robot) throws Exception {
-        await(() -> vm.parameters().modelProperty().get() != null
-                && !vm.models().noteProperty().get().startsWith("Loading"));
-        var width = editor(robot, "#width");
-        robot.interact(width::requestFocus); // may be below the editor's fold; typing goes to the focus
-        robot.press(KeyCode.CONTROL, KeyCode.A).release(KeyCode.A, KeyCode.CONTROL);
-        robot.write("128");
-        robot.press(KeyCode.TAB).release(KeyCode.TAB);
-        WaitForAsyncUtils.waitForFxEvents();
-        assertEquals(128, vm.parameters().widthProperty().get());
-        assertEquals("128", width.getText());
-
-        var height = editor(robot, "#height");
-        robot.interact(height::requestFocus);
-        robot.press(KeyCode.CONTROL, KeyCode.A).release(KeyCode.A, KeyCode.CONTROL);
-        robot.write("1");
-        Thread.sleep(1500); // a pause with "1" typed: below the minimum, so nothing is taken yet
-        WaitForAsyncUtils.waitForFxEvents();
-        assertEquals("1", height.getText());
-        robot.write("92");
-        Thread.sleep(1500); // a pause with a value in range takes it without Enter
-        WaitForAsyncUtils.waitForFxEvents();
-        assertEquals(192, vm.parameters().heightProperty().get());
-        robot.press(KeyCode.UP).release(KeyCode.UP);
-        WaitForAsyncUtils.waitForFxEvents();
-        assertEquals(208, vm.parameters().heightProperty().get(), "arrows still step");
-        robot.press(KeyCode.CONTROL, KeyCode.A).release(KeyCode.A, KeyCode.CONTROL);
-        robot.write("abc");
-        robot.press(KeyCode.ENTER).release(KeyCode.ENTER);
-        WaitForAsyncUtils.waitForFxEvents();
-        assertEquals(208, vm.parameters().heightProperty().get());
-        assertEquals("208", height.getText(), "not a number: back to the value");
-        robot.press(KeyCode.CONTROL, KeyCode.A).release(KeyCode.A, KeyCode.CONTROL);
-        robot.write("9999");
-        robot.press(KeyCode.ENTER).release(KeyCode.ENTER);
-        WaitForAsyncUtils.waitForFxEvents();
-        assertEquals(4096, vm.parameters().heightProperty().get(), "the whole value is clamped on Enter");
-    }
-
     @Test
     void theViewerOpensOnClickStepsWithArrowsZoomsAndCompares(FxRobot robot) throws Exception {
         typePromptAndGenerate(robot, "first");

@@ -29,9 +29,11 @@ import javafx.scene.layout.TilePane;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
 import javafx.scene.Node;
+import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.FlowPane;
-import javafx.scene.layout.HBox;
+import javafx.scene.layout.GridPane;
 import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import javafx.stage.DirectoryChooser;
 
@@ -116,10 +118,29 @@ final class GalleryView extends VBox {
         export.setId("exportPane");
         export.setExpanded(false);
         export.setAnimated(false);
+        export.getStyleClass().add(atlantafx.base.theme.Styles.DENSE); // half the padding: this column can be 200 px
         export.setAccessibleText("Export the selected pictures");
         Label title = new Label("Gallery");
         title.getStyleClass().add("title-4");
-        getChildren().addAll(title, filter, gridArea, actions, export);
+        title.setMinHeight(Region.USE_PREF_SIZE);
+        // the title keeps its own row; the rest scrolls when the column is shorter than its content
+        // (Export open at 800×600 or at 200 %), instead of pushing the title up over the header
+        VBox body = new VBox(6, filter, gridArea, actions, export);
+        ScrollPane column = new ScrollPane(body);
+        column.setId("galleryColumn");
+        column.setFitToWidth(true);
+        column.setFitToHeight(true); // the grid takes the spare height; below the content's minimum, it scrolls
+        column.setHbarPolicy(ScrollPane.ScrollBarPolicy.NEVER);
+        VBox.setVgrow(column, Priority.ALWAYS);
+        export.expandedProperty().addListener((o, was, open) -> {
+            if (open) { // what was opened comes into view: the export panel is the column's last part
+                javafx.application.Platform.runLater(() -> {
+                    column.layout(); // the opened panel's height first, or the scroll stops short of it
+                    column.setVvalue(column.getVmax());
+                });
+            }
+        });
+        getChildren().addAll(title, column);
     }
 
     /** Tiles are kept per picture, so a new picture or a filter change loads no thumbnail twice. */
@@ -250,7 +271,7 @@ final class GalleryView extends VBox {
         }
     }
 
-    private VBox exportPanel(GalleryViewModel vm) {
+    private GridPane exportPanel(GalleryViewModel vm) {
         ComboBox<ExportFormat> format = Controls.describe(new ComboBox<>(), "exportFormat",
                 "File format: PNG keeps every pixel; JPEG is smaller" + (vm.formats().contains(ExportFormat.WEBP) ? "; WebP too" : " (WebP is not available in this Java runtime)"));
         format.getItems().setAll(vm.formats());
@@ -260,13 +281,11 @@ final class GalleryView extends VBox {
         quality.valueProperty().bindBidirectional(vm.exportQualityProperty());
         quality.disableProperty().bind(Bindings.createBooleanBinding(
                 () -> vm.exportFormatProperty().get() == null || !vm.exportFormatProperty().get().lossy(), vm.exportFormatProperty()));
-        HBox.setHgrow(quality, Priority.ALWAYS);
         CheckBox meta = Controls.describe(new CheckBox("Include parameters"), "exportMetadata",
                 "Embed the prompt and settings (PNG text chunks \"parameters\" and \"sd3studio\"; JPEG comment)");
         meta.selectedProperty().bindBidirectional(vm.exportMetadataProperty());
         TextField folder = Controls.describe(new TextField(), "exportFolder", "The folder the files are written to");
         folder.textProperty().bindBidirectional(vm.exportFolderProperty());
-        HBox.setHgrow(folder, Priority.ALWAYS);
         Button browse = action("Browse…", "exportBrowse", "Choose the export folder", () -> {
             DirectoryChooser chooser = new DirectoryChooser();
             File dir = chooser.showDialog(getScene().getWindow());
@@ -276,9 +295,26 @@ final class GalleryView extends VBox {
         });
         Button go = action("Export", "exportGo", "Write the selected pictures (all when none is selected)", vm::exportSelected);
         go.getStyleClass().add(atlantafx.base.theme.Styles.ACCENT);
-        return new VBox(6, new HBox(6, Controls.label("Format", format), format),
-                new HBox(6, Controls.label("Quality", quality), quality), meta,
-                new HBox(6, folder, browse), go);
+        format.setMaxWidth(Double.MAX_VALUE);
+        folder.setPrefColumnCount(8);
+        // labels in their own column at their whole width, the fields take what is left, and the
+        // folder gets the whole width of its own row: nothing is cut to "F…" in a 200 px column (and
+        // nothing wraps, which a grid would not make room for)
+        GridPane grid = new GridPane(6, 6);
+        ColumnConstraints labels = new ColumnConstraints();
+        labels.setMinWidth(Region.USE_PREF_SIZE);
+        ColumnConstraints fields = new ColumnConstraints();
+        fields.setHgrow(Priority.ALWAYS);
+        fields.setFillWidth(true);
+        fields.setMinWidth(0);
+        grid.getColumnConstraints().addAll(labels, fields);
+        grid.addRow(0, Controls.label("Format", format), format);
+        grid.addRow(1, Controls.label("Quality", quality), quality);
+        grid.add(meta, 0, 2, 2, 1);
+        grid.addRow(3, Controls.label("Folder", folder), browse);
+        grid.add(folder, 0, 4, 2, 1);
+        grid.add(go, 0, 5, 2, 1);
+        return grid;
     }
 
     private java.util.Optional<GalleryItem> one() {

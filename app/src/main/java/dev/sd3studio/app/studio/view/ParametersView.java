@@ -21,10 +21,11 @@ import javafx.stage.DirectoryChooser;
 
 /** Model, size, sampler, seed, device and memory toggles, laid out as one labelled grid. */
 final class ParametersView extends GridPane {
+    private final ParametersViewModel vm;
     private int row;
 
     ParametersView(StudioViewModel studio) {
-        ParametersViewModel vm = studio.parameters();
+        vm = studio.parameters();
         setHgap(8);
         setVgap(6);
         ColumnConstraints labels = new ColumnConstraints();
@@ -73,24 +74,26 @@ final class ParametersView extends GridPane {
         preset.valueProperty().bindBidirectional(vm.presetProperty());
         preset.setMaxWidth(Double.MAX_VALUE);
         add("Size", preset, preset);
-        var w = Controls.describe(Controls.intSpinner(vm.widthProperty(), 16, 4096, 16), "width", "Width in pixels, a multiple of 16");
-        var h = Controls.describe(Controls.intSpinner(vm.heightProperty(), 16, 4096, 16), "height", "Height in pixels, a multiple of 16");
+        var w = whole("Width", "width", "Width in pixels, a multiple of 16", vm.widthProperty(), 16, 4096, 16);
+        var h = whole("Height", "height", "Height in pixels, a multiple of 16", vm.heightProperty(), 16, 4096, 16);
         add(new HBox(6, w, new Label("×"), h), 1, row++);
 
-        add("Steps", null, Controls.describe(Controls.intSpinner(vm.stepsProperty(), 1, 200, 1), "steps",
-                "Denoising steps: more is slower and usually finer (28 for SD3, 4 for turbo models)"));
-        add("Guidance", null, Controls.describe(Controls.doubleSpinner(vm.guidanceProperty(), 0, 30, 0.5), "guidance",
-                "How strongly the prompt steers (CFG scale); 1 or less turns guidance off (turbo models)"));
-        add("Shift", null, Controls.describe(Controls.doubleSpinner(vm.shiftProperty(), 0, 20, 0.5), "shift",
-                "Schedule shift; starts at the model's own setting (3.0 for SD3); 0 also means the model's"));
+        add("Steps", null, whole("Steps", "steps", "Denoising steps: more is slower and usually finer (28 for SD3, 4 for turbo models)",
+                vm.stepsProperty(), 1, 200, 1));
+        add("Guidance", null, decimal("Guidance", "guidance",
+                "How strongly the prompt steers (CFG scale); 1 or less turns guidance off (turbo models)",
+                vm.guidanceProperty(), 0, 30, 0.5));
+        add("Shift", null, decimal("Shift", "shift",
+                "Schedule shift; starts at the model's own setting (3.0 for SD3); 0 also means the model's",
+                vm.shiftProperty(), 0, 20, 0.5));
 
         // 0 shows "no skip" (the engine's null); loading a picture's parameters sets it like any other field
         javafx.beans.property.IntegerProperty skip = new javafx.beans.property.SimpleIntegerProperty(
                 vm.clipSkipProperty().get() == null ? 0 : vm.clipSkipProperty().get());
         skip.addListener((o, a, v) -> vm.clipSkipProperty().set(v.intValue() == 0 ? null : v.intValue()));
         vm.clipSkipProperty().addListener((o, a, v) -> skip.set(v == null ? 0 : v));
-        add("CLIP skip", null, Controls.describe(Controls.intSpinner(skip, 0, 10, 1), "clipSkip",
-                "Use an earlier layer of the two CLIP encoders (diffusers' clip_skip); 0 uses the usual one"));
+        add("CLIP skip", null, whole("CLIP skip", "clipSkip",
+                "Use an earlier layer of the two CLIP encoders (diffusers' clip_skip); 0 uses the usual one", skip, 0, 10, 1));
 
         CheckBox random = Controls.describe(new CheckBox("Random"), "randomSeed", "A new random seed for every generation");
         random.selectedProperty().bindBidirectional(vm.randomSeedProperty());
@@ -136,9 +139,9 @@ final class ParametersView extends GridPane {
         sliceRow.visibleProperty().bind(vm.noiseSliceProperty().isNotNull());
         sliceRow.managedProperty().bind(sliceRow.visibleProperty());
         add(sliceRow, 1, row++);
-        add("Images", null, Controls.describe(Controls.intSpinner(vm.imagesPerPromptProperty(), 1, 16, 1), "imagesPerPrompt",
+        add("Images", null, whole("Images", "imagesPerPrompt",
                 "Images per prompt, made as one batch from one seed (one noise draw, as diffusers does); each"
-                + " picture records its place in the batch, so it can be made again alone"));
+                + " picture records its place in the batch, so it can be made again alone", vm.imagesPerPromptProperty(), 1, 16, 1));
 
         ComboBox<String> device = Controls.describe(new ComboBox<>(), "device", "Where to run: the CPU, or a CUDA GPU by number");
         device.setItems(vm.devices());
@@ -176,10 +179,20 @@ final class ParametersView extends GridPane {
         dropT5.selectedProperty().bindBidirectional(vm.dropT5Property());
         add(dropT5, 1, row++);
         add(Controls.help(ParametersViewModel.DROP_T5_HELP), 1, row++);
-        var t5 = Controls.describe(Controls.intSpinner(vm.maxSequenceLengthProperty(), 32, 512, 32), "maxSequenceLength",
-                "T5 prompt length in tokens (the T5 limit shown under the prompt)");
+        var t5 = whole("T5 tokens", "maxSequenceLength", "T5 prompt length in tokens (the T5 limit shown under the prompt)",
+                vm.maxSequenceLengthProperty(), 32, 512, 32);
         t5.disableProperty().bind(vm.dropT5Property());
         add("T5 tokens", t5, t5);
+    }
+
+    private javafx.scene.control.Spinner<Integer> whole(String name, String id, String tooltip,
+                                                        javafx.beans.property.IntegerProperty p, int min, int max, int step) {
+        return Controls.describe(NumberFields.whole(name, p, min, max, step, vm.typedProblems()), id, tooltip + NumberFields.HOW);
+    }
+
+    private javafx.scene.control.Spinner<Double> decimal(String name, String id, String tooltip,
+                                                         javafx.beans.property.DoubleProperty p, double min, double max, double step) {
+        return Controls.describe(NumberFields.decimal(name, p, min, max, step, vm.typedProblems()), id, tooltip + NumberFields.HOW);
     }
 
     private void add(String label, javafx.scene.Node labelFor, javafx.scene.Node field) {

@@ -72,6 +72,7 @@ public final class StudioWindow {
         WindowPlacement place = WindowPlacement.fit(s,
                 Screen.getScreens().stream().map(Screen::getVisualBounds).toList(), Screen.getPrimary().getVisualBounds());
         Scene scene = new Scene(root, place.width(), place.height());
+        scene.getStylesheets().add(StudioWindow.class.getResource("/dev/sd3studio/app/studio.css").toExternalForm());
         // filters, not accelerators: text areas would otherwise swallow Enter and Esc first
         KeyCodeCombination generate = new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN);
         scene.addEventFilter(KeyEvent.KEY_PRESSED, e -> {

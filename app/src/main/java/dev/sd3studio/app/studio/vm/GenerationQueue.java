@@ -94,6 +94,11 @@ public final class GenerationQueue {
             messages.accept(UserMessage.warning("Type a prompt first."));
             return Optional.empty();
         }
+        String typed = params.typedProblem();
+        if (typed != null) {
+            messages.accept(UserMessage.warning(typed));
+            return Optional.empty();
+        }
         String sizeProblem = params.sizeProblem();
         if (sizeProblem != null) {
             messages.accept(UserMessage.warning(sizeProblem.substring(0, 1).toUpperCase() + sizeProblem.substring(1)));

@@ -59,6 +59,8 @@ public final class ParametersViewModel {
     private final IntegerProperty sizeMultiple = new SimpleIntegerProperty(16);
     private final ObjectProperty<Integer> clipSkip = new SimpleObjectProperty<>();
     private final ObjectProperty<NoiseSlice> noiseSlice = new SimpleObjectProperty<>();
+    private final javafx.collections.ObservableMap<String, String> typedProblems =
+            javafx.collections.FXCollections.observableMap(new java.util.LinkedHashMap<>());
 
     public ParametersViewModel() {
         preset.addListener((o, a, p) -> {
@@ -172,6 +174,18 @@ public final class ParametersViewModel {
         steps.set(turbo ? 4 : 28);
         guidance.set(turbo ? 0 : 7.0);
         shift.set(0);
+    }
+
+    /**
+     * Fields whose text is not a valid number (a key per field, and what is wrong): their values keep
+     * the last valid number, which is not what the screen shows, so Generate refuses while any is listed.
+     */
+    public javafx.collections.ObservableMap<String, String> typedProblems() { return typedProblems; }
+
+    /** The first field that shows text which is not a valid number, as a sentence that says the fix; or null. */
+    public String typedProblem() {
+        return typedProblems.isEmpty() ? null : "Not generated: " + typedProblems.values().iterator().next()
+                + ". Correct the field, or press Esc in it to go back to its last value.";
     }
 
     /** A size error the user can fix, or null when the size is fine. */
