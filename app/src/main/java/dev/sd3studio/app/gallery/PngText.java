@@ -71,12 +71,12 @@ final class PngText {
     }
 
     private static void parse(String type, byte[] b, Map<String, String> out) {
-        int nul = indexOf(b, 0, 0);
-        if (nul <= 0) {
-            return;
-        }
-        String keyword = new String(b, 0, nul, StandardCharsets.ISO_8859_1);
         try {
+            int nul = indexOf(b, 0, 0); // a chunk without its separators is damaged like any other
+            if (nul <= 0) {
+                return;
+            }
+            String keyword = new String(b, 0, nul, StandardCharsets.ISO_8859_1);
             switch (type) {
                 case "tEXt" -> out.put(keyword, new String(b, nul + 1, b.length - nul - 1, StandardCharsets.ISO_8859_1));
                 case "zTXt" -> out.put(keyword, new String(inflate(Arrays.copyOfRange(b, nul + 2, b.length)),

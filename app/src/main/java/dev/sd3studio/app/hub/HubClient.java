@@ -174,8 +174,9 @@ public final class HubClient {
     }
 
     static long rangeStart(String contentRange) {
-        // "bytes 100-199/200"
-        Matcher m = Pattern.compile("bytes\\s+(\\d+)-").matcher(contentRange);
+        // "bytes 100-199/200"; a start beyond a long (a lying server) reads as no start: the content is
+        // then taken from its beginning, and its hash decides
+        Matcher m = Pattern.compile("bytes\\s+(\\d{1,18})-").matcher(contentRange);
         return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (traversal, absolute, long GNU/PAX names) never choose where anything is written.
  */
 class ArchiveExtractorTest {
-    private static final Pattern WANTED = Pattern.compile("lib(cudart\\.so\\.12|cublas(Lt)?\\.so\\.12|curand\\.so\\.10"
+    static final Pattern WANTED = Pattern.compile("lib(cudart\\.so\\.12|cublas(Lt)?\\.so\\.12|curand\\.so\\.10"
             + "|cufft\\.so\\.11|cudnn\\.so\\.9|nvrtc\\.so\\.12)");
 
     @TempDir

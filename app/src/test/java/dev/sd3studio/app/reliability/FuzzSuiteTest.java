@@ -1,6 +1,7 @@
 package dev.sd3studio.app.reliability;
 
 import dev.sd3studio.app.cli.Cli;
+import dev.sd3studio.app.gpu.ArchiveFuzz;
 import dev.sd3studio.app.gallery.ExportFormat;
 import dev.sd3studio.app.gallery.Exporter;
 import dev.sd3studio.app.gallery.GalleryItem;
@@ -42,53 +43,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * odd requests and command lines, damaged settings and gallery files, and kill -9 during gallery
  * writes. Each case counts as handled (a result, or one named error and nothing written), crashed
  * (an internal exception, a multi-line or unexpected error, a corrupt file) or lost (a picture or
- * the user's settings gone). Seeded, so a failure reproduces; prints its figures.
+ * the user's settings gone). Hostile downloads, archives, picture metadata and model headers have
+ * their own classes (a Hub on the loopback interface, the GPU pack's extractor, the studio's "load
+ * its parameters", the engine's header readers). Seeded, so a failure reproduces; prints its figures.
  */
 class FuzzSuiteTest {
     private static final Path DEMO = CliProcess.DEMO_MODEL;
     private static final long SEED = 13;
 
-    /** Figures of one category; {@code notes} name each case that crashed or lost something. */
-    static final class Tally {
-        final String category;
-        int tried;
-        int handled;
-        int crashed;
-        int lost;
-        final List<String> notes = new ArrayList<>();
-
-        Tally(String category) {
-            this.category = category;
-        }
-
-        void handled() {
-            tried++;
-            handled++;
-        }
-
-        void crashed(String what) {
-            tried++;
-            crashed++;
-            notes.add("crashed: " + what);
-        }
-
-        void lost(String what) {
-            tried++;
-            lost++;
-            notes.add("lost: " + what);
-        }
-    }
-
     @Test
     void everythingIsHandledNothingCrashesNothingIsLost(@TempDir Path tmp) throws Exception {
-        List<Tally> tallies = List.of(badImages(tmp.resolve("images")), modelFolders(tmp.resolve("models")),
+        List<FuzzTally> tallies = List.of(badImages(tmp.resolve("images")), modelFolders(tmp.resolve("models")),
                 requests(tmp.resolve("requests")), commandLines(tmp.resolve("argv")),
                 settingsFiles(tmp.resolve("settings")), galleryFiles(tmp.resolve("gallery")),
-                killedWrites(tmp.resolve("kills")));
+                killedWrites(tmp.resolve("kills")), HostileHubFuzz.run(dir(tmp, "hub"), SEED),
+                ArchiveFuzz.run(dir(tmp, "archives"), SEED), MetadataBombFuzz.run(dir(tmp, "metadata"), SEED),
+                HeaderFuzz.onnx(dir(tmp, "onnx"), DEMO, SEED), HeaderFuzz.safetensors(dir(tmp, "safetensors"), SEED));
         StringBuilder table = new StringBuilder(String.format("%n%-26s %6s %8s %8s %5s%n", "category", "tried",
                 "handled", "crashed", "lost"));
         int[] sum = new int[4];
-        for (Tally t : tallies) {
+        for (FuzzTally t : tallies) {
             table.append(String.format("%-26s %6d %8d %8d %5d%n", t.category, t.tried, t.handled, t.crashed, t.lost));
             sum[0] += t.tried;
             sum[1] += t.handled;
@@ -103,8 +77,8 @@ class FuzzSuiteTest {
 
     // ---- bad images for --init-image and the studio's drop ----------------------------------------
 
-    private Tally badImages(Path dir) throws Exception {
-        Tally t = new Tally("bad images");
+    private FuzzTally badImages(Path dir) throws Exception {
+        FuzzTally t = new FuzzTally("bad images");
         Files.createDirectories(dir);
         Random r = new Random(SEED);
         byte[] png = encode(gradient(48, 32), "png");
@@ -149,8 +123,8 @@ class FuzzSuiteTest {
 
     // ---- broken model folders, through the command line ------------------------------------------
 
-    private Tally modelFolders(Path dir) throws Exception {
-        Tally t = new Tally("model folders");
+    private FuzzTally modelFolders(Path dir) throws Exception {
+        FuzzTally t = new FuzzTally("model folders");
         Map<String, byte[]> mutations = new java.util.LinkedHashMap<>();
         byte[] decoder = Files.readAllBytes(DEMO.resolve("vae_decoder/model.onnx"));
         mutations.put("vae_decoder/model.onnx=garbage", "not a model".getBytes());
@@ -185,8 +159,8 @@ class FuzzSuiteTest {
 
     // ---- requests straight to the engine ----------------------------------------------------------
 
-    private Tally requests(Path dir) throws Exception {
-        Tally t = new Tally("requests (engine)");
+    private FuzzTally requests(Path dir) throws Exception {
+        FuzzTally t = new FuzzTally("requests (engine)");
         Random r = new Random(SEED);
         int[] ints = {Integer.MIN_VALUE, -16, -1, 0, 1, 2, 15, 16, 17, 48, 64, 1000, 1001, 100_000, Integer.MAX_VALUE};
         double[] doubles = {Double.NaN, Double.NEGATIVE_INFINITY, -1, 0, 1e-9, 0.5, 1, 7, 1e308, Double.POSITIVE_INFINITY};
@@ -242,8 +216,8 @@ class FuzzSuiteTest {
 
     // ---- command lines: garbage values, refused before the model loads -----------------------------
 
-    private Tally commandLines(Path dir) throws Exception {
-        Tally t = new Tally("command lines");
+    private FuzzTally commandLines(Path dir) throws Exception {
+        FuzzTally t = new FuzzTally("command lines");
         Random r = new Random(SEED);
         String[] options = {"--width", "--height", "--steps", "--guidance", "--shift", "--seed", "--images-per-prompt",
                 "--max-sequence-length", "--clip-skip", "--strength", "--device", "--latents", "--init-image",
@@ -271,8 +245,8 @@ class FuzzSuiteTest {
 
     // ---- damaged settings files -------------------------------------------------------------------
 
-    private Tally settingsFiles(Path dir) throws Exception {
-        Tally t = new Tally("settings files");
+    private FuzzTally settingsFiles(Path dir) throws Exception {
+        FuzzTally t = new FuzzTally("settings files");
         Random r = new Random(SEED);
         Settings mine = new Settings(new Settings.Window(1, 2, 900, 700, true, 0.3, 0.7), "dark",
                 List.of("/models/a", "/models/b"), "/models/a", "/pictures", Settings.Parameters.defaults(),
@@ -340,8 +314,8 @@ class FuzzSuiteTest {
 
     // ---- damaged gallery files --------------------------------------------------------------------
 
-    private Tally galleryFiles(Path dir) throws Exception {
-        Tally t = new Tally("gallery files");
+    private FuzzTally galleryFiles(Path dir) throws Exception {
+        FuzzTally t = new FuzzTally("gallery files");
         Random r = new Random(SEED);
         for (int i = 0; i < 40; i++) {
             Path g = Files.createDirectories(dir.resolve("g" + i));
@@ -378,8 +352,8 @@ class FuzzSuiteTest {
 
     // ---- kill -9 during gallery writes ------------------------------------------------------------
 
-    private Tally killedWrites(Path dir) throws Exception {
-        Tally t = new Tally("kill -9 during writes");
+    private FuzzTally killedWrites(Path dir) throws Exception {
+        FuzzTally t = new FuzzTally("kill -9 during writes");
         Random r = new Random(SEED);
         for (int run = 0; run < 6; run++) {
             Path g = Files.createDirectories(dir.resolve("k" + run));
@@ -435,6 +409,10 @@ class FuzzSuiteTest {
 
     // ---- helpers ------------------------------------------------------------------------------------
 
+    private static Path dir(Path tmp, String name) throws IOException {
+        return Files.createDirectories(tmp.resolve(name));
+    }
+
     private record CliRun(int exit, String err) {
     }
 
@@ -445,7 +423,7 @@ class FuzzSuiteTest {
     }
 
     /** Success with a file, or exit 1/2 with one "error:" line that is no internal failure, and no file. */
-    private static void judgeCli(Tally t, String what, CliRun run, Path out) {
+    private static void judgeCli(FuzzTally t, String what, CliRun run, Path out) {
         if (run.exit == 0) {
             if (Files.isRegularFile(out)) {
                 t.handled();
