@@ -126,9 +126,6 @@ public final class OnnxTestModels {
         byte[] tail = concat(field(11, valueInfo("hidden_states", FLOAT, 1, width)),
                 field(12, valueInfo("out_hidden_states", FLOAT, 1, width)));
         ByteBuffer weight = ByteBuffer.allocate(width * width * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < width * width; i++) {
-            weight.putFloat(((i * 7) % 13 - 6) * 1e-4f);
-        }
         byte[] raw = weight.array();
         // each weight: field 5 { dims, type, name, field 9 { raw } }, the raw bytes written from one buffer
         List<byte[]> weightHeads = new ArrayList<>();
@@ -145,8 +142,13 @@ public final class OnnxTestModels {
         try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(file))) {
             out.write(concat(varintField(1, 8), field(2, str("sd3studio-tests")), lengthPrefix(7, graphLength)));
             out.write(head.toByteArray());
-            for (byte[] h : weightHeads) {
-                out.write(h);
+            for (int n = 0; n < blocks; n++) {
+                // each block its own values: ORT would share identical weights between blocks
+                weight.clear();
+                for (int i = 0; i < width * width; i++) {
+                    weight.putFloat(((i * 7 + n) % 13 - 6) * 1e-4f);
+                }
+                out.write(weightHeads.get(n));
                 out.write(raw);
             }
             out.write(tail);
