@@ -46,7 +46,8 @@ public final class SkipLayerGraph {
     /** The added input: one float per block, 1 to bypass it. */
     public static final String INPUT = "skip_blocks";
 
-    private static final Pattern BLOCK = Pattern.compile("transformer_blocks\\.(\\d+)(?=[./])");
+    /** Optimum's and diffusers' {@code transformer_blocks.N}; Stability AI's {@code joint_blocks.N}; plain {@code blocks.N}. */
+    private static final Pattern BLOCK = Pattern.compile("(?<![A-Za-z0-9_])(?:transformer_|joint_)?blocks\\.(\\d+)(?=[./])");
     private static final int FLOAT = 1;
     private static final int INT64 = 7;
     private static final int BOOL = 9;
