@@ -73,6 +73,15 @@ class SkipLayerGraphTest {
     }
 
     @Test
+    void theDemoModelsBlocksNamedBlocksNAreFoundToo() throws Exception {
+        Path file = Path.of("../assets/models/sd3-demo/transformer/model.onnx").toAbsolutePath().normalize();
+        assertEquals(6, SkipLayerGraph.blockCount(file));
+        long where = nodesOf(SkipLayerGraph.rewrite(file)).stream()
+                .filter(n -> "Where".equals(ProtoFields.firstString(n, 4))).count();
+        assertTrue(where >= 6 && where <= 12, where + " bypassed streams in 6 blocks");
+    }
+
+    @Test
     void aGraphWithoutNamedBlocksIsRefusedNamingTheFile() throws Exception {
         Path file = OnnxTestModels.fp16Scale(tmp);
         assertEquals(0, SkipLayerGraph.blockCount(file));
