@@ -48,6 +48,16 @@ public final class Fixtures {
         return root().resolve("goldens-inpaint");
     }
 
+    /** The skip-layer guidance goldens (fixtures README §9). */
+    public static Path goldensSlg() {
+        return root().resolve("goldens-slg");
+    }
+
+    /** Every skip-layer guidance golden case folder, sorted by name. */
+    public static List<Path> slgCases() throws IOException {
+        return casesIn(goldensSlg());
+    }
+
     /** Every golden case folder, sorted by name. */
     public static List<Path> cases() throws IOException {
         return casesIn(goldens());
@@ -97,6 +107,14 @@ public final class Fixtures {
         }
         if (c.path("mask_image").isTextual()) {
             b.optMask(ImageLoader.load(dir.resolve(c.path("mask_image").asText())));
+        }
+        if (c.path("skip_guidance_layers").isArray()) {
+            List<Integer> layers = new ArrayList<>();
+            c.path("skip_guidance_layers").forEach(v -> layers.add(v.asInt()));
+            b.optSkipLayers(layers)
+                    .optSkipLayerScale(c.path("skip_layer_guidance_scale").asDouble())
+                    .optSkipLayerStart(c.path("skip_layer_guidance_start").asDouble())
+                    .optSkipLayerStop(c.path("skip_layer_guidance_stop").asDouble());
         }
         if (withRecordedNoise) {
             b.optInitialLatents(tensor(dir, img2img ? "noise" : "noise_latents"));

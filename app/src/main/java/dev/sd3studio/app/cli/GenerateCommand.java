@@ -17,6 +17,7 @@ import dev.sd3studio.engine.api.FloatTensor;
 import dev.sd3studio.engine.api.GenerationRequest;
 import dev.sd3studio.engine.api.GenerationResult;
 import dev.sd3studio.engine.api.LoraSpec;
+import dev.sd3studio.engine.api.SkipLayerGuidance;
 import dev.sd3studio.engine.api.MemoryMode;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.Sd3Generator;
@@ -105,6 +106,17 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--lora-dir", paramLabel = "DIR", description = "with --from-png: a folder to find the picture's"
             + " LoRAs in (by name and SHA-256), besides those the studio remembers; repeat for several")
     List<Path> loraDirs = new ArrayList<>();
+    @Option(names = "--skip-layers", paramLabel = "N,N,...", description = "skip-layer guidance: one more transformer"
+            + " pass with these blocks bypassed on part of the steps (SD3.5 Medium: 7,8,9); needs --guidance above 1")
+    String skipLayers;
+    @Option(names = "--skip-layer-scale", paramLabel = "F", description = "skip-layer guidance scale (default: ${DEFAULT-VALUE})")
+    double skipLayerScale = SkipLayerGuidance.DEFAULT_SCALE;
+    @Option(names = "--skip-layer-start", paramLabel = "F", description = "fraction of the steps after which it starts"
+            + " (default: ${DEFAULT-VALUE})")
+    double skipLayerStart = SkipLayerGuidance.DEFAULT_START;
+    @Option(names = "--skip-layer-stop", paramLabel = "F", description = "fraction of the steps where it stops"
+            + " (default: ${DEFAULT-VALUE})")
+    double skipLayerStop = SkipLayerGuidance.DEFAULT_STOP;
     @Option(names = "--lora-report", description = "print which LoRA keys changed which layers, and which matched nothing")
     boolean loraReport;
     @Option(names = "--device", paramLabel = "cpu|cuda[:N]", description = "where to run (default: cpu)")
@@ -251,6 +263,9 @@ public final class GenerateCommand implements Callable<Integer> {
         } else if (source.containsKey("loras")) {
             b.optLoras(recordedLoras(source.get("loras"))); // the LoRAs it was made with, at their scales
         }
+        if (matched.hasMatchedOption("--skip-layers")) {
+            withSkipLayers(b);
+        }
         if (initImage != null) {
             b.optInitImage(Sd3Engine.loadImage(initImage));
             b.optStrength(matched.hasMatchedOption("--strength") ? strength
@@ -291,7 +306,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (seed != null && latents != null && initImage == null) {
             throw new CliException("--seed and --latents both give the initial noise; use one of them.", Cli.EXIT_USAGE);
         }
-        return GenerationRequest.builder()
+        return withSkipLayers(GenerationRequest.builder())
                 .setPrompts(prompts).optPrompts2(prompts2).optPrompts3(prompts3)
                 .optNegatives(negatives).optNegatives2(negatives2).optNegatives3(negatives3)
                 .optSize(width, height).optSteps(steps).optGuidance(guidance).optShift(shift)
@@ -306,6 +321,15 @@ public final class GenerateCommand implements Callable<Integer> {
                 .optMask(mask == null ? null : loadMask())
                 .optKeepUnmasked(keepUnmasked)
                 .build();
+    }
+
+    /** Skip-layer guidance as the options give it (off without --skip-layers). */
+    private GenerationRequest.Builder withSkipLayers(GenerationRequest.Builder b) throws EngineException {
+        if (skipLayers == null) {
+            return b;
+        }
+        return b.optSkipLayers(SkipLayerGuidance.parseLayers(skipLayers)).optSkipLayerScale(skipLayerScale)
+                .optSkipLayerStart(skipLayerStart).optSkipLayerStop(skipLayerStop);
     }
 
     private List<LoraSpec> loraSpecs() throws EngineException {

@@ -6,6 +6,7 @@ import dev.sd3studio.engine.api.NoiseSlice;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -65,6 +66,12 @@ public final class PngMetadata {
             }
         }
         m.put("model", modelName);
+        if (r.skipLayers().isOn()) {
+            m.put("skip_layers", r.skipLayers().layerList());
+            m.put("skip_layer_scale", fmt(r.skipLayers().scale()));
+            m.put("skip_layer_start", fmt(r.skipLayers().start()));
+            m.put("skip_layer_stop", fmt(r.skipLayers().stop()));
+        }
         if (!r.loras().isEmpty()) {
             // Name, scale and SHA-256, one a line: enough to find the same files again among the
             // user's LoRA folders, without telling a picture's reader the maker's folders.
@@ -127,6 +134,12 @@ public final class PngMetadata {
             s.append(", Batch size: ").append(m.get("batch_size")).append(", Batch pos: ").append(m.get("batch_index"));
         }
         s.append(", Model: ").append(m.get("model"));
+        if (m.containsKey("skip_layers")) {
+            // quoted: the list's commas would otherwise split the "Key: value" pairs
+            s.append(", Skip layers: \"").append(m.get("skip_layers")).append("\", SLG scale: ")
+                    .append(m.get("skip_layer_scale")).append(", SLG start: ").append(m.get("skip_layer_start"))
+                    .append(", SLG stop: ").append(m.get("skip_layer_stop"));
+        }
         if (m.containsKey("loras")) {
             s.append(", LoRAs: \"").append(RecordedLora.parseAll(m.get("loras")).stream().map(RecordedLora::describe)
                     .collect(java.util.stream.Collectors.joining(", "))).append('"');
@@ -160,6 +173,12 @@ public final class PngMetadata {
                 .optClipSkip(m.containsKey("clip_skip") ? intOf(m, "clip_skip") : null)
                 .optDropT5(Boolean.parseBoolean(m.get("drop_t5")))
                 .optSeed(Long.parseLong(require(m, "seed")));
+        if (m.containsKey("skip_layers")) {
+            b.optSkipLayers(Arrays.stream(m.get("skip_layers").split(",")).map(String::strip).map(Integer::valueOf).toList())
+                    .optSkipLayerScale(Double.parseDouble(require(m, "skip_layer_scale")))
+                    .optSkipLayerStart(Double.parseDouble(require(m, "skip_layer_start")))
+                    .optSkipLayerStop(Double.parseDouble(require(m, "skip_layer_stop")));
+        }
         int size = m.containsKey("batch_size") ? intOf(m, "batch_size") : 1;
         int index = m.containsKey("batch_index") ? intOf(m, "batch_index") : 0;
         if (size > 1 || index > 0) {

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param keepUnmasked   inpainting: paste the start picture's pixels back outside the mask after
  *                       decoding (the reference does not, so off by default)
  * @param noiseSlice     with a seed and a batch of one: take that image's noise from a larger batch's draw
+ * @param skipLayers     skip-layer guidance; {@link SkipLayerGuidance#OFF} (no layers) when not used
  */
 public record GenerationRequest(
         List<String> prompts, List<String> prompts2, List<String> prompts3,
@@ -27,7 +28,7 @@ public record GenerationRequest(
         Long seed, FloatTensor initialLatents,
         RgbImage initImage, double strength, FloatTensor encoderNoise,
         int previewEvery, List<LoraSpec> loras, RgbImage mask, boolean keepUnmasked,
-        NoiseSlice noiseSlice) {
+        NoiseSlice noiseSlice, SkipLayerGuidance skipLayers) {
 
     public static final int DEFAULT_STEPS = 28;
     public static final double DEFAULT_GUIDANCE = 7.0;
@@ -42,6 +43,7 @@ public record GenerationRequest(
         negatives2 = List.copyOf(Objects.requireNonNullElse(negatives2, List.of()));
         negatives3 = List.copyOf(Objects.requireNonNullElse(negatives3, List.of()));
         loras = List.copyOf(Objects.requireNonNullElse(loras, List.of()));
+        skipLayers = Objects.requireNonNullElse(skipLayers, SkipLayerGuidance.OFF);
     }
 
     public static Builder builder() {
@@ -97,6 +99,10 @@ public record GenerationRequest(
         b.mask = mask;
         b.keepUnmasked = keepUnmasked;
         b.noiseSlice = noiseSlice;
+        b.skipLayers = skipLayers.layers();
+        b.skipLayerScale = skipLayers.scale();
+        b.skipLayerStart = skipLayers.start();
+        b.skipLayerStop = skipLayers.stop();
         return b;
     }
 
@@ -127,6 +133,10 @@ public record GenerationRequest(
         private RgbImage mask;
         private boolean keepUnmasked;
         private NoiseSlice noiseSlice;
+        private List<Integer> skipLayers = List.of();
+        private double skipLayerScale = SkipLayerGuidance.DEFAULT_SCALE;
+        private double skipLayerStart = SkipLayerGuidance.DEFAULT_START;
+        private double skipLayerStop = SkipLayerGuidance.DEFAULT_STOP;
 
         public Builder setPrompts(List<String> v) { prompts = v; return this; }
         public Builder optPrompts2(List<String> v) { prompts2 = v; return this; }
@@ -152,12 +162,18 @@ public record GenerationRequest(
         public Builder optMask(RgbImage v) { mask = v; return this; }
         public Builder optKeepUnmasked(boolean v) { keepUnmasked = v; return this; }
         public Builder optNoiseSlice(NoiseSlice v) { noiseSlice = v; return this; }
+        /** Skip-layer guidance on these blocks (empty: off); see {@link SkipLayerGuidance}. */
+        public Builder optSkipLayers(List<Integer> v) { skipLayers = v; return this; }
+        public Builder optSkipLayerScale(double v) { skipLayerScale = v; return this; }
+        public Builder optSkipLayerStart(double v) { skipLayerStart = v; return this; }
+        public Builder optSkipLayerStop(double v) { skipLayerStop = v; return this; }
 
         public GenerationRequest build() {
             return new GenerationRequest(prompts, prompts2, prompts3, negatives, negatives2, negatives3,
                     width, height, steps, guidance, shift, maxSequenceLength, clipSkip, dropT5,
                     imagesPerPrompt, seed, initialLatents, initImage, strength, encoderNoise, previewEvery, loras,
-                    mask, keepUnmasked, noiseSlice);
+                    mask, keepUnmasked, noiseSlice,
+                    new SkipLayerGuidance(skipLayers, skipLayerScale, skipLayerStart, skipLayerStop));
         }
     }
 }

@@ -48,8 +48,26 @@ public interface Sd3Generator extends AutoCloseable {
         }
     }
 
-    /** What the UI needs to know about the open model. */
+    /**
+     * What the UI needs to know about the open model.
+     *
+     * @param transformerBlocks     the MMDiT's blocks, numbered from 0 for skip-layer guidance; 0 when unknown
+     * @param recommendedSkipLayers the blocks its makers recommend for skip-layer guidance (SD3.5 Medium: 7, 8, 9),
+     *                              or empty
+     */
     record ModelInfo(String name, int defaultWidth, int defaultHeight, int sizeMultiple, boolean hasT5,
-                     boolean supportsImageToImage, String previewMethod, List<String> warnings) {
+                     boolean supportsImageToImage, String previewMethod, List<String> warnings,
+                     int transformerBlocks, List<Integer> recommendedSkipLayers) {
+        public ModelInfo {
+            warnings = List.copyOf(warnings);
+            recommendedSkipLayers = List.copyOf(recommendedSkipLayers);
+        }
+
+        /** A model without skip-layer facts. */
+        public ModelInfo(String name, int defaultWidth, int defaultHeight, int sizeMultiple, boolean hasT5,
+                         boolean supportsImageToImage, String previewMethod, List<String> warnings) {
+            this(name, defaultWidth, defaultHeight, sizeMultiple, hasT5, supportsImageToImage, previewMethod, warnings,
+                    0, List.of());
+        }
     }
 }

@@ -32,9 +32,14 @@ final class ComponentSessions implements AutoCloseable {
     private final OrtRuntime runtime;
     private final MemoryMode mode;
     private final Map<Component, AutoCloseable> open = new EnumMap<>(Component.class);
-    /** The LoRA fingerprint each open session was built with (empty: base weights). */
-    private final Map<Component, List<String>> builtWith = new EnumMap<>(Component.class);
+    /** What each open session was built with: its LoRAs and whether its blocks can be bypassed. */
+    private final Map<Component, Build> builtWith = new EnumMap<>(Component.class);
     private LoraBinding loras;
+    private boolean skippableTransformer;
+
+    /** A session's build: the LoRA fingerprint (empty: base weights), and the rewired graph of skip-layer guidance. */
+    private record Build(List<String> loras, boolean skippableBlocks) {
+    }
 
     ComponentSessions(ModelFolder folder, OrtRuntime runtime, MemoryMode mode) {
         this.folder = folder;
@@ -47,23 +52,33 @@ final class ComponentSessions implements AutoCloseable {
         loras = binding;
     }
 
+    /**
+     * Whether the transformer is opened rewired so that its blocks can be bypassed (skip-layer guidance):
+     * the rewired session replaces the plain one while a generation asks for it, never beside it.
+     */
+    synchronized void useSkippableTransformer(boolean on) {
+        skippableTransformer = on;
+    }
+
     @SuppressWarnings("unchecked")
     synchronized <T extends AutoCloseable> T get(Component c, Wrapper<T> wrapper, ProgressListener listener,
                                                  Timings timings) throws EngineException {
         LoraSelection.ComponentPlan plan = loras == null ? null : loras.plan(c);
-        List<String> wanted = plan == null ? List.of() : plan.fingerprint();
+        Build wanted = new Build(plan == null ? List.of() : plan.fingerprint(),
+                c == Component.TRANSFORMER && skippableTransformer);
         AutoCloseable existing = open.get(c);
         if (existing != null) {
             if (wanted.equals(builtWith.get(c))) {
                 return (T) existing;
             }
-            closeQuietly(open.remove(c));   // its LoRAs changed: only this component is rebuilt
+            closeQuietly(open.remove(c));   // its LoRAs or its graph changed: only this component is rebuilt
         }
         Path file = folder.requireModelFile(c);
         listener.stage("load " + c.folder() + " (" + humanSize(onDisk(file.getParent())) + ")");
         long t0 = System.nanoTime();
-        OnnxModel model = plan == null || plan.isEmpty() ? OnnxModel.open(runtime, c.folder(), file)
-                : openMerged(c, file, plan, listener, timings);
+        OnnxModel model = plan == null || plan.isEmpty()
+                ? OnnxModel.open(runtime, c.folder(), file, null, wanted.skippableBlocks())
+                : openMerged(c, file, plan, wanted.skippableBlocks(), listener, timings);
         T wrapped;
         try {
             wrapped = wrapper.wrap(model);
@@ -77,13 +92,13 @@ final class ComponentSessions implements AutoCloseable {
         return wrapped;
     }
 
-    private OnnxModel openMerged(Component c, Path file, LoraSelection.ComponentPlan plan, ProgressListener listener,
-                                 Timings timings) throws EngineException {
+    private OnnxModel openMerged(Component c, Path file, LoraSelection.ComponentPlan plan, boolean skippableBlocks,
+                                 ProgressListener listener, Timings timings) throws EngineException {
         listener.stage("merge " + plan.contributions().size() + " LoRA layers into " + c.folder());
         long t0 = System.nanoTime();
         MergedWeights merged = LoraMerge.merge(plan.contributions());
         timings.add("lora_merge_" + c.folder(), System.nanoTime() - t0);
-        return OnnxModel.open(runtime, c.folder(), file, merged);
+        return OnnxModel.open(runtime, c.folder(), file, merged, skippableBlocks);
     }
 
     /** Ends a stage: in offload mode its components are closed now. */

@@ -13,6 +13,7 @@ import dev.sd3studio.engine.api.MemoryMode;
 import dev.sd3studio.engine.api.NoiseSlice;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.Sd3Generator;
+import dev.sd3studio.engine.api.SkipLayerGuidance;
 import dev.sd3studio.engine.api.StepEvent;
 import dev.sd3studio.engine.diffusion.FlowMatchEulerScheduler;
 import dev.sd3studio.engine.diffusion.FlowMatchEulerScheduler.Schedule;
@@ -31,6 +32,7 @@ import dev.sd3studio.engine.model.VaeConfig;
 import dev.sd3studio.engine.preview.PreviewPublisher;
 import dev.sd3studio.engine.runtime.OrtRuntime;
 import dev.sd3studio.engine.runtime.RunClock;
+import dev.sd3studio.engine.runtime.SkipLayerGraph;
 import dev.sd3studio.engine.text.ClipTextEncoder;
 import dev.sd3studio.engine.text.PromptTokenizer;
 import dev.sd3studio.engine.text.T5TextEncoder;
@@ -71,6 +73,8 @@ public final class Sd3Pipeline implements Sd3Generator {
     private final EmbeddingCache embeddingCache = new EmbeddingCache();
     private final LoraBinding loras;
     private final Lifetime lifetime = new Lifetime();
+    /** See {@link #transformerBlocks()}; -1 until known. */
+    private volatile int transformerBlocks = -1;
     /** The token of the generation in progress, so that close() can stop it instead of waiting it out. */
     private volatile CancelToken running;
 
@@ -127,9 +131,27 @@ public final class Sd3Pipeline implements Sd3Generator {
 
     @Override
     public ModelInfo info() {
+        int blocks;
+        try {
+            blocks = transformerBlocks();
+        } catch (EngineException e) {
+            blocks = 0; // an unreadable transformer fails with its own message when a generation loads it
+        }
         return new ModelInfo(folder.displayName(), defaultWidth(), defaultHeight(), sizeMultiple(),
                 t5Tokenizer != null, folder.modelFile(Component.VAE_ENCODER).isPresent(),
-                previews.method(), List.copyOf(warnings));
+                previews.method(), List.copyOf(warnings), blocks, transformerConfig.recommendedSkipLayers());
+    }
+
+    /**
+     * The transformer's blocks: from its config, else counted in the graph (read once, weights skipped),
+     * so that a skip layer the model does not have is refused before anything loads.
+     */
+    private int transformerBlocks() throws EngineException {
+        if (transformerBlocks < 0) {
+            transformerBlocks = transformerConfig.numLayers() > 0 ? transformerConfig.numLayers()
+                    : SkipLayerGraph.blockCount(folder.requireModelFile(Component.TRANSFORMER));
+        }
+        return transformerBlocks;
     }
 
     @Override
@@ -208,6 +230,10 @@ public final class Sd3Pipeline implements Sd3Generator {
         try {
             GenerationRequest resolved = validate(request);
             runtime.fallbackReason().ifPresent(l::warning);
+            if (resolved.skipLayers().isOn() && !resolved.usesGuidance()) {
+                l.warning("skip-layer guidance works on top of classifier-free guidance, which is off at guidance "
+                        + resolved.guidance() + "; it was not applied (raise the guidance above 1 to use it).");
+            }
             applyLoras(resolved, l);
             PromptEmbeddings embeddings = encodePrompt(resolved, l, cancel, timings);
             int steps = resolved.steps();
@@ -283,6 +309,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         if (r.isImageToImage() && !(r.strength() >= 0 && r.strength() <= 1)) {
             throw EngineException.invalid("strength must be between 0 and 1 (got " + r.strength() + ").");
         }
+        checkSkipLayers(r.skipLayers());
         int[] size = resolveSize(r);
         checkSize("width", size[0]);
         checkSize("height", size[1]);
@@ -322,6 +349,31 @@ public final class Sd3Pipeline implements Sd3Generator {
             }
         }
         return resolved;
+    }
+
+    private void checkSkipLayers(SkipLayerGuidance slg) throws EngineException {
+        if (!slg.isOn()) {
+            return;
+        }
+        if (!Double.isFinite(slg.scale())) {
+            throw EngineException.invalid("skip-layer scale must be a finite number (got " + slg.scale() + ").");
+        }
+        if (!(slg.start() >= 0 && slg.start() <= slg.stop() && slg.stop() <= 1)) {
+            throw EngineException.invalid("skip-layer start and stop are fractions of the steps, 0 ≤ start ≤ stop ≤ 1"
+                    + " (got start " + slg.start() + ", stop " + slg.stop() + "); 0.01 and 0.2 are the usual.");
+        }
+        int blocks = transformerBlocks();
+        if (blocks == 0) {
+            throw new EngineException(Kind.INCOMPATIBLE_MODEL, "skip-layer guidance cannot tell this transformer's"
+                    + " blocks: its config.json has no num_layers and no graph node is named transformer_blocks.N;"
+                    + " turn skip-layer guidance off for this model.");
+        }
+        for (int layer : slg.layers()) {
+            if (layer < 0 || layer >= blocks) {
+                throw EngineException.invalid("skip layer " + layer + " does not exist: this model's transformer has "
+                        + blocks + " blocks, numbered 0 to " + (blocks - 1) + "; choose skip layers in that range.");
+            }
+        }
     }
 
     private static void checkSequenceLength(int n) throws EngineException {
@@ -586,11 +638,15 @@ public final class Sd3Pipeline implements Sd3Generator {
     private FloatTensor denoise(GenerationRequest r, PromptEmbeddings embeddings, Prepared prepared,
                                 ProgressListener l, CancelToken cancel, Timings timings, RunScope scope)
             throws EngineException {
+        Schedule schedule = prepared.schedule();
+        boolean guidance = r.usesGuidance();
+        // Skip-layer guidance exists only with CFG, as in the reference; the rewired graph only while it runs.
+        SkipLayerGuidance slg = guidance ? r.skipLayers() : SkipLayerGuidance.OFF;
+        boolean slgRuns = slg.extraPasses(schedule.steps()) > 0;
+        sessions.useSkippableTransformer(slgRuns);
         Sd3Transformer transformer = sessions.get(Component.TRANSFORMER, Sd3Transformer::new, l, timings);
         l.stage("denoise");
-        Schedule schedule = prepared.schedule();
         FloatTensor latents = prepared.latents();
-        boolean guidance = r.usesGuidance();
         int batch = (int) latents.dim(0);
         float g = (float) r.guidance();
         long denoiseStart = System.nanoTime();
@@ -598,15 +654,23 @@ public final class Sd3Pipeline implements Sd3Generator {
         // The text embeddings, pooled vector and latent buffer are built once for all steps.
         Sd3Transformer.Conditioned conditioned = scope.own(transformer.condition(embeddings.promptEmbeds(),
                 embeddings.pooledPromptEmbeds(), latents.shape(), guidance ? 2 : 1));
+        // The extra pass runs on the positive prompts alone (the second half of the CFG batch).
+        Sd3Transformer.Conditioned bypassing = !slgRuns ? null : scope.own(transformer.condition(
+                embeddings.promptEmbeds().slice(batch, 2 * batch), embeddings.pooledPromptEmbeds().slice(batch, 2 * batch),
+                latents.shape(), 1, slg.layers()));
         float[] timestep = new float[guidance ? 2 * batch : batch];
+        float[] bypassTimestep = new float[batch];
         try {
             for (int i = 0; i < schedule.steps(); i++) {
                 cancel.throwIfCancelled();
                 long t0 = System.nanoTime();
                 java.util.Arrays.fill(timestep, schedule.timesteps()[i]);
-                FloatTensor velocity = conditioned.predict(latents, timestep, cancel);
-                if (guidance) {
-                    velocity = Guidance.combine(velocity, g);
+                FloatTensor prediction = conditioned.predict(latents, timestep, cancel);
+                FloatTensor velocity = guidance ? Guidance.combine(prediction, g) : prediction;
+                if (bypassing != null && slg.coversStep(i, schedule.steps())) {
+                    java.util.Arrays.fill(bypassTimestep, schedule.timesteps()[i]);
+                    FloatTensor skipped = bypassing.predict(latents, bypassTimestep, cancel);
+                    velocity = Guidance.skipLayers(velocity, prediction, skipped, (float) slg.scale());
                 }
                 FloatTensor denoised = FlowMatchEulerScheduler.denoised(latents, velocity, schedule.sigmas()[i]);
                 FlowMatchEulerScheduler.step(latents, velocity, schedule, i);
@@ -627,6 +691,9 @@ public final class Sd3Pipeline implements Sd3Generator {
         } finally {
             preview.close();
             conditioned.close();
+            if (bypassing != null) {
+                bypassing.close();
+            }
             timings.previews(preview.renderMillis());
         }
         sessions.release(Component.TRANSFORMER);

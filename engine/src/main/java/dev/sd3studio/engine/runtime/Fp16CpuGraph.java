@@ -177,40 +177,13 @@ final class Fp16CpuGraph {
             trailingCasts.forEach(c -> out.add(Field.message(1, c)));
             for (Field f : graph) {
                 if (f.is(5, ProtoFields.LENGTH)) {
-                    out.add(Field.message(5, referencedInPlace(f.fields())));
+                    out.add(Field.message(5, referencedInPlace(f.fields(), fileName)));
                 } else if (!f.is(1, ProtoFields.LENGTH) && !f.is(13, ProtoFields.LENGTH)) {
                     // value_info (13) carries the old fp16 types of inner values; ORT infers the new ones
                     out.add(f);
                 }
             }
             return Optional.of(ProtoFields.write(out));
-        }
-
-        /**
-         * An initializer (TensorProto: raw_data 9, external_data 13, data_location 14) whose inline
-         * bytes are replaced by a reference to where they are in the model file.
-         */
-        private byte[] referencedInPlace(List<Field> tensor) {
-            List<Field> out = new ArrayList<>();
-            Field raw = null;
-            for (Field f : tensor) {
-                if (f.is(9, ProtoFields.LENGTH) && f.body().remaining() >= INLINE_WEIGHT_BYTES) {
-                    raw = f;
-                } else {
-                    out.add(f);
-                }
-            }
-            if (raw != null) {
-                out.add(Field.message(13, entry("location", fileName)));
-                out.add(Field.message(13, entry("offset", Long.toString(raw.at()))));
-                out.add(Field.message(13, entry("length", Integer.toString(raw.body().remaining()))));
-                out.add(Field.varint(14, 1));
-            }
-            return ProtoFields.write(out);
-        }
-
-        private static byte[] entry(String key, String value) {
-            return ProtoFields.write(List.of(Field.string(1, key), Field.string(2, value)));
         }
 
         /** NodeProto: input 1, output 2, op_type 4, attribute 5. */
@@ -296,6 +269,34 @@ final class Fp16CpuGraph {
         private static String firstInput(List<Field> node) {
             return ProtoFields.firstString(node, 1);
         }
+    }
+
+    /**
+     * An initializer (TensorProto: raw_data 9, external_data 13, data_location 14) whose inline
+     * bytes, from {@link #INLINE_WEIGHT_BYTES} on, are replaced by a reference to where they are in
+     * the model file {@code fileName}; their offsets must be those of the parsed file.
+     */
+    static byte[] referencedInPlace(List<Field> tensor, String fileName) {
+        List<Field> out = new ArrayList<>();
+        Field raw = null;
+        for (Field f : tensor) {
+            if (f.is(9, ProtoFields.LENGTH) && f.body().remaining() >= INLINE_WEIGHT_BYTES) {
+                raw = f;
+            } else {
+                out.add(f);
+            }
+        }
+        if (raw != null) {
+            out.add(Field.message(13, entry("location", fileName)));
+            out.add(Field.message(13, entry("offset", Long.toString(raw.at()))));
+            out.add(Field.message(13, entry("length", Integer.toString(raw.body().remaining()))));
+            out.add(Field.varint(14, 1));
+        }
+        return ProtoFields.write(out);
+    }
+
+    private static byte[] entry(String key, String value) {
+        return ProtoFields.write(List.of(Field.string(1, key), Field.string(2, value)));
     }
 
     /** A constant tensor (TensorProto: data_type 2, int32_data 5, raw_data 9) in float32 if it was fp16. */

@@ -66,8 +66,18 @@ public final class OnnxModel implements AutoCloseable {
     /** Opens the model with LoRA-merged weights in place of its own; takes ownership of {@code merged}. */
     public static OnnxModel open(OrtRuntime runtime, String component, Path file, MergedWeights merged)
             throws EngineException {
+        return open(runtime, component, file, merged, false);
+    }
+
+    /**
+     * Opens the model with LoRA-merged weights (when not null; this takes ownership of them) and, with
+     * {@code skippableBlocks}, rewired so that a run can bypass any of its blocks ({@link SkipLayerGraph}).
+     */
+    public static OnnxModel open(OrtRuntime runtime, String component, Path file, MergedWeights merged,
+                                 boolean skippableBlocks) throws EngineException {
         List<AutoCloseable> attached = new java.util.ArrayList<>();
-        return new OnnxModel(component, file, runtime.open(component, file, merged, attached), List.copyOf(attached));
+        return new OnnxModel(component, file, runtime.open(component, file, merged, skippableBlocks, attached),
+                List.copyOf(attached));
     }
 
     private static Map<String, TensorInfo> tensorInfos(Map<String, NodeInfo> nodes) {

@@ -8,6 +8,7 @@ import dev.sd3studio.engine.api.Device;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.lora.MergedWeights;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -131,7 +132,7 @@ public final class OrtRuntime {
         SessionProfile profile = SessionProfile.of(component);
         try (OrtSession.SessionOptions options = sessionOptions(profile)) {
             extra.apply(options);
-            OrtSession session = create(file, profile, options);
+            OrtSession session = create(file, null, profile, options);
             CREATED_SESSIONS.incrementAndGet();
             LIVE_SESSIONS.incrementAndGet();
             return session;
@@ -141,26 +142,42 @@ public final class OrtRuntime {
     }
 
     /**
-     * Opens a session whose LoRA-merged weights replace the model's own; the returned session must be
-     * closed before {@code attached}'s resources, which {@link OnnxModel} does.
+     * Opens a session whose LoRA-merged weights (when not null) replace the model's own, of the graph
+     * as exported or rewired so that its blocks can be bypassed ({@link SkipLayerGraph}); the returned
+     * session must be closed before {@code attached}'s resources, which {@link OnnxModel} does.
      */
-    OrtSession open(String component, Path file, MergedWeights merged, List<AutoCloseable> attached)
-            throws EngineException {
+    OrtSession open(String component, Path file, MergedWeights merged, boolean skippableBlocks,
+                    List<AutoCloseable> attached) throws EngineException {
+        byte[] rewired;
+        try {
+            rewired = skippableBlocks ? SkipLayerGraph.rewrite(file) : null;
+        } catch (EngineException e) {
+            if (merged != null) {
+                merged.close();
+            }
+            throw e;
+        }
         SessionProfile profile = SessionProfile.of(component);
         try (OrtSession.SessionOptions options = sessionOptions(profile)) {
-            MergedInitializers initializers = MergedInitializers.addTo(options, merged);
+            MergedInitializers initializers = merged == null ? null : MergedInitializers.addTo(options, merged);
             try {
-                OrtSession session = create(file, profile, options);
+                OrtSession session = create(file, rewired, profile, options);
                 CREATED_SESSIONS.incrementAndGet();
                 LIVE_SESSIONS.incrementAndGet();
-                attached.add(initializers);
+                if (initializers != null) {
+                    attached.add(initializers);
+                }
                 return session;
             } catch (OrtException | RuntimeException e) {
-                initializers.close();
+                if (initializers != null) {
+                    initializers.close();
+                }
                 throw e;
             }
         } catch (OrtException e) {
-            merged.close();
+            if (merged != null) {
+                merged.close();
+            }
             throw OrtErrors.onLoad(component, file, e, active() == requested && requested.kind() == Device.Kind.CUDA);
         }
     }
@@ -168,12 +185,16 @@ public final class OrtRuntime {
     /**
      * On the CPU an fp16 export is opened rewritten to widen each weight just before its use
      * ({@link Fp16CpuGraph}); should ORT refuse the rewrite, the file is opened as it is, so the
-     * rewrite never makes a model fail that would otherwise load.
+     * rewrite never makes a model fail that would otherwise load. {@code rewired} (or null) is the
+     * file's graph as {@link SkipLayerGraph} rewired it, its weights still read from the file's folder.
      */
-    private OrtSession create(Path file, SessionProfile profile, OrtSession.SessionOptions options)
+    private OrtSession create(Path file, byte[] rewired, SessionProfile profile, OrtSession.SessionOptions options)
             throws OrtException {
+        if (rewired != null) {
+            options.addConfigEntry(Fp16CpuGraph.EXTERNAL_DATA_FOLDER, file.toAbsolutePath().getParent().toString());
+        }
         if (profile.rewriteFp16Graphs() && active().kind() == Device.Kind.CPU) {
-            Optional<byte[]> rewritten = Fp16CpuGraph.rewrite(file);
+            Optional<byte[]> rewritten = rewired == null ? Fp16CpuGraph.rewrite(file) : fp16Rewrite(rewired, file);
             if (rewritten.isPresent()) {
                 Fp16CpuGraph.configure(options, file);
                 try {
@@ -186,7 +207,16 @@ public final class OrtRuntime {
                 }
             }
         }
-        return environment().createSession(file.toString(), options);
+        return rewired != null ? environment().createSession(rewired, options)
+                : environment().createSession(file.toString(), options);
+    }
+
+    private static Optional<byte[]> fp16Rewrite(byte[] rewired, Path file) {
+        try {
+            return Fp16CpuGraph.rewrite(ByteBuffer.wrap(rewired), file.getFileName().toString());
+        } catch (RuntimeException e) {
+            return Optional.empty(); // as for a file: ORT is given the graph it was going to get
+        }
     }
 
     private OrtSession.SessionOptions sessionOptions(SessionProfile profile) throws OrtException {

@@ -7,6 +7,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Writes tiny ONNX graphs for tests at test time, so no model file is kept in the repository. A
@@ -100,6 +102,72 @@ public final class OnnxTestModels {
                 field(11, valueInfo("sample", FLOAT, "batch", 3, "height", "width")),
                 field(12, valueInfo("latent_sample", FLOAT, "batch", 16, "lh", "lw")));
         return write(file, graph);
+    }
+
+    /**
+     * An MMDiT-shaped chain named as Optimum names the real one, for memory tests: input
+     * {@code hidden_states} float [1, width]; {@code /pos_embed/Add} adds a bias, then each of {@code blocks}
+     * blocks {@code /transformer_blocks.N/} adds {@code h·W_N} (W_N [width, width], inline, small values)
+     * to its input; {@code /norm_out/Mul} halves the result into {@code out_hidden_states}. Written as a
+     * stream with one weight buffer, so making it leaves no garbage of the weights' size on the Java heap.
+     */
+    public static Path blockChain(Path file, int blocks, int width) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        head.writeBytes(named("/pos_embed/Add", "Add", new String[] {"hidden_states", "bias"}, "h0"));
+        for (int n = 0; n < blocks; n++) {
+            String prefix = "/transformer_blocks." + n + "/";
+            head.writeBytes(named(prefix + "MatMul", "MatMul", new String[] {"h" + n, "w" + n}, "m" + n));
+            head.writeBytes(named(prefix + "Add", "Add", new String[] {"h" + n, "m" + n}, "h" + (n + 1)));
+        }
+        head.writeBytes(named("/norm_out/Mul", "Mul", new String[] {"h" + blocks, "half"}, "out_hidden_states"));
+        head.writeBytes(field(2, str("block_chain")));
+        head.writeBytes(field(5, tensor("bias", FLOAT, new long[] {width}, new byte[width * 4])));
+        head.writeBytes(field(5, tensor("half", FLOAT, new long[0], floats(0.5f))));
+        byte[] tail = concat(field(11, valueInfo("hidden_states", FLOAT, 1, width)),
+                field(12, valueInfo("out_hidden_states", FLOAT, 1, width)));
+        ByteBuffer weight = ByteBuffer.allocate(width * width * 4).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] raw = weight.array();
+        // each weight: field 5 { dims, type, name, field 9 { raw } }, the raw bytes written from one buffer
+        List<byte[]> weightHeads = new ArrayList<>();
+        long graphLength = head.size() + tail.length;
+        for (int n = 0; n < blocks; n++) {
+            byte[] fields = concat(varintField(1, width), varintField(1, width), varintField(2, FLOAT),
+                    field(8, str("w" + n)), lengthPrefix(9, raw.length));
+            byte[] prefixed = concat(lengthPrefix(5, fields.length + raw.length), fields);
+            weightHeads.add(prefixed);
+            graphLength += prefixed.length + raw.length;
+        }
+        byte[] opset = concat(field(1, str("")), varintField(2, 14));
+        Files.createDirectories(file.getParent());
+        try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(file))) {
+            out.write(concat(varintField(1, 8), field(2, str("sd3studio-tests")), lengthPrefix(7, graphLength)));
+            out.write(head.toByteArray());
+            for (int n = 0; n < blocks; n++) {
+                // each block its own values: ORT would share identical weights between blocks
+                weight.clear();
+                for (int i = 0; i < width * width; i++) {
+                    weight.putFloat(((i * 7 + n) % 13 - 6) * 1e-4f);
+                }
+                out.write(weightHeads.get(n));
+                out.write(raw);
+            }
+            out.write(tail);
+            out.write(field(8, opset));
+        }
+        return file;
+    }
+
+    /** The tag and length of a length-delimited field whose body follows. */
+    private static byte[] lengthPrefix(int number, long length) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        varint(out, (long) number << 3 | 2);
+        varint(out, length);
+        return out.toByteArray();
+    }
+
+    /** A node with its name (NodeProto.name 3), as exporters write them. */
+    private static byte[] named(String name, String op, String[] inputs, String output) {
+        return field(1, concat(nodeBody(op, inputs, output, new byte[0]), field(3, str(name))));
     }
 
     private static byte[] longs(long... v) {
@@ -245,6 +313,10 @@ public final class OnnxTestModels {
     }
 
     private static byte[] node(String op, String[] inputs, String output, byte[] attributes) {
+        return field(1, nodeBody(op, inputs, output, attributes));
+    }
+
+    private static byte[] nodeBody(String op, String[] inputs, String output, byte[] attributes) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (String in : inputs) {
             out.writeBytes(field(1, str(in)));
@@ -252,7 +324,7 @@ public final class OnnxTestModels {
         out.writeBytes(field(2, str(output)));
         out.writeBytes(field(4, str(op)));
         out.writeBytes(attributes);
-        return field(1, out.toByteArray());
+        return out.toByteArray();
     }
 
     private static byte[] tensor(String name, int type, long[] dims, byte[] raw) {
