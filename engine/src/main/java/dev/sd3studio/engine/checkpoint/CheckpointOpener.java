@@ -2,8 +2,10 @@ package dev.sd3studio.engine.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sd3studio.engine.api.EngineException;
-import dev.sd3studio.engine.format.FileContainment;
 import dev.sd3studio.engine.api.EngineException.Kind;
+import dev.sd3studio.engine.format.FileContainment;
+import dev.sd3studio.engine.format.SafetensorsHeader;
+import dev.sd3studio.engine.format.StoredTensor;
 import dev.sd3studio.engine.model.Json;
 
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package dev.sd3studio.engine.checkpoint;
 
+import dev.sd3studio.engine.format.StoredTensor;
+
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedSet;

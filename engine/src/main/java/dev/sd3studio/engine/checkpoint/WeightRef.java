@@ -1,5 +1,7 @@
 package dev.sd3studio.engine.checkpoint;
 
+import dev.sd3studio.engine.format.SafetensorsDType;
+
 import java.nio.file.Path;
 import java.util.Arrays;
 

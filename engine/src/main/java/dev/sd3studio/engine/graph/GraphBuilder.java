@@ -1,8 +1,8 @@
 package dev.sd3studio.engine.graph;
 
 import com.google.protobuf.ByteString;
-import dev.sd3studio.engine.checkpoint.SafetensorsDType;
 import dev.sd3studio.engine.checkpoint.WeightRef;
+import dev.sd3studio.engine.format.SafetensorsDType;
 import dev.sd3studio.engine.onnx.AttributeProto;
 import dev.sd3studio.engine.onnx.GraphProto;
 import dev.sd3studio.engine.onnx.ModelProto;

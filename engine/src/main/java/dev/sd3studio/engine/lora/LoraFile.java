@@ -29,7 +29,7 @@ public final class LoraFile implements AutoCloseable {
         }
         refusePickle(file);
         SafetensorsReader reader = SafetensorsReader.open(file);
-        return new LoraFile(reader, LoraKeys.parse(reader.entries().keySet()));
+        return new LoraFile(reader, LoraKeys.parse(reader.tensors().keySet()));
     }
 
     private static void refusePickle(Path file) throws EngineException {
@@ -69,7 +69,7 @@ public final class LoraFile implements AutoCloseable {
     }
 
     public long[] shape(String tensor) {
-        return reader.entries().get(tensor).shape();
+        return reader.tensors().get(tensor).shape();
     }
 
     /** The module's alpha, or its rank when the file has none (diffusers' rule). */

@@ -126,8 +126,8 @@ public final class LoraSelection implements AutoCloseable {
         }
         if (byComponent.isEmpty()) {
             throw new EngineException(Kind.INVALID_REQUEST, "LoRA " + spec.file() + " has no LoRA layers SD3 Studio"
-                    + " understands (" + file.reader().entries().size() + " tensors, e.g. "
-                    + file.reader().entries().keySet().stream().limit(2).toList() + "). Supported: diffusers/peft"
+                    + " understands (" + file.reader().tensors().size() + " tensors, e.g. "
+                    + file.reader().tensors().keySet().stream().limit(2).toList() + "). Supported: diffusers/peft"
                     + " (transformer.….lora_A/lora_B) and SD3 original / kohya (lora_unet_joint_blocks_…).");
         }
         for (var e : byComponent.entrySet()) {

@@ -3,7 +3,11 @@ package dev.sd3studio.engine.checkpoint;
 import dev.sd3studio.engine.Fixtures;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineException.Kind;
-import dev.sd3studio.engine.checkpoint.TestSafetensors.Tensor;
+import dev.sd3studio.engine.format.SafetensorsDType;
+import dev.sd3studio.engine.format.SafetensorsHeader;
+import dev.sd3studio.engine.format.StoredTensor;
+import dev.sd3studio.engine.format.TestSafetensors;
+import dev.sd3studio.engine.format.TestSafetensors.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,8 @@
 package dev.sd3studio.engine.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sd3studio.engine.format.SafetensorsDType;
+import dev.sd3studio.engine.format.StoredTensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;

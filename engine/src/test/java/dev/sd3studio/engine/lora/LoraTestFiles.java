@@ -37,7 +37,7 @@ public final class LoraTestFiles {
     public static Map<String, T> readAll(Path file) throws Exception {
         Map<String, T> out = new LinkedHashMap<>();
         try (SafetensorsReader r = SafetensorsReader.open(file)) {
-            for (var e : r.entries().values()) {
+            for (var e : r.tensors().values()) {
                 out.put(e.name(), new T(e.shape(), r.readFloats(e.name())));
             }
         }

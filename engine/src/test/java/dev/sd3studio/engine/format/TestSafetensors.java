@@ -1,4 +1,4 @@
-package dev.sd3studio.engine.checkpoint;
+package dev.sd3studio.engine.format;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,7 +1,7 @@
-package dev.sd3studio.engine.checkpoint;
+package dev.sd3studio.engine.format;
 
 import dev.sd3studio.engine.api.EngineException;
-import dev.sd3studio.engine.checkpoint.TestSafetensors.Tensor;
+import dev.sd3studio.engine.format.TestSafetensors.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package dev.sd3studio.engine.checkpoint;
+package dev.sd3studio.engine.format;
 
 import org.junit.jupiter.api.Test;
 

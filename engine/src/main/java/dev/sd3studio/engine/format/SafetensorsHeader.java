@@ -1,4 +1,4 @@
-package dev.sd3studio.engine.checkpoint;
+package dev.sd3studio.engine.format;
 
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,8 +35,8 @@ import java.util.Map;
  * know is kept by name (its size cannot be checked, its range still is) so that whoever needs the tensor
  * can say which type it is. Only the header is read; nothing in the file is ever executed.
  * <p>
- * The LoRA reader ({@code lora.SafetensorsReader}) predates this one and checks less (no overlaps, no
- * float8); it should read its header through this class once its own fixes have landed.
+ * Checkpoints (which only need the header) and LoRA files (whose tensors are then read through the same
+ * channel, {@code lora.SafetensorsReader}) are both read through this class.
  */
 public final class SafetensorsHeader {
     /** Real model headers are well under a megabyte (SD3.5 Large: ~1,500 tensors); this bounds the read. */
@@ -60,14 +60,25 @@ public final class SafetensorsHeader {
     /** Reads and checks the header of {@code file}; {@code what} names the file in messages ("checkpoint"). */
     public static SafetensorsHeader read(Path file, String what) throws EngineException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return read(file, what, ch);
+            return parse(file, what, ch);
         } catch (IOException e) {
-            throw new EngineException(Kind.IO, "cannot read " + what + " " + file + ": " + e.getMessage()
-                    + ". Check the path and its permissions.", e);
+            throw cannotRead(file, what, e);
         }
     }
 
-    private static SafetensorsHeader read(Path file, String what, FileChannel ch) throws IOException, EngineException {
+    /**
+     * Reads and checks the header through {@code channel}, open on {@code file}, which the caller keeps open
+     * to read the tensors from: the bytes it reads are those of the file whose header was checked.
+     */
+    public static SafetensorsHeader read(Path file, String what, FileChannel channel) throws EngineException {
+        try {
+            return parse(file, what, channel);
+        } catch (IOException e) {
+            throw cannotRead(file, what, e);
+        }
+    }
+
+    private static SafetensorsHeader parse(Path file, String what, FileChannel ch) throws IOException, EngineException {
         long size = ch.size();
         if (size < 8) {
             throw corrupt(file, what, "it is only " + size + " bytes long, so it is truncated or not a safetensors file");
@@ -197,7 +208,8 @@ public final class SafetensorsHeader {
         return metadata;
     }
 
-    private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+    /** Fills {@code b} from {@code position} on: one positional read may return fewer bytes than asked. */
+    public static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
         long pos = position;
         while (b.hasRemaining()) {
             int n = ch.read(b, pos);
@@ -212,7 +224,14 @@ public final class SafetensorsHeader {
         return String.valueOf(s).lines().findFirst().orElse("");
     }
 
-    static EngineException corrupt(Path file, String what, String why) {
+    /** An I/O failure reading {@code file}, as the user is told it. */
+    public static EngineException cannotRead(Path file, String what, IOException e) {
+        return new EngineException(Kind.IO, "cannot read " + what + " " + file + ": " + e.getMessage()
+                + ". Check the path and its permissions.", e);
+    }
+
+    /** The file is damaged or not a safetensors file: {@code why} says what is wrong with it. */
+    public static EngineException corrupt(Path file, String what, String why) {
         return new EngineException(Kind.CORRUPT_FILE, what + " " + file + " is not a valid .safetensors file: "
                 + why + ". Download it again.");
     }
