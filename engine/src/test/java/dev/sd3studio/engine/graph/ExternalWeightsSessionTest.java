@@ -2,6 +2,7 @@ package dev.sd3studio.engine.graph;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
+import dev.sd3studio.engine.runtime.OrtRuntime;
 import ai.onnxruntime.OrtSession;
 import dev.sd3studio.engine.checkpoint.WeightRef;
 import dev.sd3studio.engine.format.ElementDecoder;
@@ -73,7 +74,7 @@ class ExternalWeightsSessionTest {
             x[i] = (float) random.nextGaussian();
         }
         float[] bias = decode(header.tensors().get("bias"), file);
-        OrtEnvironment env = OrtEnvironment.getEnvironment(); // shared by the JVM's tests: not closed
+        OrtEnvironment env = OrtRuntime.environment(); // the process's one environment, as every session gets it
         {
             for (String name : List.of("w_f32", "w_f16", "w_bf16", "w_f8", "w_f8e5")) {
                 StoredTensor w = header.tensors().get(name);
