@@ -14,7 +14,7 @@ import java.util.Locale;
  * files ({@code .bin}, {@code .pt}, {@code .ckpt}, zip or raw pickle) are refused before anything is
  * read from them: unpickling can run arbitrary code.
  */
-public final class LoraFile implements AutoCloseable {
+final class LoraFile implements AutoCloseable {
     private final SafetensorsReader reader;
     private final LoraKeys.Parsed keys;
 

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * .lora_down.weight}, {@code .lora_up.weight}, {@code .alpha}), whose fused qkv is split into q, k and v.
  * Keys it does not understand are returned with the reason, never dropped.
  */
-public final class LoraKeys {
+final class LoraKeys {
     private LoraKeys() {
     }
 

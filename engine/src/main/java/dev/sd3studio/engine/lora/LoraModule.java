@@ -12,7 +12,7 @@ import java.util.List;
  * @param key   the tensor-name prefix as written in the file, for the match report
  * @param alpha the name of the alpha tensor, or null (then alpha = rank)
  */
-public record LoraModule(String key, Component component, String down, String up, String alpha, List<Target> targets) {
+record LoraModule(String key, Component component, String down, String up, String alpha, List<Target> targets) {
     public LoraModule {
         targets = List.copyOf(targets);
     }

@@ -21,7 +21,7 @@ import java.util.Map;
  * duplicate names, sizes that match), and each tensor is read on demand with a positional read through the
  * same channel, so a multi-hundred-MB file never sits in the heap. Nothing in the file is executed.
  */
-public final class SafetensorsReader implements AutoCloseable {
+final class SafetensorsReader implements AutoCloseable {
     /** How messages name the file. */
     private static final String WHAT = "LoRA file";
     /** What one heap buffer can hold. */

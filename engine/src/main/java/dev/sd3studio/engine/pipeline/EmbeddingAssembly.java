@@ -6,7 +6,7 @@ import dev.sd3studio.engine.api.FloatTensor;
  * The pure tensor arithmetic of sd3-pipeline.md §2: CLIP hidden states side by side, zero-padded
  * to the T5 width, then the T5 tokens after them; pooled embeddings side by side.
  */
-public final class EmbeddingAssembly {
+final class EmbeddingAssembly {
     private EmbeddingAssembly() {
     }
 

@@ -4,7 +4,7 @@ import dev.sd3studio.engine.api.FloatTensor;
 import dev.sd3studio.engine.model.VaeConfig;
 
 /** The latent arithmetic of image-to-image and decoding (sd3-pipeline.md §5, §6). */
-public final class ImageToImage {
+final class ImageToImage {
     private static final float LOGVAR_MIN = -30f;
     private static final float LOGVAR_MAX = 20f;
 

@@ -6,7 +6,7 @@ import dev.sd3studio.engine.api.FloatTensor;
  * The transformer's conditioning for a batch: {@code promptEmbeds} [B, 77+S, J] (CLIP tokens
  * zero-padded to J, then T5 tokens) and {@code pooledPromptEmbeds} [B, P_L+P_G].
  */
-public record PromptEmbeddings(FloatTensor promptEmbeds, FloatTensor pooledPromptEmbeds) {
+record PromptEmbeddings(FloatTensor promptEmbeds, FloatTensor pooledPromptEmbeds) {
     public PromptEmbeddings repeatEachItem(int times) {
         return new PromptEmbeddings(promptEmbeds.repeatEachItem(times), pooledPromptEmbeds.repeatEachItem(times));
     }

@@ -6,7 +6,7 @@ package dev.sd3studio.engine.pipeline;
  * (never below one multiple). E.g. a 4000×3000 photo on a 1024² model gives 1184×880. A side that
  * would pass the model's largest size is capped there, the other side shrunk to keep the aspect.
  */
-public final class SizePolicy {
+final class SizePolicy {
     private SizePolicy() {
     }
 

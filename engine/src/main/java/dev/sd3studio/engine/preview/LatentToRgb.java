@@ -7,7 +7,7 @@ import dev.sd3studio.engine.api.FloatTensor;
  * latent cell (so the preview is 1/8 of the image size). The factors are the SD3 ones published
  * with ComfyUI's latent formats; they act on transformer-space latents and give about [−1, 1].
  */
-public final class LatentToRgb {
+final class LatentToRgb {
     static final float[][] FACTORS = {
             {-0.0922f, -0.0175f, 0.0749f}, {0.0311f, 0.0633f, 0.0954f}, {0.1994f, 0.0927f, 0.0458f},
             {0.0856f, 0.0339f, 0.0902f}, {0.0587f, 0.0272f, -0.0496f}, {-0.0006f, 0.1104f, 0.0309f},

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /** Turns ONNX Runtime's exceptions into messages that say what to do. */
-public final class OrtErrors {
+final class OrtErrors {
     private OrtErrors() {
     }
 
