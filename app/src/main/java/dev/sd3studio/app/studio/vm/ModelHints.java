@@ -28,6 +28,14 @@ public record ModelHints(List<String> examples, List<int[]> sizes, String templa
     public static final String FILE = "sd3studio.json";
     public static final ModelHints NONE = new ModelHints(List.of(), List.of(), "", "", 0);
     private static final Pattern ALTERNATIVES = Pattern.compile("\\{([^{}]*)}");
+    /** A real sd3studio.json is a few KB; a shared folder's larger one is not read at all. */
+    static final long MAX_FILE_BYTES = 64 * 1024;
+    /**
+     * A template is one sentence with a few choices. Capping it bounds {@link #follows}, which runs on the
+     * UI thread at each keystroke, to template × prompt character comparisons (about 10 ms for a
+     * 10,000-character prompt), so it never needs a worker thread of its own.
+     */
+    static final int MAX_TEMPLATE_CHARS = 1000;
 
     public ModelHints {
         examples = List.copyOf(examples);
@@ -38,10 +46,10 @@ public record ModelHints(List<String> examples, List<int[]> sizes, String templa
     public static ModelHints read(Path modelFolder) {
         double shift = schedulerShift(modelFolder);
         Path f = modelFolder.resolve(FILE);
-        if (!Files.isRegularFile(f)) {
-            return new ModelHints(List.of(), List.of(), "", "", shift);
-        }
         try {
+            if (!Files.isRegularFile(f) || Files.size(f) > MAX_FILE_BYTES) {
+                return new ModelHints(List.of(), List.of(), "", "", shift);
+            }
             JsonNode root = new ObjectMapper().readTree(f.toFile());
             List<String> examples = new ArrayList<>();
             root.path("examples").forEach(e -> examples.add(e.asText()));
@@ -51,8 +59,11 @@ public record ModelHints(List<String> examples, List<int[]> sizes, String templa
                     sizes.add(new int[] {s.get(0).asInt(), s.get(1).asInt()});
                 }
             });
-            return new ModelHints(examples, sizes, root.path("prompt_template").asText(""),
-                    root.path("prompt_hint").asText(""), shift);
+            String template = root.path("prompt_template").asText("");
+            if (template.length() > MAX_TEMPLATE_CHARS) {
+                template = ""; // not a sentence: no hint rather than a slow check at every keystroke
+            }
+            return new ModelHints(examples, sizes, template, root.path("prompt_hint").asText(""), shift);
         } catch (IOException | RuntimeException e) {
             // hints are a courtesy: a damaged file must not stop the model from opening
             return new ModelHints(List.of(), List.of(), "", "", shift);

@@ -1,9 +1,13 @@
 package dev.sd3studio.app.studio.vm;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,5 +49,20 @@ class ModelHintsTest {
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertTrue(ms < 100, ms + " ms");
         assertTrue(h.follows("a".repeat(45) + "b"));
+    }
+
+    @Test
+    void aSharedFolderCannotHandTheUiThreadAHugeFileOrTemplate(@TempDir Path folder) throws Exception {
+        String small = "{\"prompt_template\": \"a {red|blue} circle\", \"prompt_hint\": \"try a circle\"}";
+        Files.writeString(folder.resolve(ModelHints.FILE), small);
+        assertEquals("a {red|blue} circle", ModelHints.read(folder).template(), "a real template is read");
+
+        String longTemplate = "{a|aa}".repeat(ModelHints.MAX_TEMPLATE_CHARS / 6 + 1);
+        Files.writeString(folder.resolve(ModelHints.FILE), "{\"prompt_template\": \"" + longTemplate
+                + "\", \"prompt_hint\": \"h\"}");
+        assertEquals("", ModelHints.read(folder).template(), "a template longer than a sentence gives no hint");
+
+        Files.writeString(folder.resolve(ModelHints.FILE), "{\"examples\": [\"" + "x".repeat(70_000) + "\"]}");
+        assertTrue(ModelHints.read(folder).examples().isEmpty(), "a file over 64 KiB is not read");
     }
 }
