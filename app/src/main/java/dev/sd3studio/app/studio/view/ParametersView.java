@@ -219,9 +219,16 @@ final class ParametersView extends GridPane {
         slg.problemProperty().addListener((o, a, p) -> layers.pseudoClassStateChanged(DANGER, p != null));
         layers.pseudoClassStateChanged(DANGER, slg.problemProperty().get() != null);
         layers.addEventFilter(javafx.scene.input.KeyEvent.KEY_PRESSED, e -> {
-            if (e.getCode() == javafx.scene.input.KeyCode.ESCAPE && slg.problemProperty().get() != null) {
+            if (e.getCode() == javafx.scene.input.KeyCode.ENTER) {
+                slg.commitLayers();
+            } else if (e.getCode() == javafx.scene.input.KeyCode.ESCAPE && slg.problemProperty().get() != null) {
                 slg.revertLayers();
                 e.consume();
+            }
+        });
+        layers.focusedProperty().addListener((o, was, is) -> {
+            if (!is) {
+                slg.commitLayers();
             }
         });
         add("Layers", layers, layers);

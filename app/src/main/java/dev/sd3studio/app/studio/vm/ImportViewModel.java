@@ -185,6 +185,7 @@ public final class ImportViewModel {
             return;
         }
         slg.layersProperty().set(m.get("skip_layers"));
+        slg.commitLayers();
         slg.scaleProperty().set(doubleOf(m, "skip_layer_scale").orElse(SkipLayerGuidance.DEFAULT_SCALE));
         slg.startProperty().set(doubleOf(m, "skip_layer_start").orElse(SkipLayerGuidance.DEFAULT_START));
         slg.stopProperty().set(doubleOf(m, "skip_layer_stop").orElse(SkipLayerGuidance.DEFAULT_STOP));

@@ -101,9 +101,20 @@ public final class SkipLayerViewModel {
         } else if (layers.get().isBlank()) {
             layers.set(theirs);
         }
+        commitLayers(); // the blocks are known now: restored layers can be checked
     }
 
-    /** Back to the last layers that could be used (Esc in the field). */
+    /**
+     * Remembers the layers as the ones Esc goes back to, when they are usable: called where typing ends
+     * (Enter, focus loss) and where layers are put in, never per keystroke ("7,8,3" on the way to "7,8,30").
+     */
+    public void commitLayers() {
+        if (problemWith(layers.get()) == null) {
+            lastUsable = layers.get();
+        }
+    }
+
+    /** Back to the last usable layers that were committed (Esc in the field). */
     public void revertLayers() {
         layers.set(lastUsable);
     }
@@ -122,6 +133,7 @@ public final class SkipLayerViewModel {
 
     void restore(Settings.SkipLayers s) {
         layers.set(s.layers());
+        commitLayers();
         scale.set(s.scale());
         start.set(s.start());
         stop.set(s.stop());
@@ -134,9 +146,6 @@ public final class SkipLayerViewModel {
 
     private void check() {
         String p = on.get() ? problemWith(layers.get()) : null;
-        if (problemWith(layers.get()) == null) {
-            lastUsable = layers.get();
-        }
         problem.set(p);
         if (p == null) {
             problems.remove(PROBLEM_KEY);

@@ -86,6 +86,7 @@ class SkipLayerViewModelTest {
     void layersTheModelDoesNotHaveAreRefusedWithTheRangeBeforeGenerate() throws Exception {
         SkipLayerViewModel slg = openMedium().parameters().skipLayers();
         slg.onProperty().set(true);
+        slg.layersProperty().set("7,8,2"); // on the way to 24, keystroke by keystroke: not committed
         slg.layersProperty().set("7,8,24");
         assertEquals("Skip layers must be block numbers from 0 to 23, separated by commas, such as 7,8,9;"
                 + " this model has no block 24", slg.problemProperty().get());
