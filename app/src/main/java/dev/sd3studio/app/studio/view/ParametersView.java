@@ -254,8 +254,9 @@ final class ParametersView extends GridPane {
         ColumnConstraints grow = new ColumnConstraints();
         grow.setHgrow(Priority.ALWAYS);
         values.getColumnConstraints().addAll(new ColumnConstraints(), grow);
-        TitledPane advanced = new TitledPane("Advanced: scale, start, stop", values);
+        TitledPane advanced = new TitledPane("Scale, start, stop", values);
         advanced.setId("skipLayerAdvanced");
+        advanced.setMinWidth(0); // its own minimum is its preferred width, which would widen a narrow column
         advanced.setExpanded(false);
         advanced.setAnimated(false);
         advanced.disableProperty().bind(slg.onProperty().not());
