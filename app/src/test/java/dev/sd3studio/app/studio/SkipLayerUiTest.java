@@ -11,7 +11,6 @@ import javafx.scene.control.CheckBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.Spinner;
 import javafx.scene.control.TextField;
-import javafx.scene.control.TitledPane;
 import javafx.scene.input.KeyCode;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterEach;
@@ -115,12 +114,12 @@ class SkipLayerUiTest {
         assertEquals("7,8,9", layers.getText());
         assertFalse(layers.getPseudoClassStates().contains(DANGER));
 
-        // the advanced values: one click on the collapsed row (the keyboard's Space on its title)
-        TitledPane advanced = robot.lookup("#skipLayerAdvanced").queryAs(TitledPane.class);
-        assertFalse(advanced.isExpanded());
+        // the advanced values: one click away (the keyboard's Space on its button)
+        Node advanced = robot.lookup("#skipLayerAdvanced").query();
+        assertFalse(robot.lookup("#skipLayerStop").query().isVisible(), "folded away at first");
         focus(robot, advanced);
         press(robot, KeyCode.SPACE);
-        assertTrue(advanced.isExpanded());
+        assertTrue(robot.lookup("#skipLayerStop").query().isVisible());
         TextField stop = robot.lookup("#skipLayerStop").queryAs(Spinner.class).getEditor();
         retype(robot, stop, "0.5");
         press(robot, KeyCode.TAB);

@@ -13,7 +13,6 @@ import javafx.scene.control.CheckBox;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.TextField;
-import javafx.scene.control.TitledPane;
 import javafx.scene.input.Clipboard;
 import javafx.scene.input.ClipboardContent;
 import javafx.scene.layout.ColumnConstraints;
@@ -21,6 +20,8 @@ import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.stage.DirectoryChooser;
+
+import java.util.List;
 
 /** Model, size, sampler, seed, device and memory toggles, laid out as one labelled grid. */
 final class ParametersView extends GridPane {
@@ -193,18 +194,19 @@ final class ParametersView extends GridPane {
     /**
      * The SLG switch with its cost beside it, the layers (checked as typed against the model's blocks:
      * red, the range in the tooltip, Esc goes back), what the model recommends, and the advanced values
-     * one click away.
+     * one click away (shown only while SLG is on).
      */
     private void addSkipLayerGuidance() {
         SkipLayerViewModel slg = vm.skipLayers();
-        CheckBox on = Controls.describe(new CheckBox("Skip-layer guidance"), "skipLayersOn", SkipLayerViewModel.HELP);
+        CheckBox on = Controls.describe(new CheckBox("On"), "skipLayersOn", SkipLayerViewModel.HELP);
         on.selectedProperty().bindBidirectional(slg.onProperty());
         Label cost = Controls.help("");
         cost.setId("skipLayerCost");
         cost.setWrapText(false);
         cost.textProperty().bind(slg.costBinding());
-        javafx.scene.layout.FlowPane switchRow = new javafx.scene.layout.FlowPane(8, 2, on, cost);
+        javafx.scene.layout.FlowPane switchRow = new javafx.scene.layout.FlowPane(10, 2, on, cost);
         switchRow.setPrefWrapLength(200); // the cost goes under the switch in a narrow column
+        switchRow.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
         add("SLG", on, switchRow);
 
         String own = "The transformer blocks to bypass, counted from 0 and separated by commas (7,8,9 for SD3.5 Medium)";
@@ -238,29 +240,33 @@ final class ParametersView extends GridPane {
         note.managedProperty().bind(note.textProperty().isNotEmpty());
         add(note, 1, row++);
 
-        GridPane values = new GridPane();
-        values.setHgap(8);
-        values.setVgap(6);
-        var scale = decimal("SLG scale", "skipLayerScale",
-                "How hard the picture is pushed away from the skipped-layer prediction (2.8 for SD3.5 Medium)",
-                slg.scaleProperty(), 0, 10, 0.1);
-        var start = decimal("SLG start", "skipLayerStart",
-                "Fraction of the steps after which the extra pass starts (0.01)", slg.startProperty(), 0, 1, 0.01);
-        var stop = decimal("SLG stop", "skipLayerStop",
-                "Fraction of the steps where the extra pass stops (0.2)", slg.stopProperty(), 0, 1, 0.01);
-        values.addRow(0, Controls.label("Scale", scale), scale);
-        values.addRow(1, Controls.label("Start", start), start);
-        values.addRow(2, Controls.label("Stop", stop), stop);
-        ColumnConstraints grow = new ColumnConstraints();
-        grow.setHgrow(Priority.ALWAYS);
-        values.getColumnConstraints().addAll(new ColumnConstraints(), grow);
-        TitledPane advanced = new TitledPane("Scale, start, stop", values);
-        advanced.setId("skipLayerAdvanced");
-        advanced.setMinWidth(0); // its own minimum is its preferred width, which would widen a narrow column
-        advanced.setExpanded(false);
-        advanced.setAnimated(false);
+        javafx.beans.property.BooleanProperty open = new javafx.beans.property.SimpleBooleanProperty(false);
+        Button advanced = Controls.describe(new Button(), "skipLayerAdvanced",
+                "Show or hide the scale and the part of the steps that gets the extra pass");
+        advanced.textProperty().bind(Bindings.when(open).then("▾ Scale, start, stop").otherwise("▸ Scale, start, stop"));
+        advanced.getStyleClass().addAll(atlantafx.base.theme.Styles.FLAT, atlantafx.base.theme.Styles.SMALL);
+        advanced.setOnAction(e -> open.set(!open.get()));
         advanced.disableProperty().bind(slg.onProperty().not());
         add(advanced, 1, row++);
+        var shown = open.and(slg.onProperty());
+        shownWhen(shown, "SLG scale", decimal("SLG scale", "skipLayerScale",
+                "How hard the picture is pushed away from the skipped-layer prediction (2.8 for SD3.5 Medium)",
+                slg.scaleProperty(), 0, 10, 0.1));
+        shownWhen(shown, "SLG start", decimal("SLG start", "skipLayerStart",
+                "Fraction of the steps after which the extra pass starts (0.01)", slg.startProperty(), 0, 1, 0.01));
+        shownWhen(shown, "SLG stop", decimal("SLG stop", "skipLayerStop",
+                "Fraction of the steps where the extra pass stops (0.2)", slg.stopProperty(), 0, 1, 0.01));
+    }
+
+    /** A labelled row that takes no space while {@code shown} is false. */
+    private void shownWhen(javafx.beans.value.ObservableBooleanValue shown, String label, javafx.scene.Node field) {
+        Label l = Controls.label(label, field);
+        for (javafx.scene.Node n : List.of(l, field)) {
+            n.visibleProperty().bind(shown);
+            n.managedProperty().bind(n.visibleProperty());
+        }
+        add(l, 0, row);
+        add(field, 1, row++);
     }
 
     private javafx.scene.control.Spinner<Integer> whole(String name, String id, String tooltip,
