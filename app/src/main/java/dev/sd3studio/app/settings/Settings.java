@@ -1,5 +1,7 @@
 package dev.sd3studio.app.settings;
 
+import dev.sd3studio.engine.api.SkipLayerGuidance;
+
 import java.util.List;
 import java.util.Map;
 
@@ -34,10 +36,31 @@ public record Settings(Window window, String theme, List<String> modelFolders, S
     public record Parameters(String prompt, String negative, String prompt2, String prompt3, int width, int height,
                              int steps, double guidance, double shift, boolean randomSeed, long seed,
                              int imagesPerPrompt, String device, boolean offload, boolean dropT5,
-                             int maxSequenceLength, double strength, Integer clipSkip) {
+                             int maxSequenceLength, double strength, Integer clipSkip, SkipLayers skipLayers) {
         public static Parameters defaults() {
             return new Parameters("", "", "", "", 1024, 1024, 28, 7.0, 0, true, 0, 1, "cpu", false, false, 256, 0.6,
-                    null);
+                    null, SkipLayers.defaults());
+        }
+
+        public Parameters {
+            skipLayers = skipLayers == null ? SkipLayers.defaults() : skipLayers;
+        }
+    }
+
+    /**
+     * The skip-layer guidance switch and its values; opening a different model puts its recommended
+     * layers in, so {@code layers} is what the user last had for the model that was open.
+     *
+     * @param layers block numbers as typed, {@code 7,8,9}
+     */
+    public record SkipLayers(boolean on, String layers, double scale, double start, double stop) {
+        public static SkipLayers defaults() {
+            return new SkipLayers(false, "", SkipLayerGuidance.DEFAULT_SCALE, SkipLayerGuidance.DEFAULT_START,
+                    SkipLayerGuidance.DEFAULT_STOP);
+        }
+
+        public SkipLayers {
+            layers = layers == null ? "" : layers;
         }
     }
 

@@ -30,7 +30,7 @@ class SettingsStoreTest {
     void writeTheUsersSettings() throws Exception {
         store = new SettingsStore(config.resolve("settings.json"));
         Settings.Parameters p = new Settings.Parameters("a fox", "blur", "", "", 512, 768, 30, 5.0, 3.0, false, 42, 2,
-                "cpu", true, false, 256, 0.6, 2);
+                "cpu", true, false, 256, 0.6, 2, new Settings.SkipLayers(true, "7,8,9", 3.0, 0.02, 0.25));
         mine = new Settings(new Settings.Window(10, 20, 900, 700, false, 0.3, 0.7), "dark", List.of("/models/sd3"),
                 "sd3", "/pictures/sd3", p, List.of("one", "two", "three"), Settings.Export.defaults(),
                 java.util.Map.of("/models/sd3", List.of("/loras/style.safetensors:0.8", "/loras/b.safetensors:1")));

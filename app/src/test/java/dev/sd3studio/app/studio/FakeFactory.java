@@ -32,6 +32,9 @@ public final class FakeFactory implements GeneratorFactory {
     public volatile int cancelAfterStep;
     public volatile String modelName = "fake-sd3";
     public volatile List<String> missing = List.of();
+    /** What the model tells about skip-layer guidance: SD3.5 Large's 38 blocks and no recommendation by default. */
+    public volatile int transformerBlocks = 38;
+    public volatile List<Integer> recommendedSkipLayers = List.of();
     /** Calls that run all three tokenizers, and calls that run one. */
     public final java.util.concurrent.atomic.AtomicInteger fullTokenizeCalls = new java.util.concurrent.atomic.AtomicInteger();
     public final java.util.concurrent.atomic.AtomicInteger singleTokenizeCalls = new java.util.concurrent.atomic.AtomicInteger();
@@ -116,7 +119,8 @@ public final class FakeFactory implements GeneratorFactory {
 
         @Override
         public ModelInfo info() {
-            return new ModelInfo(modelName, 64, 64, 16, true, true, "latent2rgb", List.of());
+            return new ModelInfo(modelName, 64, 64, 16, true, true, "latent2rgb", List.of(), transformerBlocks,
+                    recommendedSkipLayers);
         }
 
         @Override

@@ -4,8 +4,10 @@ import dev.sd3studio.app.studio.vm.ModelEntry;
 import dev.sd3studio.app.studio.vm.ModelListViewModel;
 import dev.sd3studio.app.studio.vm.ParametersViewModel;
 import dev.sd3studio.app.studio.vm.SizePreset;
+import dev.sd3studio.app.studio.vm.SkipLayerViewModel;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.beans.binding.Bindings;
+import javafx.css.PseudoClass;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
 import javafx.scene.control.ComboBox;
@@ -19,8 +21,11 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.stage.DirectoryChooser;
 
+import java.util.List;
+
 /** Model, size, sampler, seed, device and memory toggles, laid out as one labelled grid. */
 final class ParametersView extends GridPane {
+    private static final PseudoClass DANGER = PseudoClass.getPseudoClass("danger");
     private final ParametersViewModel vm;
     private int row;
 
@@ -94,6 +99,7 @@ final class ParametersView extends GridPane {
         vm.clipSkipProperty().addListener((o, a, v) -> skip.set(v == null ? 0 : v));
         add("CLIP skip", null, whole("CLIP skip", "clipSkip",
                 "Use an earlier layer of the two CLIP encoders (diffusers' clip_skip); 0 uses the usual one", skip, 0, 10, 1));
+        addSkipLayerGuidance();
 
         CheckBox random = Controls.describe(new CheckBox("Random"), "randomSeed", "A new random seed for every generation");
         random.selectedProperty().bindBidirectional(vm.randomSeedProperty());
@@ -183,6 +189,84 @@ final class ParametersView extends GridPane {
                 vm.maxSequenceLengthProperty(), 32, 512, 32);
         t5.disableProperty().bind(vm.dropT5Property());
         add("T5 tokens", t5, t5);
+    }
+
+    /**
+     * The SLG switch with its cost beside it, the layers (checked as typed against the model's blocks:
+     * red, the range in the tooltip, Esc goes back), what the model recommends, and the advanced values
+     * one click away (shown only while SLG is on).
+     */
+    private void addSkipLayerGuidance() {
+        SkipLayerViewModel slg = vm.skipLayers();
+        CheckBox on = Controls.describe(new CheckBox("On"), "skipLayersOn", SkipLayerViewModel.HELP);
+        on.selectedProperty().bindBidirectional(slg.onProperty());
+        Label cost = Controls.help("");
+        cost.setId("skipLayerCost");
+        cost.setWrapText(false);
+        cost.textProperty().bind(slg.costBinding());
+        javafx.scene.layout.FlowPane switchRow = new javafx.scene.layout.FlowPane(10, 2, on, cost);
+        switchRow.setPrefWrapLength(200); // the cost goes under the switch in a narrow column
+        switchRow.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+        add("SLG", on, switchRow);
+
+        String own = "The transformer blocks to bypass, counted from 0 and separated by commas (7,8,9 for SD3.5 Medium)";
+        TextField layers = Controls.describe(new TextField(), "skipLayers", own);
+        layers.textProperty().bindBidirectional(slg.layersProperty());
+        layers.setPromptText("7,8,9");
+        layers.disableProperty().bind(slg.onProperty().not());
+        layers.getTooltip().textProperty().bind(Bindings.createStringBinding(() -> slg.problemProperty().get() == null
+                ? own + ". " + slg.noteBinding().get()
+                : slg.problemProperty().get() + ". Esc goes back to the last usable layers.\n\n" + own + ".",
+                slg.problemProperty(), slg.noteBinding()));
+        slg.problemProperty().addListener((o, a, p) -> layers.pseudoClassStateChanged(DANGER, p != null));
+        layers.pseudoClassStateChanged(DANGER, slg.problemProperty().get() != null);
+        layers.addEventFilter(javafx.scene.input.KeyEvent.KEY_PRESSED, e -> {
+            if (e.getCode() == javafx.scene.input.KeyCode.ENTER) {
+                slg.commitLayers();
+            } else if (e.getCode() == javafx.scene.input.KeyCode.ESCAPE && slg.problemProperty().get() != null) {
+                slg.revertLayers();
+                e.consume();
+            }
+        });
+        layers.focusedProperty().addListener((o, was, is) -> {
+            if (!is) {
+                slg.commitLayers();
+            }
+        });
+        add("Layers", layers, layers);
+        Label note = Controls.help("");
+        note.setId("skipLayerNote");
+        note.textProperty().bind(slg.noteBinding());
+        note.managedProperty().bind(note.textProperty().isNotEmpty());
+        add(note, 1, row++);
+
+        javafx.beans.property.BooleanProperty open = new javafx.beans.property.SimpleBooleanProperty(false);
+        Button advanced = Controls.describe(new Button(), "skipLayerAdvanced",
+                "Show or hide the scale and the part of the steps that gets the extra pass");
+        advanced.textProperty().bind(Bindings.when(open).then("▾ Scale, start, stop").otherwise("▸ Scale, start, stop"));
+        advanced.getStyleClass().addAll(atlantafx.base.theme.Styles.FLAT, atlantafx.base.theme.Styles.SMALL);
+        advanced.setOnAction(e -> open.set(!open.get()));
+        advanced.disableProperty().bind(slg.onProperty().not());
+        add(advanced, 1, row++);
+        var shown = open.and(slg.onProperty());
+        shownWhen(shown, "SLG scale", decimal("SLG scale", "skipLayerScale",
+                "How hard the picture is pushed away from the skipped-layer prediction (2.8 for SD3.5 Medium)",
+                slg.scaleProperty(), 0, 10, 0.1));
+        shownWhen(shown, "SLG start", decimal("SLG start", "skipLayerStart",
+                "Fraction of the steps after which the extra pass starts (0.01)", slg.startProperty(), 0, 1, 0.01));
+        shownWhen(shown, "SLG stop", decimal("SLG stop", "skipLayerStop",
+                "Fraction of the steps where the extra pass stops (0.2)", slg.stopProperty(), 0, 1, 0.01));
+    }
+
+    /** A labelled row that takes no space while {@code shown} is false. */
+    private void shownWhen(javafx.beans.value.ObservableBooleanValue shown, String label, javafx.scene.Node field) {
+        Label l = Controls.label(label, field);
+        for (javafx.scene.Node n : List.of(l, field)) {
+            n.visibleProperty().bind(shown);
+            n.managedProperty().bind(n.visibleProperty());
+        }
+        add(l, 0, row);
+        add(field, 1, row++);
     }
 
     private javafx.scene.control.Spinner<Integer> whole(String name, String id, String tooltip,

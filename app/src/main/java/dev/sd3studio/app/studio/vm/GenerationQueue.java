@@ -128,6 +128,7 @@ public final class GenerationQueue {
         long seed = params.randomSeedProperty().get() ? ThreadLocalRandom.current().nextLong(1L << 32)
                 : params.seedProperty().get();
         double shift = params.shiftProperty().get();
+        SkipLayerViewModel slg = params.skipLayers();
         return GenerationRequest.builder()
                 .setPrompts(List.of(prompt.promptProperty().get()))
                 .optNegatives(List.of(prompt.negativeProperty().get()))
@@ -136,6 +137,10 @@ public final class GenerationQueue {
                 .optNegatives2(per && !prompt.negative2Property().get().isBlank() ? List.of(prompt.negative2Property().get()) : List.of())
                 .optNegatives3(per && !prompt.negative3Property().get().isBlank() ? List.of(prompt.negative3Property().get()) : List.of())
                 .optClipSkip(params.clipSkipProperty().get())
+                .optSkipLayers(slg.requestLayers())
+                .optSkipLayerScale(slg.scaleProperty().get())
+                .optSkipLayerStart(slg.startProperty().get())
+                .optSkipLayerStop(slg.stopProperty().get())
                 .optSize(params.widthProperty().get(), params.heightProperty().get())
                 .optSteps(params.stepsProperty().get())
                 .optGuidance(params.guidanceProperty().get())

@@ -11,6 +11,7 @@ import dev.sd3studio.app.studio.task.TaskRunner;
 import dev.sd3studio.engine.Sd3Engine;
 import dev.sd3studio.engine.api.NoiseSlice;
 import dev.sd3studio.engine.api.RgbImage;
+import dev.sd3studio.engine.api.SkipLayerGuidance;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.SimpleObjectProperty;
 
@@ -96,7 +97,7 @@ public final class ImportViewModel {
 
     /**
      * Puts everything that made a picture back into the editor, so Generate makes it again: prompts
-     * (per encoder too), sampler settings, CLIP skip, seed and its place in its batch, and its LoRAs
+     * (per encoder too), sampler settings, CLIP skip, skip-layer guidance, seed and its place in its batch, and its LoRAs
      * with their scales. A start image the picture did not use is removed; one it did use must be
      * supplied again (the PNG lacks it). The stored mask comes from a file anyone can make, so it is
      * decoded through the task runner, off the UI thread; the rest follows when it is read.
@@ -137,6 +138,7 @@ public final class ImportViewModel {
         params.shiftProperty().set(doubleOf(m, "shift").orElse(0.0));
         doubleOf(m, "strength").ifPresent(params.strengthProperty()::set);
         params.dropT5Property().set(Boolean.parseBoolean(m.getOrDefault("drop_t5", "false")));
+        restoreSkipLayers(m);
         String made = "";
         if (m.containsKey("seed")) {
             try {
@@ -173,6 +175,21 @@ public final class ImportViewModel {
                     + " only in the folders you took LoRAs from."));
         }
         mask.restore(read.mask()); // an inpainted picture's mask, over the current start image (a warning if it cannot)
+    }
+
+    /** The picture's skip-layer guidance, or off when it had none (the layers typed for the model stay). */
+    private void restoreSkipLayers(Map<String, String> m) {
+        SkipLayerViewModel slg = params.skipLayers();
+        if (!m.containsKey("skip_layers")) {
+            slg.onProperty().set(false);
+            return;
+        }
+        slg.layersProperty().set(m.get("skip_layers"));
+        slg.commitLayers();
+        slg.scaleProperty().set(doubleOf(m, "skip_layer_scale").orElse(SkipLayerGuidance.DEFAULT_SCALE));
+        slg.startProperty().set(doubleOf(m, "skip_layer_start").orElse(SkipLayerGuidance.DEFAULT_START));
+        slg.stopProperty().set(doubleOf(m, "skip_layer_stop").orElse(SkipLayerGuidance.DEFAULT_STOP));
+        slg.onProperty().set(true);
     }
 
     private static Optional<Integer> intOf(Map<String, String> m, String k) {

@@ -155,6 +155,7 @@ public final class ModelListViewModel {
                 params.showDefaultShift(opened.hints());
             } else {
                 params.sizeMultipleProperty().set(opened.info().sizeMultiple());
+                params.skipLayers().offer(opened.info(), false);
                 params.showDefaultShift(opened.hints());
             }
             Sd3Generator.ModelInfo info = opened.info();

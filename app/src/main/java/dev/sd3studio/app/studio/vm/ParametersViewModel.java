@@ -61,6 +61,7 @@ public final class ParametersViewModel {
     private final ObjectProperty<NoiseSlice> noiseSlice = new SimpleObjectProperty<>();
     private final javafx.collections.ObservableMap<String, String> typedProblems =
             javafx.collections.FXCollections.observableMap(new java.util.LinkedHashMap<>());
+    private final SkipLayerViewModel skipLayers = new SkipLayerViewModel(steps, guidance, typedProblems);
 
     public ParametersViewModel() {
         preset.addListener((o, a, p) -> {
@@ -151,6 +152,8 @@ public final class ParametersViewModel {
      * that batch's draw, so it is that picture again. Cleared by changing the seed or the image count.
      */
     public ObjectProperty<NoiseSlice> noiseSliceProperty() { return noiseSlice; }
+    /** Skip-layer guidance: the switch, its layers and values. */
+    public SkipLayerViewModel skipLayers() { return skipLayers; }
 
     /** Fix the seed to the last one used, so the next run repeats it. */
     public void reuseLastSeed() {
@@ -174,6 +177,7 @@ public final class ParametersViewModel {
         steps.set(turbo ? 4 : 28);
         guidance.set(turbo ? 0 : 7.0);
         shift.set(0);
+        skipLayers.offer(info, true);
     }
 
     /**
@@ -220,5 +224,6 @@ public final class ParametersViewModel {
         maxSequenceLength.set(p.maxSequenceLength() > 0 ? p.maxSequenceLength() : 256);
         strength.set(p.strength() > 0 ? p.strength() : 0.6);
         clipSkip.set(p.clipSkip() != null && p.clipSkip() > 0 ? p.clipSkip() : null);
+        skipLayers.restore(p.skipLayers());
     }
 }
