@@ -35,6 +35,8 @@ public final class FakeFactory implements GeneratorFactory {
     /** What the model tells about skip-layer guidance: SD3.5 Large's 38 blocks and no recommendation by default. */
     public volatile int transformerBlocks = 38;
     public volatile List<Integer> recommendedSkipLayers = List.of();
+    /** LoRA file names no layer of this model matches: the report fails as the engine's does for them. */
+    public volatile java.util.Set<String> foreignLoras = java.util.Set.of();
     /** Calls that run all three tokenizers, and calls that run one. */
     public final java.util.concurrent.atomic.AtomicInteger fullTokenizeCalls = new java.util.concurrent.atomic.AtomicInteger();
     public final java.util.concurrent.atomic.AtomicInteger singleTokenizeCalls = new java.util.concurrent.atomic.AtomicInteger();
@@ -115,6 +117,22 @@ public final class FakeFactory implements GeneratorFactory {
 
         private TokenCount count(int n, int limit) {
             return new TokenCount(new long[limit], new long[limit], n, limit);
+        }
+
+        @Override
+        public dev.sd3studio.engine.api.LoraReport loraReport(List<dev.sd3studio.engine.api.LoraSpec> loras)
+                throws EngineException {
+            List<dev.sd3studio.engine.api.LoraReport.FileReport> files = new java.util.ArrayList<>();
+            for (var spec : loras) {
+                if (foreignLoras.contains(spec.file().getFileName().toString())) {
+                    throw new EngineException(EngineException.Kind.INVALID_REQUEST, "LoRA " + spec.file()
+                            + " matched no layer of the transformer. Is it a LoRA for SD3 / SD3.5 of this size?");
+                }
+                files.add(new dev.sd3studio.engine.api.LoraReport.FileReport(spec, List.of(
+                        new dev.sd3studio.engine.api.LoraReport.Match("lora_q", "transformer", "block0.q", "q")),
+                        List.of(), List.of()));
+            }
+            return new dev.sd3studio.engine.api.LoraReport(files);
         }
 
         @Override

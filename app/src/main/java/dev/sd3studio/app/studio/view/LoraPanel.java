@@ -58,6 +58,22 @@ final class LoraPanel extends TitledPane {
         setExpanded(true);
     }
 
+    /** A LoRA no layer of the model matches: warning colour, its slider off, and the reason in words. */
+    private static void markForeign(Item item, Label name, Slider scale, Label value, HBox row) {
+        row.getStyleClass().add("lora-foreign");
+        name.getStyleClass().add(atlantafx.base.theme.Styles.WARNING);
+        scale.setDisable(true);
+        value.textProperty().unbind();
+        value.setText(LoraListViewModel.FOREIGN);
+        value.getStyleClass().add(atlantafx.base.theme.Styles.WARNING);
+        String why = item.name() + " is " + LoraListViewModel.FOREIGN + ": no layer of this model matches it,"
+                + " so generations leave it out. Remove it or choose the model it was made for.";
+        name.setTooltip(new javafx.scene.control.Tooltip(why));
+        value.setTooltip(new javafx.scene.control.Tooltip(why));
+        scale.setManaged(false);
+        scale.setVisible(false);
+    }
+
     /** name, slider (−1 … 2), value, remove. */
     private static final class LoraCell extends ListCell<Item> {
         private final LoraListViewModel vm;
@@ -81,6 +97,16 @@ final class LoraPanel extends TitledPane {
             name.setMaxWidth(140);
             name.setMinWidth(0);
             name.setTooltip(new javafx.scene.control.Tooltip(item.file().toString())); // the whole path when the name is shortened
+            // the check runs after the row is first drawn: redraw once its verdict is in
+            item.foreignProperty().addListener(new javafx.beans.value.ChangeListener<>() {
+                @Override
+                public void changed(javafx.beans.value.ObservableValue<? extends Boolean> o, Boolean was, Boolean now) {
+                    o.removeListener(this);
+                    if (getItem() == item) {
+                        updateItem(item, false);
+                    }
+                }
+            });
             Slider scale = new Slider(-1, 2, item.scaleProperty().get());
             scale.setBlockIncrement(0.05);
             scale.valueProperty().bindBidirectional(item.scaleProperty());
@@ -94,6 +120,9 @@ final class LoraPanel extends TitledPane {
             remove.setOnAction(e -> vm.remove(item));
             HBox row = new HBox(6, name, scale, value, remove);
             row.setAlignment(Pos.CENTER_LEFT);
+            if (item.isForeign()) {
+                markForeign(item, name, scale, value, row);
+            }
             setText(null);
             setGraphic(row);
         }

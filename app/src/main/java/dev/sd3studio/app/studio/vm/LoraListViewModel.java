@@ -32,6 +32,7 @@ public final class LoraListViewModel {
     public static final class Item {
         private final Path file;
         private final DoubleProperty scale = new SimpleDoubleProperty(LoraSpec.DEFAULT_SCALE);
+        private final javafx.beans.property.BooleanProperty foreign = new javafx.beans.property.SimpleBooleanProperty();
 
         Item(Path file) {
             this.file = file;
@@ -40,7 +41,17 @@ public final class LoraListViewModel {
         public Path file() { return file; }
         public String name() { return file.getFileName().toString(); }
         public DoubleProperty scaleProperty() { return scale; }
+
+        /**
+         * True once the engine found that no layer of the model matches this LoRA: it was made for another
+         * model, so it stays in the list (marked) but generations leave it out instead of failing.
+         */
+        public javafx.beans.property.ReadOnlyBooleanProperty foreignProperty() { return foreign; }
+        public boolean isForeign() { return foreign.get(); }
     }
+
+    /** The row text and the message for a LoRA no layer of the model matches. */
+    public static final String FOREIGN = "made for a different model";
 
     private final TaskRunner runner;
     private final EngineSession session;
@@ -93,12 +104,47 @@ public final class LoraListViewModel {
             } else {
                 knownFolders.add(folderOf(f));
                 if (list.stream().noneMatch(i -> i.file().equals(f))) {
-                    list.add(new Item(f));
+                    Item item = new Item(f);
+                    list.add(item);
+                    checkFits(item);
                 }
             }
         }
         items.setAll(list);
         report.set(null);
+    }
+
+    /**
+     * Asks the engine whether any layer of the selected model matches a newly added LoRA; one that matches
+     * none is marked (and left out of generations) with a message naming the file, not its folder. Failures
+     * that are not about the LoRA (the model cannot be opened, the export cannot take LoRAs) mark nothing:
+     * Generate and "Details" report those.
+     */
+    private void checkFits(Item item) {
+        var model = params.modelProperty().get();
+        if (model == null) {
+            return;
+        }
+        EngineOptionsSupplier opts = params::engineOptions;
+        List<LoraSpec> one = List.of(new LoraSpec(item.file(), LoraSpec.DEFAULT_SCALE));
+        runner.run("lora-check", () -> session.use(model.folder(), opts.get(), g -> matchesNothing(g, one)),
+                foreign -> {
+                    if (foreign) {
+                        item.foreign.set(true);
+                        messages.accept(UserMessage.warning("LoRA " + item.name() + " is " + FOREIGN
+                                + ": no layer of " + model.name() + " matches it. It stays in the list,"
+                                + " marked, and is not used; remove it or choose the model it was made for."));
+                    }
+                }, e -> { });
+    }
+
+    private static boolean matchesNothing(dev.sd3studio.engine.api.Sd3Generator g, List<LoraSpec> one) {
+        try {
+            return g.loraReport(one).files().stream().allMatch(f -> f.matched().isEmpty());
+        } catch (EngineException e) {
+            // the engine's word for "no layer of the transformer matched" (or no LoRA layer it knows at all)
+            return e.kind() == EngineException.Kind.INVALID_REQUEST;
+        }
     }
 
     /**
@@ -178,8 +224,10 @@ public final class LoraListViewModel {
     public Map<String, List<String>> snapshot() {
         Map<String, List<String>> out = new java.util.TreeMap<>();
         perModel.forEach((model, list) -> {
-            if (!list.isEmpty()) {
-                out.put(model.toString(), list.stream()
+            // a LoRA made for another model is not kept for the next session, where it would be unmarked
+            List<Item> kept = list.stream().filter(i -> !i.isForeign()).toList();
+            if (!kept.isEmpty()) {
+                out.put(model.toString(), kept.stream()
                         .map(i -> i.file().toAbsolutePath() + ":" + LoraSpec.formatScale(i.scaleProperty().get())).toList());
             }
         });
@@ -219,21 +267,23 @@ public final class LoraListViewModel {
         }
     }
 
-    /** The LoRAs and scales the next generation uses. */
+    /** The LoRAs and scales the next generation uses: all but those {@link Item#isForeign() made for another model}. */
     public List<LoraSpec> specs() {
-        return items.stream().map(i -> new LoraSpec(i.file(), i.scaleProperty().get())).toList();
+        return items.stream().filter(i -> !i.isForeign()).map(i -> new LoraSpec(i.file(), i.scaleProperty().get())).toList();
     }
 
     /** Asks the engine which keys match which layers (and which match nothing); the answer lands in {@link #reportProperty()}. */
     public void showReport() {
         var model = params.modelProperty().get();
         List<LoraSpec> specs = specs();
+        String foreign = items.stream().filter(Item::isForeign).map(i -> i.name() + ": " + FOREIGN + ", not used\n")
+                .collect(java.util.stream.Collectors.joining());
         if (model == null || specs.isEmpty()) {
-            report.set("No LoRAs for this model.");
+            report.set(foreign.isEmpty() ? "No LoRAs for this model." : foreign);
             return;
         }
         EngineOptionsSupplier opts = params::engineOptions;
-        runner.run("lora-report", () -> session.use(model.folder(), opts.get(), g -> g.loraReport(specs)).describe(),
+        runner.run("lora-report", () -> session.use(model.folder(), opts.get(), g -> g.loraReport(specs)).describe() + foreign,
                 report::set, e -> messages.accept(ErrorMessages.of(e)));
     }
 

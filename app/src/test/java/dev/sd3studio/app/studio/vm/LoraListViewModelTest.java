@@ -133,4 +133,46 @@ class LoraListViewModelTest {
             assertTrue(report.contains("transformer.transformer_blocks.0.attn.to_q -> transformer"), report);
         }
     }
+
+    @Test
+    void aLoraForAnotherModelIsMarkedWhenAddedNamedWithoutItsFolderAndLeftOutOfGenerations() throws Exception {
+        FakeFactory engine = new FakeFactory();
+        Path model = Files.createDirectories(tmp.resolve("models/fake-sd3"));
+        Path good = Files.copy(LORA, tmp.resolve("good.safetensors"));
+        Path foreign = Files.copy(LORA, Files.createDirectories(tmp.resolve("downloads/for-flux")).resolve("foreign.safetensors"));
+        engine.foreignLoras = java.util.Set.of("foreign.safetensors");
+        try (StudioViewModel vm = Studio.create(new AppDirs(tmp.resolve("config"), tmp.resolve("data")), engine,
+                new DirectTaskRunner(), Optional.of(model))) {
+            vm.loras().add(List.of(good, foreign));
+            assertEquals(List.of(false, true), vm.loras().items().stream().map(LoraListViewModel.Item::isForeign).toList());
+            String text = vm.messageProperty().get().text();
+            assertEquals(UserMessage.Severity.WARNING, vm.messageProperty().get().severity());
+            assertTrue(text.contains("foreign.safetensors") && text.contains("made for a different model"), text);
+            assertTrue(!text.contains(tmp.toString()) && !text.contains("for-flux"), "no folder in the message: " + text);
+
+            vm.prompt().promptProperty().set("x");
+            vm.parameters().stepsProperty().set(1);
+            assertTrue(vm.generation().generate().isPresent());
+            assertEquals(List.of(new LoraSpec(good, 1.0)), engine.requests.getLast().loras(),
+                    "the marked LoRA is left out, the others still apply");
+            vm.settings().save();
+            assertTrue(new dev.sd3studio.app.settings.SettingsStore(tmp.resolve("config/settings.json")).load()
+                    .loras().values().stream().flatMap(List::stream).noneMatch(l -> l.contains("foreign")),
+                    "not saved as a silent entry for the next session");
+        }
+    }
+
+    @Test
+    void theTinySd3LoraIsRecognisedAsForeignOnTheDemoModel() throws Exception {
+        Path demo = dev.sd3studio.app.BuiltInModel.find().orElseThrow();
+        try (StudioViewModel vm = Studio.create(new AppDirs(tmp.resolve("config"), tmp.resolve("data")),
+                GeneratorFactory.ENGINE, new DirectTaskRunner(), Optional.of(demo))) {
+            vm.loras().add(List.of(LORA));
+            assertTrue(vm.loras().items().getFirst().isForeign(), "no layer of the demo model matches the tiny-sd3 LoRA");
+            assertTrue(vm.loras().specs().isEmpty());
+            String text = vm.messageProperty().get().text();
+            assertTrue(text.contains("lora.safetensors is made for a different model")
+                    && !text.contains(LORA.getParent().toString()), text);
+        }
+    }
 }
