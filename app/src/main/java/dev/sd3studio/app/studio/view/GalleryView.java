@@ -42,8 +42,9 @@ import java.io.File;
 import java.io.IOException;
 
 /**
- * Thumbnails newest first as a grid, filtered by prompt text; click (or Enter) opens the large viewer,
- * Ctrl/Shift+click selects several, Delete deletes with undo (Ctrl+Z); actions and the export panel below.
+ * Thumbnails newest first as a grid, filtered by prompt text; a click selects, a double click (or Enter)
+ * opens the large viewer, Ctrl/Shift+click selects several (two: "View" becomes "Compare"), arrows move
+ * as the grid is drawn, Delete deletes with undo (Ctrl+Z); actions and the export panel below.
  */
 final class GalleryView extends VBox {
     static final double TILE = 96;
@@ -105,6 +106,8 @@ final class GalleryView extends VBox {
         for (Button b : new Button[] {reuse, init, view, copy, reveal, delete}) {
             b.disableProperty().bind(Bindings.isEmpty(vm.selected()));
         }
+        // with two selected (Ctrl+click) the same button compares them: say so where the user looks
+        view.textProperty().bind(Bindings.when(Bindings.size(vm.selected()).isEqualTo(2)).then("Compare").otherwise("View"));
         FlowPane actions = new FlowPane(6, 6, view, reuse, init, copy, reveal, delete, undo);
         ContextMenu menu = new ContextMenu();
         for (Button b : new Button[] {view, reuse, init, copy, reveal, delete}) {
@@ -193,9 +196,14 @@ final class GalleryView extends VBox {
                 anchor = item;
             } else if (e.isShiftDown() && anchor != null) {
                 selectRange(anchor, item);
-            } else {
+            } else if (e.getClickCount() >= 2) {
+                vm.selected().setAll(item);
                 anchor = item;
                 studio.viewer().open(item);
+            } else {
+                // a click only selects: picking a picture to Reuse, Start from or Export opens nothing
+                vm.selected().setAll(item);
+                anchor = item;
             }
             e.consume();
         });
@@ -229,6 +237,20 @@ final class GalleryView extends VBox {
         vm.selected().setAll(vm.shown().subList(Math.min(a, b), Math.max(a, b) + 1));
     }
 
+    /** Tiles per row as the grid lays them out now (the first row's tiles share its top), so ↓ goes straight down. */
+    private int columns() {
+        var children = grid.getChildren();
+        if (children.isEmpty()) {
+            return 1;
+        }
+        double top = children.getFirst().getLayoutY();
+        int n = 0;
+        while (n < children.size() && Math.abs(children.get(n).getLayoutY() - top) < 1) {
+            n++;
+        }
+        return Math.max(1, n);
+    }
+
     private void markSelection() {
         for (Node n : grid.getChildren()) {
             boolean on = vm.selected().contains((GalleryItem) n.getUserData());
@@ -244,12 +266,11 @@ final class GalleryView extends VBox {
             return;
         }
         int i = one().map(list::indexOf).orElse(-1);
-        int columns = Math.max(1, (int) ((grid.getWidth() - grid.getPadding().getLeft()) / (TILE + grid.getHgap())));
         int j = switch (e.getCode()) {
             case RIGHT -> i + 1;
             case LEFT -> i - 1;
-            case DOWN -> i + columns;
-            case UP -> i - columns;
+            case DOWN -> i + columns();
+            case UP -> i - columns();
             case HOME -> 0;
             case END -> list.size() - 1;
             default -> Integer.MIN_VALUE;

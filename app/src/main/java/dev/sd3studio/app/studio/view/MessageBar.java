@@ -47,9 +47,7 @@ final class MessageBar extends HBox {
                 case WARNING -> "-color-warning-subtle";
                 case INFO -> "-color-accent-subtle";
             };
-            // opaque under the tint: the banner lies over the controls
-            setStyle(m == null ? "" : "-fx-background-color: -color-bg-default, " + bg + "; -fx-background-radius: 6;"
-                    + " -fx-effect: dropshadow(gaussian, rgba(0,0,0,0.25), 8, 0, 0, 2);");
+            setStyle(m == null ? "" : "-fx-background-color: -color-bg-default, " + bg + "; -fx-background-radius: 6;");
             hide.stop();
             if (m != null && m.severity() == UserMessage.Severity.INFO) {
                 hide.setOnFinished(e -> {

@@ -61,13 +61,13 @@ public final class StudioWindow {
         StudioWindow w = new StudioWindow(vm);
         Theme.follow(vm.settings().themeProperty());
         BorderPane main = new BorderPane(w.split);
-        main.setTop(w.header());
-        // the banner and the viewer lie over the window: showing them never moves a control
+        // the banner sits in the flow under the header: it pushes the columns down rather than covering the
+        // prompt header (Undo/Redo/History) or the gallery filter; only the viewer lies over the window
         MessageBar banner = new MessageBar(vm);
-        banner.setMaxHeight(Region.USE_PREF_SIZE);
-        StackPane.setAlignment(banner, Pos.TOP_CENTER);
-        StackPane.setMargin(banner, new Insets(44, 12, 0, 12));
-        StackPane root = new StackPane(main, new ViewerView(vm), banner);
+        banner.setId("banner");
+        VBox.setMargin(banner, new Insets(0, 12, 6, 12));
+        main.setTop(new VBox(w.header(), banner));
+        StackPane root = new StackPane(main, new ViewerView(vm));
         Settings.Window s = vm.settings().windowProperty().get();
         WindowPlacement place = WindowPlacement.fit(s,
                 Screen.getScreens().stream().map(Screen::getVisualBounds).toList(), Screen.getPrimary().getVisualBounds());
@@ -96,6 +96,11 @@ public final class StudioWindow {
             vm.close();
         });
         stage.show();
+        // a prompt tool starts with the cursor in the prompt (without this, focus lands on its Undo button)
+        javafx.scene.Node prompt = scene.lookup("#prompt");
+        if (prompt != null) {
+            prompt.requestFocus();
+        }
         return w;
     }
 

@@ -113,6 +113,11 @@ final class ViewerView extends BorderPane {
             fit.setMinSize(0, 0);
             ScrollPane actual = new ScrollPane();
             actual.setPannable(true);
+            // actual pixels: a picture smaller than the window sits in its middle, a larger one scrolls
+            // (the holder is stretched to the viewport but never below the picture's own size)
+            StackPane centred = new StackPane();
+            actual.setFitToWidth(true);
+            actual.setFitToHeight(true);
             StackPane area = new StackPane(fit, actual);
             area.setMinSize(0, 0);
             VBox.setVgrow(area, Priority.ALWAYS);
@@ -132,7 +137,8 @@ final class ViewerView extends BorderPane {
                     view.setFitWidth(0);
                     view.setFitHeight(0);
                     fit.getChildren().clear();
-                    actual.setContent(view);
+                    actual.setContent(centred);
+                    centred.getChildren().setAll(view);
                 } else {
                     actual.setContent(null);
                     fit.getChildren().setAll(view);

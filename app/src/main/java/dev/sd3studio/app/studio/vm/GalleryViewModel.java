@@ -30,6 +30,8 @@ public final class GalleryViewModel {
     private final TaskRunner runner;
     private final GalleryStore store;
     private final Consumer<UserMessage> messages;
+    private final Consumer<UserMessage> withdraw;
+    private UserMessage deletedNote;
     private final ObservableList<GalleryItem> items = FXCollections.observableArrayList();
     private final StringProperty filter = new SimpleStringProperty("");
     private final FilteredList<GalleryItem> shown = new FilteredList<>(items);
@@ -41,10 +43,12 @@ public final class GalleryViewModel {
     private final BooleanProperty exportMetadata = new SimpleBooleanProperty(true);
     private final StringProperty exportFolder = new SimpleStringProperty("");
 
-    GalleryViewModel(TaskRunner runner, GalleryStore store, Consumer<UserMessage> messages) {
+    /** {@code withdraw} takes a message back off the banner if it is still the one shown. */
+    GalleryViewModel(TaskRunner runner, GalleryStore store, Consumer<UserMessage> messages, Consumer<UserMessage> withdraw) {
         this.runner = runner;
         this.store = store;
         this.messages = messages;
+        this.withdraw = withdraw;
         filter.addListener((o, a, f) -> {
             String needle = f == null ? "" : f.strip().toLowerCase(Locale.ROOT);
             shown.setPredicate(needle.isEmpty() ? null : i -> i.prompt().toLowerCase(Locale.ROOT).contains(needle));
@@ -126,7 +130,8 @@ public final class GalleryViewModel {
             lastDeleted.clear();
             lastDeleted.addAll(done);
             canUndoDelete.set(true);
-            messages.accept(UserMessage.info("Deleted " + done.size() + " image(s). Undo brings them back."));
+            deletedNote = UserMessage.info("Deleted " + done.size() + " image(s). Undo brings them back.");
+            messages.accept(deletedNote);
         }, e -> messages.accept(ErrorMessages.of(e)));
     }
 
@@ -140,6 +145,10 @@ public final class GalleryViewModel {
         }, done -> {
             lastDeleted.clear();
             canUndoDelete.set(false);
+            if (deletedNote != null) {
+                withdraw.accept(deletedNote); // "Undo brings them back" is done: the note would now mislead
+                deletedNote = null;
+            }
             items.addAll(done);
             // restored items keep their names, so sorting by name restores "newest first"
             FXCollections.sort(items, (a, b) -> b.file().getFileName().compareTo(a.file().getFileName()));

@@ -38,7 +38,11 @@ public final class StudioViewModel implements AutoCloseable {
         this.tokens = new TokenCounter(runner, session, prompt, params);
         this.models = new ModelListViewModel(runner, factory, builtIn, session, prompt, params, tokens,
                 message::set);
-        this.gallery = new GalleryViewModel(runner, galleryStore, message::set);
+        this.gallery = new GalleryViewModel(runner, galleryStore, message::set, m -> {
+            if (message.get() == m) {
+                message.set(null);
+            }
+        });
         this.loras = new LoraListViewModel(runner, session, params, message::set);
         this.settings = new SettingsViewModel(settingsStore, galleryStore, prompt, params, models, gallery, loras,
                 message::set);
