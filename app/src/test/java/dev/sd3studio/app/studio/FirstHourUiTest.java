@@ -183,4 +183,23 @@ class FirstHourUiTest {
         assertEquals(port.getCenterX(), image.getCenterX(), 1, "centred across: picture " + image + ", window " + port);
         assertEquals(port.getCenterY(), image.getCenterY(), 1, "centred down: picture " + image + ", window " + port);
     }
+
+    @Test
+    void aLoraForAnotherModelIsMarkedInItsRowAndGenerateStillWorks(FxRobot robot) throws Exception {
+        Path foreign = Files.copy(Fixtures.root().resolve("goldens-lora/sd3_lora_rank4/lora.safetensors"),
+                Files.createDirectories(tmp.resolve("elsewhere")).resolve("foreign.safetensors"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        engine.foreignLoras = java.util.Set.of("foreign.safetensors");
+        await(() -> vm.parameters().modelProperty().get() != null && !vm.models().noteProperty().get().startsWith("Loading"));
+        robot.interact(() -> vm.loras().add(List.of(foreign)));
+        await(() -> vm.loras().items().getFirst().isForeign());
+        Node list = robot.lookup("#loraList").query();
+        assertTrue(list.lookupAll(".label").stream().anyMatch(l -> l.isVisible()
+                && "made for a different model".equals(((javafx.scene.control.Label) l).getText())), "the row says why");
+        String banner = robot.lookup("#message").queryAs(javafx.scene.control.Label.class).getText();
+        assertTrue(banner.contains("foreign.safetensors") && !banner.contains("elsewhere"), banner);
+
+        generate(robot, 1);
+        assertTrue(engine.requests.getLast().loras().isEmpty(), "the marked LoRA is left out; Generate works");
+    }
 }
