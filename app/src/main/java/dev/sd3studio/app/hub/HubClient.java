@@ -308,7 +308,14 @@ public final class HubClient {
 
     /** An I/O failure in words: its message (which may quote the server, so made printable) or its type. */
     public static String describe(IOException e) {
-        return e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : TerminalSafe.text(e.getMessage());
+        return e.getMessage() == null || e.getMessage().isBlank() ? kindInWords(e) : TerminalSafe.text(e.getMessage());
+    }
+
+    /** A failure without a message named by its kind in words: ConnectException reads "connect error". */
+    public static String kindInWords(Throwable e) {
+        String name = e.getClass().getSimpleName().replaceAll("(Exception|Error)$", "");
+        String words = name.replaceAll("([a-z0-9])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT).trim();
+        return words.isEmpty() ? "unknown error" : words + " error";
     }
 
     /** Counts the bytes of one listing across its pages and stops reading past the limit. */

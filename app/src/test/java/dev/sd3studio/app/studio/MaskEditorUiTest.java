@@ -105,6 +105,30 @@ class MaskEditorUiTest {
     }
 
     @Test
+    void thePaintMaskToggleStaysUnderThePointerAndASecondClickTurnsPaintingOff(FxRobot robot) throws Exception {
+        Path photo = data.resolve("photo.png");
+        float[] rgb = new float[64 * 64 * 3];
+        java.util.Arrays.fill(rgb, 0.4f);
+        PngFiles.write(photo, new RgbImage(64, 64, rgb), Map.of());
+        robot.interact(() -> window.dropFiles(List.of(photo.toFile())));
+        await(() -> robot.lookup("#maskToolbar").query().isVisible());
+        Node toggle = robot.lookup("#maskEdit").query();
+        Node canvas = robot.lookup("#canvas").query();
+        Bounds before = toggle.localToScreen(toggle.getBoundsInLocal());
+        Bounds canvasBefore = canvas.localToScreen(canvas.getBoundsInLocal());
+        robot.clickOn("#maskEdit");
+        await(() -> robot.lookup("#maskEditor").query().isVisible());
+        assertTrue(mask().editingProperty().get());
+        assertEquals(before, toggle.localToScreen(toggle.getBoundsInLocal()), "the toggle did not move");
+        assertEquals(canvasBefore, canvas.localToScreen(canvas.getBoundsInLocal()), "the canvas did not shrink");
+        robot.clickOn(before.getCenterX(), before.getCenterY(), MouseButton.PRIMARY); // the same place again
+        WaitForAsyncUtils.waitForFxEvents();
+        assertFalse(mask().editingProperty().get(), "the second click turns painting off");
+        assertEquals(0.0, mask().coverageProperty().get(), "and does not invert the mask");
+        assertEquals(before, toggle.localToScreen(toggle.getBoundsInLocal()));
+    }
+
+    @Test
     void paintEraseInvertUndo(FxRobot robot) throws Exception {
         startPainting(robot);
         stroke(robot, 0.25, 0.5, 0.75);

@@ -38,8 +38,8 @@ public final class AboutDialog {
         facts.setHgap(12);
         facts.setVgap(6);
         int row = 0;
-        row = add(facts, row, "ONNX Runtime", info.engine().onnxRuntimeVersion() + "  (providers: "
-                + String.join(", ", info.engine().providers()) + ")");
+        row = add(facts, row, "ONNX Runtime", info.engine().onnxRuntimeVersion() + "  (can run here: "
+                + String.join(", ", info.providersHere()) + ")");
         row = add(facts, row, "Device", info.device().name() + " — " + info.device().reason());
         for (AboutInfo.Folder f : info.folders()) {
             row = add(facts, row, f.label(), f.path().toString());

@@ -10,6 +10,7 @@ import javafx.scene.control.Label;
 import javafx.scene.control.ProgressBar;
 import javafx.scene.control.TextArea;
 import javafx.scene.layout.HBox;
+import javafx.scene.layout.StackPane;
 import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
 import javafx.stage.Window;
@@ -32,8 +33,15 @@ public final class GpuDialog extends Stage {
         offer.textProperty().bind(vm.offerProperty());
         Button prepare = Controls.describe(new Button("Install GPU pack…"), "gpuInstall",
                 "Download ONNX Runtime's GPU natives and NVIDIA's CUDA 12 + cuDNN 9 runtime (shows the size first)");
+        String prepareHelp = prepare.getTooltip().getText();
         prepare.disableProperty().bind(Bindings.createBooleanBinding(() -> vm.stateProperty().get() == State.PLANNING
-                || vm.stateProperty().get() == State.INSTALLING, vm.stateProperty()));
+                || vm.stateProperty().get() == State.INSTALLING || !vm.installBlockedProperty().get().isEmpty(),
+                vm.stateProperty(), vm.installBlockedProperty()));
+        prepare.getTooltip().textProperty().bind(Bindings.createStringBinding(() -> vm.installBlockedProperty().get().isEmpty()
+                ? prepareHelp : vm.installBlockedProperty().get(), vm.installBlockedProperty()));
+        // a disabled button shows no tooltip, so its holder shows the same one
+        StackPane prepareHolder = new StackPane(prepare);
+        javafx.scene.control.Tooltip.install(prepareHolder, prepare.getTooltip());
         prepare.setOnAction(e -> vm.prepareInstall());
         Button confirm = Controls.describe(new Button("Download and install"), "gpuConfirm", "Start the download shown above");
         confirm.getStyleClass().add("accent");
@@ -53,7 +61,7 @@ public final class GpuDialog extends Stage {
         progress.setId("gpuProgressText");
         progress.textProperty().bind(vm.progressTextProperty());
 
-        VBox root = new VBox(8, status, offer, new HBox(6, prepare, confirm, refresh, close), bar, progress);
+        VBox root = new VBox(8, status, offer, new HBox(6, prepareHolder, confirm, refresh, close), bar, progress);
         VBox.setVgrow(status, javafx.scene.layout.Priority.ALWAYS);
         root.setPadding(new Insets(12));
         setScene(new Scene(root, 720, 520));

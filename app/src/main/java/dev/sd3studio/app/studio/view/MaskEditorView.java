@@ -12,11 +12,11 @@ import javafx.scene.input.MouseEvent;
 import javafx.scene.layout.StackPane;
 
 /**
- * The start image, large, with the mask over it as a soft tint of what will be repainted; the
- * mouse paints or erases in start-image pixels. Shown on the canvas while the mask is edited.
+ * The start image, large, with the mask over it as a soft tint of what will be repainted, outlined in
+ * black-and-white dashes so its edge shows over any colour; the mouse paints or erases in start-image pixels. Shown on the canvas while the mask is edited.
  */
 final class MaskEditorView extends StackPane {
-    /** Translucent warm red: clearly "this changes", the picture still readable underneath. */
+    /** Translucent warm red: clearly "this changes", the picture still readable underneath; the edge is drawn in dashes over it. */
     static final int TINT = 0x73ff4030;
 
     private final MaskEditorViewModel mask;

@@ -11,16 +11,21 @@ import javafx.scene.control.Slider;
 import javafx.scene.control.ToggleButton;
 import javafx.scene.control.ToggleGroup;
 import javafx.scene.layout.FlowPane;
+import javafx.scene.layout.VBox;
 import javafx.stage.FileChooser;
 
 import java.io.File;
 
-/** Inpainting tools under the start image: paint mask on/off, brush/eraser, size, clear, invert, undo, load, keep. */
-final class MaskToolbar extends FlowPane {
+/**
+ * Inpainting tools under the start image: paint mask on/off, brush/eraser, size, clear, invert, undo, load, keep.
+ * The toggle's row never changes; the tools take a row of their own below it whose room is kept while they
+ * are hidden, so pressing the toggle moves nothing (not the toggle, not the canvas) and never puts another
+ * button under the pointer.
+ */
+final class MaskToolbar extends VBox {
     MaskToolbar(MaskEditorViewModel mask) {
-        super(6, 4);
+        super(4);
         setId("maskToolbar");
-        setAlignment(Pos.CENTER_LEFT);
 
         ToggleButton edit = Controls.describe(new ToggleButton("Paint mask"), "maskEdit",
                 "Inpainting: paint over the start image where it should be repainted; the rest stays as it is");
@@ -80,13 +85,13 @@ final class MaskToolbar extends FlowPane {
                 : String.format("Repaints %.0f %% of the picture", 100 * mask.coverageProperty().get()),
                 mask.coverageProperty()));
 
-        getChildren().addAll(edit, brush, eraser, Controls.label("Size", size), size, sizeValue, clear, invert, undo,
-                load, keep, coverage);
-        for (var n : new javafx.scene.Node[] {brush, eraser, size, sizeValue, clear, invert, undo, load}) {
-            n.visibleProperty().bind(mask.editingProperty());
-            n.managedProperty().bind(n.visibleProperty());
-        }
-        getChildren().get(3).visibleProperty().bind(mask.editingProperty());
-        getChildren().get(3).managedProperty().bind(mask.editingProperty());
+        FlowPane toggleRow = new FlowPane(6, 4, edit, keep, coverage);
+        toggleRow.setAlignment(Pos.CENTER_LEFT);
+        FlowPane toolRow = new FlowPane(6, 4, brush, eraser, Controls.label("Size", size), size, sizeValue, clear, invert,
+                undo, load);
+        toolRow.setId("maskTools");
+        toolRow.setAlignment(Pos.CENTER_LEFT);
+        toolRow.visibleProperty().bind(mask.editingProperty()); // hidden, but its room stays: see the class comment
+        getChildren().addAll(toggleRow, toolRow);
     }
 }

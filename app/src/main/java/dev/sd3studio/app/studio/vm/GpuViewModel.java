@@ -6,6 +6,7 @@ import dev.sd3studio.app.gpu.GpuPackRecipe;
 import dev.sd3studio.app.gpu.GpuStatus;
 import dev.sd3studio.app.gpu.Platform;
 import dev.sd3studio.app.hub.DownloadProgress;
+import dev.sd3studio.app.hub.HubClient;
 import dev.sd3studio.app.hub.Sizes;
 import dev.sd3studio.app.studio.task.TaskRunner;
 import javafx.beans.property.DoubleProperty;
@@ -33,6 +34,7 @@ public final class GpuViewModel {
     private final ObjectProperty<State> state = new SimpleObjectProperty<>(State.IDLE);
     private final DoubleProperty progress = new SimpleDoubleProperty(0);
     private final StringProperty progressText = new SimpleStringProperty("");
+    private final StringProperty installBlocked = new SimpleStringProperty("");
     private GpuPackInstaller.Plan plan;
 
     public GpuViewModel(TaskRunner runner, Supplier<GpuStatus> probe, GpuPackInstaller installer, GpuPackRecipe recipe) {
@@ -49,11 +51,16 @@ public final class GpuViewModel {
     public ObjectProperty<State> stateProperty() { return state; }
     public DoubleProperty progressProperty() { return progress; }
     public StringProperty progressTextProperty() { return progressText; }
+    /** Why the GPU pack cannot help on this machine (no NVIDIA driver); empty when it can be installed. */
+    public StringProperty installBlockedProperty() { return installBlocked; }
 
     public void refresh() {
         status.set("Checking…");
-        runner.run("gpu-status", probe::get, s -> status.set(String.join("\n", s.lines())),
-                e -> status.set("The GPU check failed: " + e.getMessage()));
+        runner.run("gpu-status", probe::get, s -> {
+            status.set(String.join("\n", s.lines()));
+            installBlocked.set(s.driver().isPresent() ? "" : "No NVIDIA driver was found, so the GPU pack could not be"
+                    + " used here. With an NVIDIA card, install its driver first, then press Check again.");
+        }, e -> status.set("The GPU check failed: " + inWords(e)));
     }
 
     /** Reads the manifests and shows the size; nothing is downloaded until {@link #install()}. */
@@ -74,7 +81,7 @@ public final class GpuViewModel {
             offer.set(s.toString());
         }, e -> {
             state.set(State.FAILED);
-            offer.set(e.getMessage());
+            offer.set(inWords(e));
         });
     }
 
@@ -91,8 +98,17 @@ public final class GpuViewModel {
             refresh();
         }, e -> {
             state.set(State.FAILED);
-            progressText.set(e.getMessage());
+            progressText.set(inWords(e));
         });
+    }
+
+    /**
+     * A failure's message, or, where it has none (a bare {@code ConnectException}, say), its kind in
+     * words, so the dialog never shows "null" or an empty line.
+     */
+    static String inWords(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() || m.equals("null") ? HubClient.kindInWords(e) : m;
     }
 
     private void show(DownloadProgress p) {

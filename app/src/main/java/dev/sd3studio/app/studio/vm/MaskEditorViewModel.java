@@ -285,14 +285,39 @@ public final class MaskEditorViewModel {
 
     /**
      * The overlay as ARGB pixels at mask size: {@code argb} where the mask repaints, transparent
-     * elsewhere — a soft tint over the start image showing what will change.
+     * elsewhere, and the mask's edge drawn as black-and-white dashes ("marching ants"), so the
+     * outline shows over any colour, a tint of the same hue included. The edge is about 1/256 of
+     * the longer side thick (at least a pixel), so it stays visible when a large mask is shown small.
      */
     public int[] overlay(int argb) {
         int[] out = new int[bits.length];
-        for (int i = 0; i < bits.length; i++) {
-            out[i] = bits[i] != 0 ? argb : 0;
+        int t = Math.max(1, Math.max(width, height) / 256);
+        int dash = 3 * t;
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                int i = y * width + x;
+                if (bits[i] == 0) {
+                    continue;
+                }
+                out[i] = nearUnmasked(x, y, t) ? (((x + y) / dash) % 2 == 0 ? EDGE_DARK : EDGE_LIGHT) : argb;
+            }
         }
         return out;
+    }
+
+    /** Opaque black and white: one of the two contrasts with whatever lies under the edge. */
+    public static final int EDGE_DARK = 0xff000000;
+    public static final int EDGE_LIGHT = 0xffffffff;
+
+    /** An unmasked pixel within {@code t} steps left, right, up or down (the picture's border does not count). */
+    private boolean nearUnmasked(int x, int y, int t) {
+        for (int d = 1; d <= t; d++) {
+            if (x - d >= 0 && bits[y * width + x - d] == 0 || x + d < width && bits[y * width + x + d] == 0
+                    || y - d >= 0 && bits[(y - d) * width + x] == 0 || y + d < height && bits[(y + d) * width + x] == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void paintSegment(double x0, double y0, double x1, double y1) {

@@ -65,6 +65,20 @@ public final class SettingsViewModel {
         loras.restoreFolders(s.loraFolders());
         loras.restoreAll(s.loras()); // before the models, so the selected one shows its list
         models.restore(s.modelFolders(), s.selectedModel(), firstRun);
+        saveExportChoicesWhenMade();
+    }
+
+    /**
+     * Export choices are saved the moment they are made: unlike the editor's state (saved with every
+     * generation) nothing else would save them before an unclean end. The file is small and written
+     * atomically, so a write per change (a quality slider's drag included) costs nothing noticeable.
+     */
+    private void saveExportChoicesWhenMade() {
+        javafx.beans.InvalidationListener save = o -> save();
+        gallery.exportFormatProperty().addListener(save);
+        gallery.exportQualityProperty().addListener(save);
+        gallery.exportMetadataProperty().addListener(save);
+        gallery.exportFolderProperty().addListener(save);
     }
 
     public Settings snapshot() {

@@ -6,9 +6,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The About dialog's facts, without a toolkit: the real ONNX Runtime, the device rules, the notices. */
@@ -23,6 +25,19 @@ class AboutInfoTest {
         assertEquals(tmp.resolve("config"), info.folders().get(0).path());
         assertTrue(info.notices().contains("ONNX Runtime") && info.notices().contains("MIT"), "notices name ORT's licence");
         assertTrue(info.asText().contains("ONNX Runtime " + info.engine().onnxRuntimeVersion()));
+    }
+
+    @Test
+    void listsOnlyTheProvidersThatCanRunHere(@TempDir Path tmp) {
+        assertEquals(List.of("CPU"), AboutInfo.providersHere(false));
+        assertEquals(List.of("CPU", "CUDA"), AboutInfo.providersHere(true));
+        ParametersViewModel params = new ParametersViewModel();
+        params.deviceNoteProperty().set("GPU cuda:0 unavailable, running on CPU: libcuda.so.1 could not be loaded");
+        AboutInfo info = AboutInfo.collect(new AppDirs(tmp.resolve("config"), tmp.resolve("data")), params, tmp.resolve("gallery"),
+                Optional.empty());
+        String onnxLine = info.asText().lines().filter(l -> l.startsWith("ONNX Runtime")).findFirst().orElseThrow();
+        assertTrue(onnxLine.endsWith("(can run here: CPU)"), "the engine fell back to the CPU, so only the CPU: " + onnxLine);
+        assertFalse(onnxLine.contains("TENSOR_RT") || onnxLine.contains("CUDA"), onnxLine);
     }
 
     @Test

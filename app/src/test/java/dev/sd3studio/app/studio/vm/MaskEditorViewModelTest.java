@@ -128,6 +128,61 @@ class MaskEditorViewModelTest {
     }
 
     @Test
+    void theOverlayOutlinesTheMaskInContrastingDashesSoItShowsOverAnyColour() {
+        MaskEditorViewModel m = editor(64, 64);
+        m.brushSizeProperty().set(20);
+        m.beginStroke(32, 32);
+        m.endStroke();
+        int tint = 0x73ff4030; // the studio's warm red, over a red picture: a tint alone barely shows
+        int[] overlay = m.overlay(tint);
+        int red = 0xffff0000;
+        int strongest = 0;
+        boolean dark = false;
+        boolean light = false;
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 64; x++) {
+                int over = over(overlay[y * 64 + x], red);
+                strongest = Math.max(strongest, distance(over, red));
+                dark |= overlay[y * 64 + x] == MaskEditorViewModel.EDGE_DARK;
+                light |= overlay[y * 64 + x] == MaskEditorViewModel.EDGE_LIGHT;
+                if (overlay[y * 64 + x] == MaskEditorViewModel.EDGE_DARK || overlay[y * 64 + x] == MaskEditorViewModel.EDGE_LIGHT) {
+                    assertTrue(m.isSet(x, y), "the outline lies on the mask's own edge");
+                }
+            }
+        }
+        assertTrue(strongest >= 200, "some overlay pixel stands out from red: " + strongest);
+        assertTrue(dark && light, "two tones, so one contrasts with any colour");
+        assertEquals(tint, overlay[32 * 64 + 32], "the inside keeps the soft tint");
+        assertEquals(0, overlay[5 * 64 + 5], "outside is clear");
+        int left = 0;
+        while (!m.isSet(left, 32)) {
+            left++;
+        }
+        int edge = overlay[32 * 64 + left]; // the dab's leftmost pixel on its middle row
+        assertTrue(edge == MaskEditorViewModel.EDGE_DARK || edge == MaskEditorViewModel.EDGE_LIGHT, Integer.toHexString(edge));
+    }
+
+    /** {@code top} (ARGB, straight alpha) over an opaque {@code under}. */
+    private static int over(int top, int under) {
+        double a = (top >>> 24) / 255.0;
+        int out = 0xff000000;
+        for (int shift = 0; shift <= 16; shift += 8) {
+            int c = (int) Math.round(((top >> shift) & 0xff) * a + ((under >> shift) & 0xff) * (1 - a));
+            out |= c << shift;
+        }
+        return out;
+    }
+
+    /** The largest channel difference. */
+    private static int distance(int p, int q) {
+        int d = 0;
+        for (int shift = 0; shift <= 16; shift += 8) {
+            d = Math.max(d, Math.abs(((p >> shift) & 0xff) - ((q >> shift) & 0xff)));
+        }
+        return d;
+    }
+
+    @Test
     void aNewStartImageStartsAnEmptyMask() {
         MaskEditorViewModel m = editor(64, 64);
         m.invert();

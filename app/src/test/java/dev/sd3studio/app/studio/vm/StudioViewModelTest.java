@@ -47,6 +47,22 @@ class StudioViewModelTest {
     }
 
     @Test
+    void exportChoicesAreSavedWhenMadeNotOnlyAtACleanExit() {
+        vm.start();
+        vm.gallery().exportFormatProperty().set(ExportFormat.JPEG);
+        vm.gallery().exportQualityProperty().set(0.7);
+        vm.gallery().exportMetadataProperty().set(false);
+        vm.gallery().exportFolderProperty().set(tmp.resolve("out").toString());
+        // no close(): the studio ended uncleanly
+        var saved = new dev.sd3studio.app.settings.SettingsStore(
+                new AppDirs(tmp.resolve("config"), tmp.resolve("data")).settingsFile()).load().export();
+        assertEquals("JPEG", saved.format());
+        assertEquals(0.7, saved.quality(), 1e-9);
+        assertFalse(saved.metadata());
+        assertEquals(tmp.resolve("out").toString(), saved.folder());
+    }
+
+    @Test
     void generatesIntoTheGalleryWithTheParameters() throws Exception {
         vm.prompt().promptProperty().set("a red fox");
         vm.parameters().randomSeedProperty().set(false);
