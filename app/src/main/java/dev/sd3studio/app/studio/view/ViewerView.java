@@ -29,20 +29,38 @@ import javafx.scene.layout.VBox;
  */
 final class ViewerView extends BorderPane {
     private final ViewerViewModel vm;
+    private final Pane left;
+    private final Pane right;
 
     ViewerView(StudioViewModel studio) {
         this.vm = studio.viewer();
         setId("viewer");
         setStyle("-fx-background-color: -color-bg-default;");
         setPadding(new Insets(8));
-        Pane left = new Pane(vm, true);
-        Pane right = new Pane(vm, false);
+        left = new Pane(vm, true);
+        right = new Pane(vm, false);
         HBox pictures = new HBox(8, left.box, right.box);
         HBox.setHgrow(left.box, Priority.ALWAYS);
         HBox.setHgrow(right.box, Priority.ALWAYS);
         right.box.visibleProperty().bind(vm.comparedProperty().isNotNull());
         right.box.managedProperty().bind(right.box.visibleProperty());
         setCenter(pictures);
+        for (Pane p : new Pane[] {left, right}) {
+            p.item.addListener((o, a, b) -> {
+                p.load();
+                layoutPictures();
+            });
+            javafx.beans.InvalidationListener resized = o -> {
+                if (!vm.oneToOneProperty().get() && vm.currentProperty().get() != null) {
+                    layoutPictures();
+                }
+            };
+            p.fit.widthProperty().addListener(resized);
+            p.fit.heightProperty().addListener(resized);
+            p.load();
+        }
+        vm.oneToOneProperty().addListener((o, a, b) -> layoutPictures());
+        layoutPictures();
 
         Button prev = Controls.describe(new Button("◀"), "viewerPrevious", "Newer picture (Left arrow)");
         prev.setOnAction(e -> vm.previous());
@@ -100,70 +118,99 @@ final class ViewerView extends BorderPane {
         e.consume();
     }
 
+    /**
+     * Fits both pictures at one scale (image pixels to screen pixels), so a compare shows them alike:
+     * the scale that fits the larger picture into its half, each picture top-aligned in its half.
+     */
+    private void layoutPictures() {
+        boolean comparing = vm.comparedProperty().get() != null;
+        double scale = Double.MAX_VALUE;
+        for (Pane p : comparing ? java.util.List.of(left, right) : java.util.List.of(left)) {
+            if (p.image != null && p.image.getWidth() > 0 && p.image.getHeight() > 0) {
+                scale = Math.min(scale, Math.min((p.fit.getWidth() - 4) / p.image.getWidth(),
+                        (p.fit.getHeight() - 4) / p.image.getHeight()));
+            }
+        }
+        for (Pane p : java.util.List.of(left, right)) {
+            p.fit.setAlignment(comparing ? Pos.TOP_CENTER : Pos.CENTER);
+            p.apply(vm.oneToOneProperty().get(), scale == Double.MAX_VALUE ? 0 : Math.max(0, scale));
+        }
+    }
+
     /** One picture with its caption: fitted (nearest-neighbour when enlarged) or 1:1 in a scroll pane. */
     private static final class Pane {
         final VBox box;
+        final StackPane fit;
+        final ImageView view = new ImageView();
+        final ScrollPane actual = new ScrollPane();
+        /** Holds the picture at 1:1: stretched to the viewport, never below the picture's own size. */
+        final StackPane centred = new StackPane();
+        final Label caption = new Label();
+        final javafx.beans.property.ObjectProperty<GalleryItem> item;
+        /** The picture as saved, before any enlargement; null when this side is empty. */
+        Image image;
 
         Pane(ViewerViewModel vm, boolean first) {
-            var item = first ? vm.currentProperty() : vm.comparedProperty();
-            ImageView view = new ImageView();
+            item = first ? vm.currentProperty() : vm.comparedProperty();
             view.setId(first ? "viewerImage" : "viewerImage2");
             view.setPreserveRatio(true);
-            StackPane fit = new StackPane(view);
+            fit = new StackPane(view);
+            // The picture's size follows the pane's (one scale for both halves), so the pane must not
+            // follow the picture's: no preferred size of its own, and nothing drawn outside it.
             fit.setMinSize(0, 0);
-            ScrollPane actual = new ScrollPane();
+            fit.setPrefSize(0, 0);
+            javafx.scene.shape.Rectangle bounds = new javafx.scene.shape.Rectangle();
+            bounds.widthProperty().bind(fit.widthProperty());
+            bounds.heightProperty().bind(fit.heightProperty());
+            fit.setClip(bounds);
             actual.setPannable(true);
             // actual pixels: a picture smaller than the window sits in its middle, a larger one scrolls
             // (the holder is stretched to the viewport but never below the picture's own size)
-            StackPane centred = new StackPane();
             actual.setFitToWidth(true);
             actual.setFitToHeight(true);
             StackPane area = new StackPane(fit, actual);
             area.setMinSize(0, 0);
             VBox.setVgrow(area, Priority.ALWAYS);
-            Label caption = new Label();
             caption.setId(first ? "viewerCaption" : "viewerCaption2");
             caption.setWrapText(true);
-            caption.setMaxHeight(60);
+            // The parameters are what a compare is read for: the picture area (no size of its own, see
+            // fit) takes only what the wrapped caption leaves. Not a pref-sized minimum: with the halves'
+            // preferred width 0 that minimum is the caption wrapped at zero width, thousands of pixels
+            // tall, which pushed the whole viewer out of the window.
             box = new VBox(6, area, caption);
             box.setMinWidth(0);
-            Runnable layout = () -> {
-                GalleryItem i = item.get();
-                Image img = i == null ? null : new Image(i.file().toUri().toString());
-                boolean oneToOne = vm.oneToOneProperty().get();
-                view.fitWidthProperty().unbind();
-                view.fitHeightProperty().unbind();
-                if (oneToOne) {
-                    view.setFitWidth(0);
-                    view.setFitHeight(0);
-                    fit.getChildren().clear();
-                    actual.setContent(centred);
-                    centred.getChildren().setAll(view);
-                } else {
-                    actual.setContent(null);
-                    fit.getChildren().setAll(view);
-                    view.fitWidthProperty().bind(fit.widthProperty().subtract(4));
-                    view.fitHeightProperty().bind(fit.heightProperty().subtract(4));
-                }
-                actual.setVisible(oneToOne);
-                fit.setVisible(!oneToOne);
-                // fitted: enlarged by a whole factor with nearest-neighbour first, so pixels stay square
-                view.setImage(oneToOne ? img : Images.nearest(img, Images.factor(img, fit.getWidth(), fit.getHeight())));
-                caption.setText(i == null ? "" : captionOf(i));
-            };
+            box.setPrefWidth(0); // both halves grow from zero alike, so they are equal whatever the captions
             // enlarged small pictures stay crisp; shrunk large ones are smoothed
             view.smoothProperty().bind(Bindings.createBooleanBinding(() -> view.getImage() != null
                     && view.getBoundsInLocal().getWidth() < view.getImage().getWidth(), view.imageProperty(), view.boundsInLocalProperty()));
-            item.addListener((o, a, b) -> layout.run());
-            javafx.beans.InvalidationListener resized = o -> {
-                if (!vm.oneToOneProperty().get() && item.get() != null) {
-                    layout.run();
-                }
-            };
-            fit.widthProperty().addListener(resized);
-            fit.heightProperty().addListener(resized);
-            vm.oneToOneProperty().addListener((o, a, b) -> layout.run());
-            layout.run();
+        }
+
+        /** Loads the picture and its caption when the item changed. */
+        void load() {
+            GalleryItem i = item.get();
+            image = i == null ? null : new Image(i.file().toUri().toString());
+            caption.setText(i == null ? "" : captionOf(i));
+        }
+
+        /** Shows the picture at 1:1, or fitted at {@code scale} screen pixels per image pixel. */
+        void apply(boolean oneToOne, double scale) {
+            if (oneToOne) {
+                view.setFitWidth(0);
+                view.setFitHeight(0);
+                fit.getChildren().clear();
+                centred.getChildren().setAll(view);
+                actual.setContent(centred);
+                view.setImage(image);
+            } else {
+                actual.setContent(null);
+                fit.getChildren().setAll(view);
+                // fitted: enlarged by a whole factor with nearest-neighbour first, so pixels stay square
+                view.setImage(image == null ? null : Images.nearest(image, Math.max(1, (int) Math.floor(scale))));
+                view.setFitWidth(image == null ? 0 : image.getWidth() * scale);
+                view.setFitHeight(image == null ? 0 : image.getHeight() * scale);
+            }
+            actual.setVisible(oneToOne);
+            fit.setVisible(!oneToOne);
         }
 
         private static String captionOf(GalleryItem i) {
