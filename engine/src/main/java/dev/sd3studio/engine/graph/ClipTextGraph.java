@@ -59,6 +59,10 @@ public final class ClipTextGraph {
     private final Settings settings;
     /** [batch, sequence] as a 1-D int64 value, the head of every reshape back from the flat view. */
     private String batchAndSequence;
+    /** The reshape targets, made once: [-1, hidden], [batch, sequence, hidden], [batch, sequence, heads, head size]. */
+    private String flatShape;
+    private String streamShape;
+    private String headShape;
 
     private ClipTextGraph(ComponentWeights weights, Settings settings) {
         this.g = new GraphBuilder(weights.component().diffusersFolder(), weights.folder());
@@ -97,6 +101,10 @@ public final class ClipTextGraph {
         batchAndSequence = g.node("Shape", List.of(ids));
         String sequence = g.node("Shape", List.of(ids), Attr.i("start", 1), Attr.i("end", 2));
         String zero = g.constantLongs("zero", 0);
+        flatShape = g.constantLongs("flat_shape", -1, hidden);
+        streamShape = g.node("Concat", List.of(batchAndSequence, g.constantLongs("hidden", hidden)), Attr.i("axis", 0));
+        headShape = g.node("Concat", List.of(batchAndSequence,
+                g.constantLongs("heads", settings.heads(), hidden / settings.heads())), Attr.i("axis", 0));
 
         String x = g.node("Gather", List.of(g.weight("token_embedding", tokens), ids));
         String positions = g.node("Slice", List.of(
@@ -136,28 +144,25 @@ public final class ClipTextGraph {
 
     /** One pre-LayerNorm layer: x + attention(LN1(x)), then + MLP(LN2(·)). */
     private String layer(String x, String mask, String p) throws EngineException {
-        int hidden = settings.hidden();
-        int heads = settings.heads();
-        int headSize = hidden / heads;
+        int headSize = settings.hidden() / settings.heads();
         String flat = flat(layerNorm(x, p + "layer_norm1"));
-        String headShape = g.node("Concat", List.of(batchAndSequence, g.constantLongs("heads", heads, headSize)),
-                Attr.i("axis", 0));
-        String q = heads(linear(flat, p + "self_attn.q_proj"), headShape, 0, 2, 1, 3);
-        String k = heads(linear(flat, p + "self_attn.k_proj"), headShape, 0, 2, 3, 1);
-        String v = heads(linear(flat, p + "self_attn.v_proj"), headShape, 0, 2, 1, 3);
+        String q = heads(linear(flat, p + "self_attn.q_proj"), 0, 2, 1, 3);
+        String k = heads(linear(flat, p + "self_attn.k_proj"), 0, 2, 3, 1); // [batch, heads, head size, sequence]
+        String v = heads(linear(flat, p + "self_attn.v_proj"), 0, 2, 1, 3);
+        // q is scaled before the product, as transformers does
         String scores = g.node("MatMul", List.of(g.node("Mul", List.of(q, g.scalar("scale",
                 (float) (1 / Math.sqrt(headSize))))), k));
         String probs = g.node("Softmax", List.of(g.node("Add", List.of(scores, mask))), Attr.i("axis", -1));
         String context = g.node("Transpose", List.of(g.node("MatMul", List.of(probs, v))), Attr.ints("perm", 0, 2, 1, 3));
         String attention = linear(flat(context), p + "self_attn.out_proj");
-        x = g.node("Add", List.of(x, unflat(attention, hidden)));
+        x = g.node("Add", List.of(x, unflat(attention)));
 
         String h = linear(flat(layerNorm(x, p + "layer_norm2")), p + "mlp.fc1");
         h = linear(activation(h), p + "mlp.fc2");
-        return g.node("Add", List.of(x, unflat(h, hidden)));
+        return g.node("Add", List.of(x, unflat(h)));
     }
 
-    private String heads(String flat, String headShape, long... perm) {
+    private String heads(String flat, long... perm) {
         return g.node("Transpose", List.of(g.node("Reshape", List.of(flat, headShape))), Attr.ints("perm", perm));
     }
 
@@ -182,14 +187,13 @@ public final class ClipTextGraph {
                 g.weight(name + "_bias", weights.require(name + ".bias"))), Attr.i("transB", 1));
     }
 
-    /** [batch, sequence, …, width] to [batch·sequence, hidden]. */
+    /** [batch, sequence, …] to [batch·sequence, hidden]. */
     private String flat(String x) {
-        return g.node("Reshape", List.of(x, g.constantLongs("flat", -1, settings.hidden())));
+        return g.node("Reshape", List.of(x, flatShape));
     }
 
-    private String unflat(String x, long width) {
-        String shape = g.node("Concat", List.of(batchAndSequence, g.constantLongs("width", width)), Attr.i("axis", 0));
-        return g.node("Reshape", List.of(x, shape));
+    private String unflat(String x) {
+        return g.node("Reshape", List.of(x, streamShape));
     }
 
     /** [max, max]: 0 on and below the diagonal, -inf above (a token sees only itself and earlier ones). */
