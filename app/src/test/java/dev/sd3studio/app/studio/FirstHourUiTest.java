@@ -1,8 +1,5 @@
 package dev.sd3studio.app.studio;
 
-import dev.sd3studio.app.settings.AppDirs;
-import dev.sd3studio.app.studio.task.FxTaskRunner;
-import dev.sd3studio.app.studio.view.StudioWindow;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import dev.sd3studio.app.studio.vm.UserMessage;
 import javafx.geometry.Bounds;
@@ -22,14 +19,10 @@ import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
 import org.testfx.util.WaitForAsyncUtils;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -47,27 +40,22 @@ class FirstHourUiTest {
     private final FakeFactory engine = new FakeFactory();
     private Stage stage;
     private StudioViewModel vm;
-    private FxTaskRunner runner;
+    private FakeStudio studio;
 
     @Start
     void start(Stage stage) throws Exception {
+        studio = FakeStudio.show(stage, tmp, engine);
         this.stage = stage;
-        Path data = Files.createTempDirectory(tmp, "studio");
-        Path model = Files.createDirectories(data.resolve("fake-model"));
-        runner = new FxTaskRunner();
-        vm = Studio.create(new AppDirs(data.resolve("config"), data.resolve("data")), engine, runner, Optional.of(model));
-        StudioWindow.show(stage, vm);
+        vm = studio.vm;
     }
 
     @AfterEach
     void tearDown(FxRobot robot) {
-        robot.interact(() -> stage.hide());
-        runner.close();
+        studio.close(robot);
     }
 
     private static void await(Callable<Boolean> condition) throws Exception {
-        WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, condition);
-        WaitForAsyncUtils.waitForFxEvents();
+        FakeStudio.await(condition);
     }
 
     private void generate(FxRobot robot, int pictures) throws Exception {

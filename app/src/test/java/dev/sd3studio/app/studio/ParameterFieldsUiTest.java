@@ -1,8 +1,5 @@
 package dev.sd3studio.app.studio;
 
-import dev.sd3studio.app.settings.AppDirs;
-import dev.sd3studio.app.studio.task.FxTaskRunner;
-import dev.sd3studio.app.studio.view.StudioWindow;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.css.PseudoClass;
 import javafx.geometry.VerticalDirection;
@@ -19,14 +16,9 @@ import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
 import org.testfx.util.WaitForAsyncUtils;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,27 +38,22 @@ class ParameterFieldsUiTest {
     private final FakeFactory engine = new FakeFactory();
     private Stage stage;
     private StudioViewModel vm;
-    private FxTaskRunner runner;
+    private FakeStudio studio;
 
     @Start
     void start(Stage stage) throws Exception {
+        studio = FakeStudio.show(stage, tmp, engine);
         this.stage = stage;
-        Path data = Files.createTempDirectory(tmp, "fields");
-        Path model = Files.createDirectories(data.resolve("fake-model"));
-        runner = new FxTaskRunner();
-        vm = Studio.create(new AppDirs(data.resolve("config"), data.resolve("data")), engine, runner, Optional.of(model));
-        StudioWindow.show(stage, vm);
+        vm = studio.vm;
     }
 
     @AfterEach
     void tearDown(FxRobot robot) {
-        robot.interact(() -> stage.hide());
-        runner.close();
+        studio.close(robot);
     }
 
-    private void await(Callable<Boolean> condition) throws Exception {
-        WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, condition);
-        WaitForAsyncUtils.waitForFxEvents();
+    private static void await(Callable<Boolean> condition) throws Exception {
+        FakeStudio.await(condition);
     }
 
     /** The model opens in the background and applies its defaults: typing must come after that. */

@@ -1,9 +1,5 @@
 package dev.sd3studio.app.studio;
 
-import dev.sd3studio.app.settings.AppDirs;
-import dev.sd3studio.app.studio.task.FxTaskRunner;
-import dev.sd3studio.app.studio.view.StudioWindow;
-import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.geometry.Bounds;
 import javafx.scene.Node;
 import javafx.scene.Parent;
@@ -22,11 +18,7 @@ import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
 import org.testfx.util.WaitForAsyncUtils;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -43,23 +35,17 @@ class RightColumnUiTest {
     @TempDir
     static Path tmp;
     private Stage stage;
-    private FxTaskRunner runner;
+    private FakeStudio studio;
 
     @Start
     void start(Stage stage) throws Exception {
+        studio = FakeStudio.show(stage, tmp, new FakeFactory());
         this.stage = stage;
-        Path data = Files.createTempDirectory(tmp, "column");
-        Path model = Files.createDirectories(data.resolve("fake-model"));
-        runner = new FxTaskRunner();
-        StudioViewModel vm = Studio.create(new AppDirs(data.resolve("config"), data.resolve("data")), new FakeFactory(),
-                runner, Optional.of(model));
-        StudioWindow.show(stage, vm);
     }
 
     @AfterEach
     void tearDown(FxRobot robot) {
-        robot.interact(() -> stage.hide());
-        runner.close();
+        studio.close(robot);
     }
 
     @ParameterizedTest(name = "{2}")

@@ -1,9 +1,6 @@
 package dev.sd3studio.app.studio;
 
 import dev.sd3studio.app.gallery.GalleryItem;
-import dev.sd3studio.app.settings.AppDirs;
-import dev.sd3studio.app.studio.task.FxTaskRunner;
-import dev.sd3studio.app.studio.view.StudioWindow;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.geometry.Bounds;
 import javafx.scene.control.Label;
@@ -17,14 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
-import org.testfx.util.WaitForAsyncUtils;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,29 +26,24 @@ class ViewerCompareUiTest {
     static Path tmp;
     private Stage stage;
     private StudioViewModel vm;
-    private FxTaskRunner runner;
+    private FakeStudio studio;
 
     @Start
     void start(Stage stage) throws Exception {
+        studio = FakeStudio.show(stage, tmp, new FakeFactory());
         this.stage = stage;
-        Path data = Files.createTempDirectory(tmp, "compare");
-        Path model = Files.createDirectories(data.resolve("fake-model"));
-        runner = new FxTaskRunner();
-        vm = Studio.create(new AppDirs(data.resolve("config"), data.resolve("data")), new FakeFactory(), runner, Optional.of(model));
-        StudioWindow.show(stage, vm);
+        vm = studio.vm;
         stage.setWidth(1024);
         stage.setHeight(700);
     }
 
     @AfterEach
     void tearDown(FxRobot robot) {
-        robot.interact(() -> stage.hide());
-        runner.close();
+        studio.close(robot);
     }
 
     private static void await(Callable<Boolean> condition) throws Exception {
-        WaitForAsyncUtils.waitFor(15, TimeUnit.SECONDS, condition);
-        WaitForAsyncUtils.waitForFxEvents();
+        FakeStudio.await(condition);
     }
 
     private void generate(FxRobot robot, int width, int height, int count) throws Exception {

@@ -30,26 +30,19 @@ class GoldenCasesTest {
     private static final float EMBEDDING_TOL = 1e-4f;
     private static final float LATENT_TOL = 2e-4f;
     private static final float IMAGE_TOL = 1e-4f;
-    private static final Map<String, Sd3Pipeline> PIPELINES = new HashMap<>();
+    private static final OpenPipelines PIPELINES = new OpenPipelines();
 
     static List<Path> cases() throws IOException {
         return Fixtures.cases();
     }
 
-    static synchronized Sd3Pipeline pipeline(String model) {
-        return PIPELINES.computeIfAbsent(model, m -> {
-            try {
-                return Sd3Pipeline.open(Fixtures.model(m), EngineOptions.defaults());
-            } catch (Exception e) {
-                throw new AssertionError("cannot open " + m, e);
-            }
-        });
+    static Sd3Pipeline pipeline(String model) {
+        return PIPELINES.get(model);
     }
 
     @AfterAll
     static void closeAll() {
-        PIPELINES.values().forEach(Sd3Pipeline::close);
-        PIPELINES.clear();
+        PIPELINES.close();
     }
 
     /** Records what a dump would write. */

@@ -17,9 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,26 +32,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SkipLayerGuidanceTest {
     /** The reference's tolerance for this check; leaving the extra pass out moves the images by ≥ 0.015. */
     private static final float IMAGE_TOL = 1e-3f;
-    private static final Map<String, Sd3Pipeline> PIPELINES = new HashMap<>();
+    private static final OpenPipelines PIPELINES = new OpenPipelines();
 
     static List<Path> cases() throws IOException {
         return Fixtures.slgCases();
     }
 
-    static synchronized Sd3Pipeline pipeline(String model) {
-        return PIPELINES.computeIfAbsent(model, m -> {
-            try {
-                return Sd3Pipeline.open(Fixtures.model(m), EngineOptions.defaults());
-            } catch (Exception e) {
-                throw new AssertionError("cannot open " + m, e);
-            }
-        });
+    static Sd3Pipeline pipeline(String model) {
+        return PIPELINES.get(model);
     }
 
     @AfterAll
     static void closeAll() {
-        PIPELINES.values().forEach(Sd3Pipeline::close);
-        PIPELINES.clear();
+        PIPELINES.close();
     }
 
     private static Path slgCase(String name) {
