@@ -86,6 +86,12 @@ if [ -d "$root/assets/models/sd3-demo" ]; then
 else
   echo "warning: assets/models/sd3-demo is missing; the installer will have no built-in model" >&2
 fi
+# The real CLIP-L, CLIP-G and T5 tokenizers, which single .safetensors checkpoints do not carry; the
+# repository keeps them once, as the reference copies under fixtures/tokenizers (BuiltInModel.tokenizers()).
+for t in tokenizer tokenizer_2 tokenizer_3; do
+  mkdir -p "$input/assets/tokenizers/$t"
+  cp "$root/fixtures/tokenizers/$t/"* "$input/assets/tokenizers/$t/"
+done
 cp "$root/app/src/main/resources/dev/sd3studio/app/THIRD-PARTY-NOTICES.md" "$input/"
 if [ "$os" = linux ]; then
   # menu entry and icons, placed into /usr/share by the deb (repacked below) and the rpm (spec)

@@ -1,5 +1,9 @@
 package dev.sd3studio.engine;
 
+import dev.sd3studio.engine.api.CheckpointFiles;
+import dev.sd3studio.engine.graph.CheckpointCheck;
+import dev.sd3studio.engine.graph.CheckpointModel;
+import dev.sd3studio.engine.model.PartCheck;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineOptions;
 import dev.sd3studio.engine.api.Sd3Generator;
@@ -31,7 +35,13 @@ public final class Sd3Engine {
 
     /** The deep probe ({@code check-model}): loads every component as an ONNX Runtime session. */
     public static ModelReport check(Path modelDir) throws EngineException {
-        return ModelCheck.check(modelDir, new PipelinePartCheck());
+        return check(modelDir, CheckpointFiles.NONE);
+    }
+
+    /** As {@link #check(Path)}; a {@code .safetensors} checkpoint's graphs are built and each one opened. */
+    public static ModelReport check(Path model, CheckpointFiles files) throws EngineException {
+        return CheckpointModel.isCheckpoint(model) ? CheckpointCheck.check(model, files, new PipelinePartCheck(), true)
+                : ModelCheck.check(model, new PipelinePartCheck());
     }
 
     /**
@@ -39,7 +49,21 @@ public final class Sd3Engine {
      * the ONNX protobuf without its weights. Opens no session, so a full-size folder lists in milliseconds.
      */
     public static ModelReport layout(Path modelDir) throws EngineException {
-        return ModelCheck.layout(modelDir);
+        return layout(modelDir, CheckpointFiles.NONE);
+    }
+
+    /** As {@link #layout(Path)}; for a checkpoint, only its headers and configs are read. */
+    public static ModelReport layout(Path model, CheckpointFiles files) throws EngineException {
+        return CheckpointModel.isCheckpoint(model) ? CheckpointCheck.check(model, files, PartCheck.NONE, false)
+                : ModelCheck.layout(model);
+    }
+
+    /**
+     * Whether a {@code .safetensors} file is a model checkpoint (to be added as a model) rather than a LoRA
+     * (to be added to one): read from its header only.
+     */
+    public static boolean isCheckpointFile(Path file) {
+        return dev.sd3studio.engine.checkpoint.CheckpointOpener.isModelFile(file);
     }
 
     /**

@@ -65,7 +65,8 @@ public final class BenchCommand implements Callable<Integer> {
             case "resident" -> MemoryMode.RESIDENT;
             default -> throw new CliException("--mode must be offload or resident, not " + mode, Cli.EXIT_USAGE);
         };
-        EngineOptions options = EngineOptions.defaults().withMemoryMode(memory).withPreviewModel(previewModel);
+        EngineOptions options = EngineOptions.defaults().withMemoryMode(memory).withPreviewModel(previewModel)
+                .withCheckpoint(model.checkpointFiles());
         GenerationRequest request = GenerationRequest.builder(prompt).optSteps(steps).optSize(width, height)
                 .optDropT5(noT5).optSeed(0L).optPreviewEvery(previewEvery).optGuidance(guidance).build();
         GenerationResult result;

@@ -22,9 +22,9 @@ public final class CheckModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelReport report = Sd3Engine.check(model.resolve());
+        ModelReport report = Sd3Engine.check(model.resolve(), model.checkpointFiles());
         PrintWriter out = spec.commandLine().getOut();
-        out.println("model folder: " + report.root() + " (" + report.layout() + " layout)");
+        out.println("model: " + report.root() + " (" + report.layout() + (report.layout().contains(" ") ? ")" : " layout)"));
         for (ModelReport.Part p : report.parts()) {
             out.printf(Locale.ROOT, "%-15s %-10s %-28s %10s  %s%n", p.name(), p.status().name().toLowerCase(Locale.ROOT),
                     p.format(), p.bytes() == 0 ? "-" : humanSize(p.bytes()),

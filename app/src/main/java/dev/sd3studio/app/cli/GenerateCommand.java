@@ -144,7 +144,8 @@ public final class GenerateCommand implements Callable<Integer> {
         checkOutputs(request.batchSize());
         Device dev = Device.parse(device);
         EngineOptions options = EngineOptions.defaults().withDevice(dev)
-                .withMemoryMode(offload ? MemoryMode.OFFLOAD : MemoryMode.RESIDENT).withPreviewModel(previewModel);
+                .withMemoryMode(offload ? MemoryMode.OFFLOAD : MemoryMode.RESIDENT).withPreviewModel(previewModel)
+                .withCheckpoint(model.checkpointFiles());
         PrintWriter err = spec.commandLine().getErr();   // the caller's stderr (System.err from main)
         if (dev.kind() == Device.Kind.CUDA) {
             GpuMemoryCheck.before(modelDir, width, height, prompts.size(), dev.index(), offload, noT5)

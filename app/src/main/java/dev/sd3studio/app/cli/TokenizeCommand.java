@@ -43,7 +43,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
-        try (Sd3Generator engine = Sd3Engine.open(model.resolve(), EngineOptions.defaults())) {
+        try (Sd3Generator engine = Sd3Engine.open(model.resolve(), EngineOptions.defaults().withCheckpoint(model.checkpointFiles()))) {
             if (summary || (!json && CliProgress.isTerminal())) {
                 printSummary(engine);
                 return 0;

@@ -314,6 +314,22 @@ class StudioUiTest {
     }
 
     @Test
+    void aDroppedCheckpointBecomesAModelAndADroppedLoraStaysALora(FxRobot robot) throws Exception {
+        await(() -> vm.parameters().modelProperty().get() != null);
+        Path checkpoint = Fixtures.root().resolve("checkpoints/tiny-sd3-comfy-fp16/tiny-sd3.safetensors").toAbsolutePath().normalize();
+        robot.interact(() -> window.dropFiles(List.of(checkpoint.toFile())));
+        await(() -> vm.parameters().modelProperty().get() != null
+                && vm.parameters().modelProperty().get().folder().equals(checkpoint));
+        assertTrue(vm.loras().items().isEmpty(), "the checkpoint is no LoRA");
+
+        Path lora = Fixtures.root().resolve("goldens-lora/sd3_lora_rank4/lora.safetensors");
+        robot.interact(() -> window.dropFiles(List.of(lora.toFile())));
+        await(() -> vm.loras().items().stream().anyMatch(i -> i.file().equals(lora)));
+        assertEquals(checkpoint, vm.parameters().modelProperty().get().folder(), "a LoRA does not replace the model");
+        assertNull(vm.parameters().initImageProperty().get(), "neither file is a picture");
+    }
+
+    @Test
     void clipSkipIsAFieldThatLoadedParametersFillAndGenerationUses(FxRobot robot) throws Exception {
         @SuppressWarnings("unchecked")
         javafx.scene.control.Spinner<Integer> field = robot.lookup("#clipSkip").queryAs(javafx.scene.control.Spinner.class);

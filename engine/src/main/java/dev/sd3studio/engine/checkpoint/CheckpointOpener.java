@@ -47,6 +47,19 @@ public final class CheckpointOpener {
         return Files.isDirectory(path) ? openDiffusersFolder(path, options) : openSingleFile(path, options);
     }
 
+    /**
+     * Whether a dropped {@code .safetensors} file is a whole model rather than a LoRA, from its header alone:
+     * anything but a LoRA is handed to {@link #open}, which names what is wrong with a file that is no SD3
+     * checkpoint. An unreadable header counts as a model too, for the same reason.
+     */
+    public static boolean isModelFile(Path file) {
+        try {
+            return !KeyRefusals.isLora(SafetensorsHeader.read(file, "file").tensors().keySet());
+        } catch (EngineException e) {
+            return true;
+        }
+    }
+
     // ---- single file ---------------------------------------------------------------------------------------
 
     private static Checkpoint openSingleFile(Path file, CheckpointOptions options) throws EngineException {

@@ -26,11 +26,16 @@ final class KeyRefusals {
                         + " checkpoint; SD3 Studio runs SD3 and SD3.5.");
             }
         }
-        if (names.stream().anyMatch(n -> n.contains("lora_up.") || n.contains("lora_down.")
-                || n.contains("lora_A.") || n.contains("lora_B."))) {
+        if (isLora(names)) {
             throw new EngineException(Kind.INCOMPATIBLE_MODEL, file + " is a LoRA, not a checkpoint: add it as a LoRA"
                     + " to a model instead.");
         }
+    }
+
+    /** A LoRA's tensors are low-rank factor pairs, whatever naming it uses. */
+    static boolean isLora(Collection<String> names) {
+        return names.stream().anyMatch(n -> n.contains("lora_up.") || n.contains("lora_down.")
+                || n.contains("lora_A.") || n.contains("lora_B."));
     }
 
     static EngineException pickle(Path file) {

@@ -44,7 +44,7 @@ public final class Json {
      * An integer field that must lie in {@code [min, max]} when present: a value outside would only
      * fail later as an internal error (a division by zero, an overflowing shift).
      */
-    public static int integerWithin(JsonNode node, String field, int fallback, int min, int max, Path file)
+    public static int integerWithin(JsonNode node, String field, int fallback, int min, int max, Object file)
             throws EngineException {
         JsonNode v = node.path(field);
         if (!v.isNumber()) {

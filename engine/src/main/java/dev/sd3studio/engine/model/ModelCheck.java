@@ -71,7 +71,8 @@ public final class ModelCheck {
         Io read(Component c, Path file) throws EngineException;
     }
 
-    private static List<OnnxSignature.Port> ports(java.util.Map<String, TensorInfo> infos) {
+    /** A session's inputs or outputs in the form the reports print. */
+    public static List<OnnxSignature.Port> ports(java.util.Map<String, TensorInfo> infos) {
         List<OnnxSignature.Port> out = new ArrayList<>();
         infos.forEach((name, info) -> {
             String[] names = info.getDimensionNames();
@@ -114,7 +115,7 @@ public final class ModelCheck {
                     List.of(), List.of(), problem));
         }
         parts.add(configs(folder));
-        boolean scheduler = Files.isRegularFile(folder.schedulerConfig());
+        boolean scheduler = Files.isRegularFile(folder.schedulerConfigFile());
         if (!scheduler) {
             notes.add("no scheduler/scheduler_config.json: SD3's defaults (shift 3.0) are used.");
         }
@@ -127,7 +128,7 @@ public final class ModelCheck {
         try {
             TransformerConfig.read(folder.configOf(Component.TRANSFORMER));
             VaeConfig.read(folder.configOf(Component.VAE_DECODER));
-            SchedulerConfig.read(folder.schedulerConfig());
+            folder.schedulerConfig();
         } catch (EngineException e) {
             problem = e.getMessage();
         }

@@ -3,6 +3,8 @@ package dev.sd3studio.engine.model;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineException.Kind;
 
+import dev.sd3studio.engine.runtime.ComponentGraph;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -14,7 +16,7 @@ import java.util.Optional;
  * layout and the TensorStack export layout (MMDiT in {@code unet/}); detection looks at files only
  * and opens no session.
  */
-public record ModelFolder(Path root, Layout layout, Map<Component, Path> componentDirs) {
+public record ModelFolder(Path root, Layout layout, Map<Component, Path> componentDirs) implements ModelSource {
     public enum Layout { OPTIMUM, TENSORSTACK }
 
     public static final String MODEL_FILE = "model.onnx";
@@ -55,6 +57,7 @@ public record ModelFolder(Path root, Layout layout, Map<Component, Path> compone
     }
 
     /** The ONNX file of a component, if its folder and file exist. */
+    @Override
     public Optional<Path> modelFile(Component c) {
         return dir(c).map(d -> d.resolve(MODEL_FILE)).filter(Files::isRegularFile);
     }
@@ -76,11 +79,47 @@ public record ModelFolder(Path root, Layout layout, Map<Component, Path> compone
         return file;
     }
 
+    @Override
+    public boolean has(Component c) {
+        return modelFile(c).isPresent();
+    }
+
+    @Override
+    public ComponentGraph require(Component c, boolean skippableBlocks) throws EngineException {
+        return ComponentGraph.file(requireModelFile(c));
+    }
+
+    @Override
+    public TransformerConfig transformerConfig() throws EngineException {
+        return TransformerConfig.read(configOf(Component.TRANSFORMER));
+    }
+
+    @Override
+    public VaeConfig vaeConfig() throws EngineException {
+        return VaeConfig.read(configOf(Component.VAE_DECODER));
+    }
+
+    @Override
+    public SchedulerConfig schedulerConfig() throws EngineException {
+        return SchedulerConfig.read(schedulerConfigFile());
+    }
+
+    @Override
+    public Path previewSearchFolder() {
+        return root;
+    }
+
+    @Override
+    public String kind() {
+        return layout == Layout.TENSORSTACK ? "ONNX export (TensorStack layout)" : "ONNX export";
+    }
+
+    @Override
     public Path tokenizerDir(int index) {
         return root.resolve(index == 1 ? "tokenizer" : "tokenizer_" + index);
     }
 
-    public Path schedulerConfig() {
+    public Path schedulerConfigFile() {
         return root.resolve("scheduler").resolve("scheduler_config.json");
     }
 
@@ -89,6 +128,7 @@ public record ModelFolder(Path root, Layout layout, Map<Component, Path> compone
         return dir(c).map(d -> d.resolve("config.json")).orElse(root.resolve(c.folder()).resolve("config.json"));
     }
 
+    @Override
     public String displayName() {
         Path name = root.toAbsolutePath().normalize().getFileName();
         return name == null ? root.toString() : name.toString();

@@ -17,7 +17,11 @@ public record SchedulerConfig(int numTrainTimesteps, double shift, boolean useDy
             new SchedulerConfig(1000, 3.0, false, 0.5, 1.15, 256, 4096, null, true);
 
     public static SchedulerConfig read(Path file) throws EngineException {
-        JsonNode n = Json.readIfPresent(file);
+        return of(Json.readIfPresent(file), file);
+    }
+
+    /** {@code source} names the config in messages: its file, or where a built-in one came from. */
+    public static SchedulerConfig of(JsonNode n, Object file) throws EngineException {
         if (n.isMissingNode()) {
             return SD3_DEFAULT;
         }

@@ -30,7 +30,11 @@ public record TransformerConfig(int sampleSize, int patchSize, int inChannels, i
     }
 
     public static TransformerConfig read(Path file) throws EngineException {
-        JsonNode n = Json.readIfPresent(file);
+        return of(Json.readIfPresent(file), file);
+    }
+
+    /** {@code source} names the config in messages: its file, or where a built-in one came from. */
+    public static TransformerConfig of(JsonNode n, Object file) throws EngineException {
         return new TransformerConfig(
                 Json.integerWithin(n, "sample_size", 128, 1, 4096, file),
                 Json.integerWithin(n, "patch_size", 2, 1, 16, file),

@@ -16,7 +16,11 @@ public record VaeConfig(double scalingFactor, double shiftFactor, int latentChan
     public static final double SD3_SHIFT = 0.0609;
 
     public static VaeConfig read(Path file) throws EngineException {
-        JsonNode n = Json.readIfPresent(file);
+        return of(Json.readIfPresent(file), file);
+    }
+
+    /** {@code source} names the config in messages: its file, or where a built-in one came from. */
+    public static VaeConfig of(JsonNode n, Object file) throws EngineException {
         JsonNode blocks = n.path("block_out_channels");
         if (blocks.isArray() && blocks.size() > 6) {
             throw new EngineException(EngineException.Kind.CORRUPT_FILE, file + " lists " + blocks.size()

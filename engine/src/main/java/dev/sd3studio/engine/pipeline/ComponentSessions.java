@@ -7,7 +7,8 @@ import dev.sd3studio.engine.lora.LoraMerge;
 import dev.sd3studio.engine.lora.LoraSelection;
 import dev.sd3studio.engine.lora.MergedWeights;
 import dev.sd3studio.engine.model.Component;
-import dev.sd3studio.engine.model.ModelFolder;
+import dev.sd3studio.engine.model.ModelSource;
+import dev.sd3studio.engine.runtime.ComponentGraph;
 import dev.sd3studio.engine.runtime.OnnxModel;
 import dev.sd3studio.engine.runtime.OrtRuntime;
 
@@ -28,7 +29,7 @@ final class ComponentSessions implements AutoCloseable {
         T wrap(OnnxModel model) throws EngineException;
     }
 
-    private final ModelFolder folder;
+    private final ModelSource folder;
     private final OrtRuntime runtime;
     private final MemoryMode mode;
     private final Map<Component, AutoCloseable> open = new EnumMap<>(Component.class);
@@ -41,7 +42,7 @@ final class ComponentSessions implements AutoCloseable {
     private record Build(List<String> loras, boolean skippableBlocks) {
     }
 
-    ComponentSessions(ModelFolder folder, OrtRuntime runtime, MemoryMode mode) {
+    ComponentSessions(ModelSource folder, OrtRuntime runtime, MemoryMode mode) {
         this.folder = folder;
         this.runtime = runtime;
         this.mode = mode;
@@ -73,12 +74,12 @@ final class ComponentSessions implements AutoCloseable {
             }
             closeQuietly(open.remove(c));   // its LoRAs or its graph changed: only this component is rebuilt
         }
-        Path file = folder.requireModelFile(c);
-        listener.stage("load " + c.folder() + " (" + humanSize(onDisk(file.getParent())) + ")");
+        ComponentGraph graph = folder.require(c, wanted.skippableBlocks());
+        listener.stage("load " + c.folder() + (graph.isBuilt() ? "" : " (" + humanSize(onDisk(graph.source().getParent())) + ")"));
         long t0 = System.nanoTime();
         OnnxModel model = plan == null || plan.isEmpty()
-                ? OnnxModel.open(runtime, c.folder(), file, null, wanted.skippableBlocks())
-                : openMerged(c, file, plan, wanted.skippableBlocks(), listener, timings);
+                ? OnnxModel.open(runtime, c.folder(), graph, null, wanted.skippableBlocks())
+                : openMerged(c, graph, plan, wanted.skippableBlocks(), listener, timings);
         T wrapped;
         try {
             wrapped = wrapper.wrap(model);
@@ -92,13 +93,13 @@ final class ComponentSessions implements AutoCloseable {
         return wrapped;
     }
 
-    private OnnxModel openMerged(Component c, Path file, LoraSelection.ComponentPlan plan, boolean skippableBlocks,
+    private OnnxModel openMerged(Component c, ComponentGraph graph, LoraSelection.ComponentPlan plan, boolean skippableBlocks,
                                  ProgressListener listener, Timings timings) throws EngineException {
         listener.stage("merge " + plan.contributions().size() + " LoRA layers into " + c.folder());
         long t0 = System.nanoTime();
         MergedWeights merged = LoraMerge.merge(plan.contributions());
         timings.add("lora_merge_" + c.folder(), System.nanoTime() - t0);
-        return OnnxModel.open(runtime, c.folder(), file, merged, skippableBlocks);
+        return OnnxModel.open(runtime, c.folder(), graph, merged, skippableBlocks);
     }
 
     /** Ends a stage: in offload mode its components are closed now. */

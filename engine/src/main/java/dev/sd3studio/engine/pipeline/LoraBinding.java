@@ -7,7 +7,7 @@ import dev.sd3studio.engine.lora.LoraSelection;
 import dev.sd3studio.engine.lora.LoraSelection.ComponentPlan;
 import dev.sd3studio.engine.lora.OnnxWeights;
 import dev.sd3studio.engine.model.Component;
-import dev.sd3studio.engine.model.ModelFolder;
+import dev.sd3studio.engine.model.ModelSource;
 
 import java.util.EnumMap;
 import java.util.List;
@@ -20,12 +20,12 @@ import java.util.Optional;
  * component's plan fingerprint with the one its session was built with and rebuilds only what changed.
  */
 final class LoraBinding implements AutoCloseable {
-    private final ModelFolder folder;
+    private final ModelSource folder;
     private final Map<Component, OnnxWeights> graphs = new EnumMap<>(Component.class);
     private LoraSelection current = LoraSelection.none();
     private boolean t5Dropped;
 
-    LoraBinding(ModelFolder folder) {
+    LoraBinding(ModelSource folder) {
         this.folder = folder;
     }
 

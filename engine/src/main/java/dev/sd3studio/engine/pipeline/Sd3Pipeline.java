@@ -25,6 +25,8 @@ import dev.sd3studio.engine.inpaint.InpaintMask;
 import dev.sd3studio.engine.inpaint.MaskBlend;
 import dev.sd3studio.engine.model.Component;
 import dev.sd3studio.engine.model.ModelFolder;
+import dev.sd3studio.engine.model.ModelSource;
+import dev.sd3studio.engine.graph.CheckpointModel;
 import dev.sd3studio.engine.model.OnnxSignature;
 import dev.sd3studio.engine.model.SchedulerConfig;
 import dev.sd3studio.engine.model.TransformerConfig;
@@ -58,7 +60,7 @@ public final class Sd3Pipeline implements Sd3Generator {
     static final int CLIP_LENGTH = 77;
     static final int MAX_SEQUENCE_LENGTH = 512;
 
-    private final ModelFolder folder;
+    private final ModelSource folder;
     private final OrtRuntime runtime;
     private final EngineOptions options;
     private final ComponentSessions sessions;
@@ -78,21 +80,21 @@ public final class Sd3Pipeline implements Sd3Generator {
     /** The token of the generation in progress, so that close() can stop it instead of waiting it out. */
     private volatile CancelToken running;
 
-    private Sd3Pipeline(ModelFolder folder, EngineOptions options, Closer closer) throws EngineException {
+    private Sd3Pipeline(ModelSource folder, EngineOptions options, Closer closer) throws EngineException {
         this.folder = folder;
         this.options = options;
         // Without an explicit thread count, every component shares ORT's process-wide pool.
         this.runtime = new OrtRuntime(options.device(), Math.max(0, options.threads()));
-        folder.requireModelFile(Component.TRANSFORMER);
-        folder.requireModelFile(Component.TEXT_ENCODER);
-        folder.requireModelFile(Component.TEXT_ENCODER_2);
-        folder.requireModelFile(Component.VAE_DECODER);
-        this.transformerConfig = TransformerConfig.read(folder.configOf(Component.TRANSFORMER));
-        this.vaeConfig = VaeConfig.read(folder.configOf(Component.VAE_DECODER));
-        this.schedulerConfig = SchedulerConfig.read(folder.schedulerConfig());
+        folder.require(Component.TRANSFORMER, false);
+        folder.require(Component.TEXT_ENCODER, false);
+        folder.require(Component.TEXT_ENCODER_2, false);
+        folder.require(Component.VAE_DECODER, false);
+        this.transformerConfig = folder.transformerConfig();
+        this.vaeConfig = folder.vaeConfig();
+        this.schedulerConfig = folder.schedulerConfig();
         this.clipLTokenizer = closer.add(PromptTokenizer.open("CLIP-L tokenizer", folder.tokenizerDir(1)));
         this.clipGTokenizer = closer.add(PromptTokenizer.open("CLIP-G tokenizer", folder.tokenizerDir(2)));
-        this.t5Tokenizer = folder.modelFile(Component.TEXT_ENCODER_3).isPresent()
+        this.t5Tokenizer = folder.has(Component.TEXT_ENCODER_3)
                 ? closer.add(PromptTokenizer.open("T5 tokenizer", folder.tokenizerDir(3))) : null;
         if (t5Tokenizer == null) {
             warnings.add("this model has no T5 encoder (text_encoder_3): prompts condition through CLIP only.");
@@ -101,14 +103,15 @@ public final class Sd3Pipeline implements Sd3Generator {
         this.loras = closer.add(new LoraBinding(folder));
         sessions.useLoras(loras);
         // One thread for previews: they run beside the denoising loop and must not take its cores.
-        this.previews = closer.add(PreviewPublisher.create(folder, options.previewModel(),
+        this.previews = closer.add(PreviewPublisher.create(folder.previewSearchFolder(), options.previewModel(),
                 new OrtRuntime(options.device(), 1), vaeConfig));
         previews.warning().ifPresent(warnings::add);
     }
 
     /** Opens a model folder; nothing stays open when this fails. */
     public static Sd3Pipeline open(java.nio.file.Path modelDir, EngineOptions options) throws EngineException {
-        ModelFolder folder = ModelFolder.detect(modelDir);
+        ModelSource folder = CheckpointModel.isCheckpoint(modelDir)
+                ? CheckpointModel.open(modelDir, options.checkpoint()) : ModelFolder.detect(modelDir);
         try (Closer closer = new Closer()) {
             Sd3Pipeline pipeline = new Sd3Pipeline(folder, options, closer);
             closer.release();
@@ -125,7 +128,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         return open;
     }
 
-    public ModelFolder folder() {
+    public ModelSource folder() {
         return folder;
     }
 
@@ -138,7 +141,7 @@ public final class Sd3Pipeline implements Sd3Generator {
             blocks = 0; // an unreadable transformer fails with its own message when a generation loads it
         }
         return new ModelInfo(folder.displayName(), defaultWidth(), defaultHeight(), sizeMultiple(),
-                t5Tokenizer != null, folder.modelFile(Component.VAE_ENCODER).isPresent(),
+                t5Tokenizer != null, folder.has(Component.VAE_ENCODER),
                 previews.method(), List.copyOf(warnings), blocks, transformerConfig.recommendedSkipLayers());
     }
 
@@ -149,7 +152,7 @@ public final class Sd3Pipeline implements Sd3Generator {
     private int transformerBlocks() throws EngineException {
         if (transformerBlocks < 0) {
             transformerBlocks = transformerConfig.numLayers() > 0 ? transformerConfig.numLayers()
-                    : SkipLayerGraph.blockCount(folder.requireModelFile(Component.TRANSFORMER));
+                    : SkipLayerGraph.blockCount(folder.require(Component.TRANSFORMER, false).source());
         }
         return transformerBlocks;
     }
@@ -335,9 +338,8 @@ public final class Sd3Pipeline implements Sd3Generator {
             checkLatents("encoder noise", r.encoderNoise(), one);
         }
         if (r.isImageToImage()) {
-            if (folder.modelFile(Component.VAE_ENCODER).isEmpty()) {
-                throw new EngineException(Kind.MISSING_COMPONENT, "image-to-image needs the VAE encoder, and "
-                        + folder.root().resolve("vae_encoder/model.onnx") + " is missing; fetch vae_encoder again.");
+            if (!folder.has(Component.VAE_ENCODER)) {
+                folder.require(Component.VAE_ENCODER, false); // says what is missing and what to do
             }
             int run = r.steps() - FlowMatchEulerScheduler.startStep(r.steps(), r.strength());
             if (run < 1) {
@@ -533,14 +535,14 @@ public final class Sd3Pipeline implements Sd3Generator {
         }
         // Read from the graph's declared input, not from a session: loading the MMDiT here would put
         // it beside the text encoders in offload mode.
-        OnnxSignature.Port text = OnnxSignature.read(folder.requireModelFile(Component.TRANSFORMER))
+        OnnxSignature.Port text = OnnxSignature.read(folder.require(Component.TRANSFORMER, false).source())
                 .input("encoder_hidden_states");
         long declared = text == null ? -1 : text.dim(2);
         if (declared > 0) {
             return declared;
         }
         throw new EngineException(Kind.INCOMPATIBLE_MODEL, "cannot tell the transformer's text width: "
-                + folder.configOf(Component.TRANSFORMER) + " has no joint_attention_dim; add it to run without T5.");
+                + folder.root() + "'s transformer config has no joint_attention_dim; add it to run without T5.");
     }
 
     private static long[][] tokenizeAll(PromptTokenizer tokenizer, List<String> texts, int length, String name,

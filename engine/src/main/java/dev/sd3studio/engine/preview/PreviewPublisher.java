@@ -53,9 +53,9 @@ public final class PreviewPublisher implements AutoCloseable {
         this.warning = warning;
     }
 
-    public static PreviewPublisher create(ModelFolder folder, Path chosen, OrtRuntime runtime, VaeConfig vae)
+    public static PreviewPublisher create(Path modelFolder, Path chosen, OrtRuntime runtime, VaeConfig vae)
             throws EngineException {
-        Path dir = chosen != null ? chosen : folder.root().resolve(MODEL_SUBFOLDER);
+        Path dir = chosen != null ? chosen : modelFolder.resolve(MODEL_SUBFOLDER);
         Path file = dir.resolve("vae_decoder").resolve(ModelFolder.MODEL_FILE);
         if (!Files.isRegularFile(file)) {
             String warning = chosen == null ? null : "no preview decoder at " + file

@@ -82,8 +82,8 @@ final class Fp16CpuGraph {
      * Options a rewritten model needs: where its weights are, and neither folding nor fusing of its
      * casts into float32 copies (ORT 1.29 also aborts the process in that fusion on such a graph).
      */
-    static void configure(OrtSession.SessionOptions options, Path file) throws OrtException {
-        options.addConfigEntry(EXTERNAL_DATA_FOLDER, file.toAbsolutePath().getParent().toString());
+    static void configure(OrtSession.SessionOptions options, Path weightFolder) throws OrtException {
+        options.addConfigEntry(EXTERNAL_DATA_FOLDER, weightFolder.toAbsolutePath().toString());
         options.addConfigEntry(FOLD_LIMIT, Long.toString(FOLD_LIMIT_BYTES));
         // Set once only: ORT logs a replaced entry through a logger that exists only once the
         // environment does, and aborts the process when it does not yet.

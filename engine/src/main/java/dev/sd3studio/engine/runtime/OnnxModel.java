@@ -75,9 +75,15 @@ public final class OnnxModel implements AutoCloseable {
      */
     public static OnnxModel open(OrtRuntime runtime, String component, Path file, MergedWeights merged,
                                  boolean skippableBlocks) throws EngineException {
+        return open(runtime, component, ComponentGraph.file(file), merged, skippableBlocks);
+    }
+
+    /** As {@link #open(OrtRuntime, String, Path, MergedWeights, boolean)}, for a file or a graph the engine built. */
+    public static OnnxModel open(OrtRuntime runtime, String component, ComponentGraph graph, MergedWeights merged,
+                                 boolean skippableBlocks) throws EngineException {
         List<AutoCloseable> attached = new java.util.ArrayList<>();
-        return new OnnxModel(component, file, runtime.open(component, file, merged, skippableBlocks, attached),
-                List.copyOf(attached));
+        return new OnnxModel(component, graph.source(),
+                runtime.open(component, graph, merged, skippableBlocks, attached), List.copyOf(attached));
     }
 
     private static Map<String, TensorInfo> tensorInfos(Map<String, NodeInfo> nodes) {

@@ -144,13 +144,15 @@ public final class OrtRuntime {
     /**
      * Opens a session whose LoRA-merged weights (when not null) replace the model's own, of the graph
      * as exported or rewired so that its blocks can be bypassed ({@link SkipLayerGraph}); the returned
-     * session must be closed before {@code attached}'s resources, which {@link OnnxModel} does.
+     * session must be closed before {@code attached}'s resources, which {@link OnnxModel} does. A graph the
+     * engine built ({@link ComponentGraph#isBuilt()}) is opened as built: it was built skippable if asked.
      */
-    OrtSession open(String component, Path file, MergedWeights merged, boolean skippableBlocks,
+    OrtSession open(String component, ComponentGraph graph, MergedWeights merged, boolean skippableBlocks,
                     List<AutoCloseable> attached) throws EngineException {
+        Path file = graph.source();
         byte[] rewired;
         try {
-            rewired = skippableBlocks ? SkipLayerGraph.rewrite(file) : null;
+            rewired = graph.isBuilt() || !skippableBlocks ? null : SkipLayerGraph.rewrite(file);
         } catch (EngineException e) {
             if (merged != null) {
                 merged.close();
@@ -161,7 +163,7 @@ public final class OrtRuntime {
         try (OrtSession.SessionOptions options = sessionOptions(profile)) {
             MergedInitializers initializers = merged == null ? null : MergedInitializers.addTo(options, merged);
             try {
-                OrtSession session = create(file, rewired, profile, options);
+                OrtSession session = graph.isBuilt() ? createBuilt(graph, options) : create(file, rewired, profile, options);
                 CREATED_SESSIONS.incrementAndGet();
                 LIVE_SESSIONS.incrementAndGet();
                 if (initializers != null) {
@@ -183,6 +185,16 @@ public final class OrtRuntime {
     }
 
     /**
+     * A graph built from a checkpoint: its weights are read in place from the user's files, and each one
+     * stored narrower than float32 is widened by a Cast right before its use, so the same options as for a
+     * rewritten fp16 export keep ORT from folding those casts into float32 copies of every weight.
+     */
+    private OrtSession createBuilt(ComponentGraph graph, OrtSession.SessionOptions options) throws OrtException {
+        Fp16CpuGraph.configure(options, graph.weightFolder());
+        return environment().createSession(graph.built(), options);
+    }
+
+    /**
      * On the CPU an fp16 export is opened rewritten to widen each weight just before its use
      * ({@link Fp16CpuGraph}); should ORT refuse the rewrite, the file is opened as it is, so the
      * rewrite never makes a model fail that would otherwise load. {@code rewired} (or null) is the
@@ -196,7 +208,7 @@ public final class OrtRuntime {
         if (profile.rewriteFp16Graphs() && active().kind() == Device.Kind.CPU) {
             Optional<byte[]> rewritten = rewired == null ? Fp16CpuGraph.rewrite(file) : fp16Rewrite(rewired, file);
             if (rewritten.isPresent()) {
-                Fp16CpuGraph.configure(options, file);
+                Fp16CpuGraph.configure(options, file.toAbsolutePath().getParent());
                 try {
                     OrtSession session = environment().createSession(rewritten.get(), options);
                     REWRITTEN_SESSIONS.incrementAndGet();

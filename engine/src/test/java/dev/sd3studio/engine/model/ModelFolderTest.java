@@ -73,7 +73,7 @@ class ModelFolderTest {
         VaeConfig v = VaeConfig.read(f.configOf(Component.VAE_DECODER));
         assertEquals(1.5305, v.scalingFactor(), 1e-12);
         assertEquals(8, v.scaleFactor());
-        assertEquals(3.0, SchedulerConfig.read(f.schedulerConfig()).shift());
+        assertEquals(3.0, f.schedulerConfig().shift());
     }
 
     @Test

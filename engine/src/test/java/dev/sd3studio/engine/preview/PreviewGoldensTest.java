@@ -31,7 +31,7 @@ class PreviewGoldensTest {
     void taesdPreviewsMatchTheReference() throws Exception {
         int checked = 0;
         ModelFolder folder = ModelFolder.detect(Fixtures.model("tiny-sd3"));
-        try (PreviewPublisher p = PreviewPublisher.create(folder, Fixtures.model("tiny-taesd3"),
+        try (PreviewPublisher p = PreviewPublisher.create(folder.previewSearchFolder(), Fixtures.model("tiny-taesd3"),
                 new OrtRuntime(Device.CPU, 1), SD3_VAE)) {
             assertTrue(p.method().startsWith("TAESD3"));
             for (Path dir : Fixtures.cases()) {
@@ -60,7 +60,7 @@ class PreviewGoldensTest {
     @Test
     void linearProjectionWithoutADecoder() throws Exception {
         ModelFolder folder = ModelFolder.detect(Fixtures.model("tiny-sd3"));
-        try (PreviewPublisher p = PreviewPublisher.create(folder, null, new OrtRuntime(Device.CPU, 1), SD3_VAE)) {
+        try (PreviewPublisher p = PreviewPublisher.create(folder.previewSearchFolder(), null, new OrtRuntime(Device.CPU, 1), SD3_VAE)) {
             assertEquals("linear latent projection", p.method());
             FloatTensor preview = p.render(FloatTensor.zeros(2, 16, 4, 6));
             assertArrayEquals(new long[] {2, 4, 6, 3}, preview.shape());

@@ -69,7 +69,7 @@ class Fp16CpuGraphTest {
         byte[] rewritten = Fp16CpuGraph.rewrite(model).orElseThrow();
         short[] ours;
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            Fp16CpuGraph.configure(options, model);
+            Fp16CpuGraph.configure(options, model.toAbsolutePath().getParent());
             try (OrtSession session = env.createSession(rewritten, options)) {
                 TensorInfo out = (TensorInfo) session.getOutputInfo().get("last_hidden_state").getInfo();
                 assertEquals(OnnxJavaType.FLOAT16, out.type);
@@ -123,11 +123,11 @@ class Fp16CpuGraphTest {
                 + Files.size(inline));
         OrtEnvironment env = OrtRuntime.environment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            Fp16CpuGraph.configure(options, inline);
+            Fp16CpuGraph.configure(options, inline.toAbsolutePath().getParent());
             try (OrtSession fromInline = env.createSession(rewritten, options)) {
                 short[] expected;
                 try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-                    Fp16CpuGraph.configure(o, external);
+                    Fp16CpuGraph.configure(o, external.toAbsolutePath().getParent());
                     try (OrtSession fromExternal = env.createSession(Fp16CpuGraph.rewrite(external).orElseThrow(), o)) {
                         expected = run(env, fromExternal);
                     }
@@ -143,7 +143,7 @@ class Fp16CpuGraphTest {
         OrtEnvironment env = OrtRuntime.environment();
         byte[] rewritten = Fp16CpuGraph.rewrite(model).orElseThrow();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            Fp16CpuGraph.configure(options, model);
+            Fp16CpuGraph.configure(options, model.toAbsolutePath().getParent());
             try (OrtSession session = env.createSession(rewritten, options)) {
                 assertEquals(OnnxJavaType.FLOAT16,
                         ((TensorInfo) session.getInputInfo().get("latent_sample").getInfo()).type);

@@ -6,6 +6,7 @@ import dev.sd3studio.app.studio.vm.ImportViewModel;
 import dev.sd3studio.app.studio.vm.Job;
 import dev.sd3studio.app.studio.vm.MaskEditorViewModel;
 import dev.sd3studio.app.studio.vm.LoraListViewModel;
+import dev.sd3studio.app.studio.vm.ModelListViewModel;
 import dev.sd3studio.app.studio.vm.ParametersViewModel;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.beans.binding.Bindings;
@@ -35,6 +36,7 @@ final class CanvasView extends VBox {
     private final ImportViewModel imports;
     private final MaskEditorViewModel mask;
     private final LoraListViewModel loraList;
+    private final ModelListViewModel models;
 
     CanvasView(StudioViewModel studio) {
         super(8);
@@ -42,6 +44,7 @@ final class CanvasView extends VBox {
         this.imports = studio.imports();
         this.mask = studio.mask();
         this.loraList = studio.loras();
+        this.models = studio.models();
         ParametersViewModel params = studio.parameters();
 
         ImageView preview = new ImageView();
@@ -204,12 +207,16 @@ final class CanvasView extends VBox {
             return;
         }
         List<java.nio.file.Path> paths = files.stream().map(File::toPath).toList();
-        List<java.nio.file.Path> loras = paths.stream().filter(LoraListViewModel::isLora).toList();
+        // a .safetensors is a model checkpoint to add, or a LoRA for the selected model; never a picture
+        List<java.nio.file.Path> safetensors = paths.stream().filter(LoraListViewModel::isSafetensors).toList();
+        List<java.nio.file.Path> checkpoints = safetensors.stream().filter(ModelListViewModel::isCheckpoint).toList();
+        List<java.nio.file.Path> loras = safetensors.stream().filter(p -> !checkpoints.contains(p)).toList();
+        checkpoints.forEach(models::addFolder);
         if (!loras.isEmpty()) {
-            loraList.add(loras);   // a .safetensors is a LoRA for the selected model, not a picture
+            loraList.add(loras);
         }
-        if (loras.size() < paths.size()) {
-            imports.dropFiles(paths.stream().filter(p -> !LoraListViewModel.isLora(p)).toList());
+        if (safetensors.size() < paths.size()) {
+            imports.dropFiles(paths.stream().filter(p -> !safetensors.contains(p)).toList());
         }
     }
 

@@ -19,7 +19,10 @@ import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
+import javafx.scene.control.MenuButton;
+import javafx.scene.control.MenuItem;
 import javafx.stage.DirectoryChooser;
+import javafx.stage.FileChooser;
 
 import java.util.List;
 
@@ -48,8 +51,9 @@ final class ParametersView extends GridPane {
         vm.modelProperty().addListener((o, a, m) -> model.setValue(m));
         model.valueProperty().addListener((o, a, m) -> models.choose(m));
         model.setMaxWidth(Double.MAX_VALUE);
-        Button add = Controls.describe(new Button("Add folder…"), "addModel", "Add a model folder (an SD3 ONNX export)");
-        add.setOnAction(e -> {
+        // two choosers, because no platform dialog picks "a file or a folder"
+        MenuItem addFolder = new MenuItem("Model folder… (ONNX export or diffusers)");
+        addFolder.setOnAction(e -> {
             DirectoryChooser chooser = new DirectoryChooser();
             chooser.setTitle("Choose an SD3 model folder");
             var dir = chooser.showDialog(getScene().getWindow());
@@ -57,6 +61,19 @@ final class ParametersView extends GridPane {
                 models.addFolder(dir.toPath());
             }
         });
+        MenuItem addFile = new MenuItem("Checkpoint file… (.safetensors)");
+        addFile.setOnAction(e -> {
+            FileChooser chooser = new FileChooser();
+            chooser.setTitle("Choose an SD3 or SD3.5 checkpoint");
+            chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("SD3 checkpoint (*.safetensors)", "*.safetensors"));
+            var file = chooser.showOpenDialog(getScene().getWindow());
+            if (file != null) {
+                models.addFolder(file.toPath());
+            }
+        });
+        MenuButton add = Controls.describe(new MenuButton("Add model…", null, addFolder, addFile), "addModel",
+                "Add a model: an SD3 ONNX export folder, a diffusers folder, or a .safetensors checkpoint file"
+                        + " (also by dropping it onto the canvas)");
         Button remove = Controls.describe(new Button("Remove"), "removeModel", "Forget the chosen model folder (files stay)");
         remove.disableProperty().bind(Bindings.createBooleanBinding(
                 () -> vm.modelProperty().get() == null || vm.modelProperty().get().builtIn(), vm.modelProperty()));

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 /** How the studio reaches the engine; tests substitute recording or slow fakes here. */
 public interface GeneratorFactory {
     GeneratorFactory ENGINE = new GeneratorFactory() {
-        private final LayoutCache cache = new LayoutCache(Sd3Engine::layout);
+        private final LayoutCache cache = new LayoutCache(dir -> Sd3Engine.layout(dir, checkpointFiles()));
 
         @Override
         public Sd3Generator open(Path modelDir, EngineOptions options) throws EngineException {
@@ -25,6 +25,12 @@ public interface GeneratorFactory {
     };
 
     Sd3Generator open(Path modelDir, EngineOptions options) throws EngineException;
+
+    /** What a checkpoint file needs besides itself: the tokenizers SD3 Studio ships. */
+    static dev.sd3studio.engine.api.CheckpointFiles checkpointFiles() {
+        return dev.sd3studio.engine.api.CheckpointFiles.NONE
+                .withTokenizers(dev.sd3studio.app.BuiltInModel.tokenizers().orElse(null));
+    }
 
     /**
      * The cheap layout of a model folder for the model list: files and each graph's inputs and

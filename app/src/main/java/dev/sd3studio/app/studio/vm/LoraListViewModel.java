@@ -253,8 +253,8 @@ public final class LoraListViewModel {
         }
     }
 
-    /** True for files a drop onto the window should give to this list rather than use as a picture. */
-    public static boolean isLora(Path file) {
+    /** True for files a drop onto the window should give to this list or the model list, never use as a picture. */
+    public static boolean isSafetensors(Path file) {
         return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
     }
 

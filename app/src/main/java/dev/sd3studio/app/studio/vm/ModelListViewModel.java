@@ -77,6 +77,12 @@ public final class ModelListViewModel {
     }
 
     /** Adds a folder and selects it; its defaults replace the current parameters. */
+    /** A dropped .safetensors that is a whole model (added here), not a LoRA (added to the selected model). */
+    public static boolean isCheckpoint(Path file) {
+        return dev.sd3studio.engine.Sd3Engine.isCheckpointFile(file);
+    }
+
+    /** Adds a model folder, a .safetensors checkpoint file or a diffusers folder to the list and selects it. */
     public void addFolder(Path folder) {
         String f = folder.toAbsolutePath().normalize().toString();
         if (!folders.contains(f)) {
@@ -130,7 +136,7 @@ public final class ModelListViewModel {
         params.modelProperty().set(m);
         if (m == null) {
             note.set(entries.isEmpty()
-                    ? "No model yet. Add a model folder (an SD3 ONNX export) with “Add folder…”; the built-in demo"
+                    ? "No model yet. Add a model (an SD3 ONNX export, a diffusers folder or a .safetensors checkpoint) with “Add model…”; the built-in demo"
                     + " model appears here once it is installed at " + BuiltInModel.RELATIVE + "."
                     : "Choose a model.");
             tokens.clear();

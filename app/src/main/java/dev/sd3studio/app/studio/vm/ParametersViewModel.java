@@ -206,7 +206,8 @@ public final class ParametersViewModel {
 
     public EngineOptions engineOptions() throws EngineException {
         return EngineOptions.defaults().withDevice(Device.parse(device.get()))
-                .withMemoryMode(offload.get() ? MemoryMode.OFFLOAD : MemoryMode.RESIDENT);
+                .withMemoryMode(offload.get() ? MemoryMode.OFFLOAD : MemoryMode.RESIDENT)
+                .withCheckpoint(GeneratorFactory.checkpointFiles());
     }
 
     void restore(Settings.Parameters p) {
