@@ -106,7 +106,7 @@ public final class ClipTextGraph {
         headShape = g.node("Concat", List.of(batchAndSequence,
                 g.constantLongs("heads", settings.heads(), hidden / settings.heads())), Attr.i("axis", 0));
 
-        String x = g.node("Gather", List.of(g.weight("token_embedding", tokens), ids));
+        String x = g.gatherRows("token_embedding", tokens, ids);
         String positions = g.node("Slice", List.of(
                 g.weight("position_embedding", weights.require(PREFIX + "embeddings.position_embedding.weight")),
                 zero, sequence, zero));

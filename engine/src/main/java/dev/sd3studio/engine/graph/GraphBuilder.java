@@ -2,6 +2,7 @@ package dev.sd3studio.engine.graph;
 
 import com.google.protobuf.ByteString;
 import dev.sd3studio.engine.checkpoint.WeightRef;
+import dev.sd3studio.engine.format.ElementDecoder;
 import dev.sd3studio.engine.format.SafetensorsDType;
 import dev.sd3studio.engine.onnx.AttributeProto;
 import dev.sd3studio.engine.onnx.GraphProto;
@@ -111,6 +112,60 @@ public final class GraphBuilder {
         }
         widened.put(key, value);
         return value;
+    }
+
+    /**
+     * A lookup table (an embedding) indexed by {@code indices}: the rows are gathered from the stored tensor
+     * first and only they are widened, so a narrow table is never widened whole; a full-size T5's is
+     * 32128 × 4096, 526 MB as float32 at every run.
+     */
+    public String gatherRows(String weightName, WeightRef table, String indices) {
+        if (table.dtype() == SafetensorsDType.F32) {
+            return node("Gather", List.of(weight(weightName, table), indices));
+        }
+        String stored = fresh(weightName);
+        if (table.dtype().bytes() == 1) {
+            // ONNX's Gather takes no float8 tensor: the same bytes read as uint8 codes are gathered, and each
+            // code is decoded through a 256-entry table of its exact float32 values
+            initializers.add(externalTensor(stored, table).toBuilder().setDataType(DataType.UINT8_VALUE).build());
+            String codes = node("Cast", List.of(node("Gather", List.of(stored, indices))), Attr.i("to", DataType.INT32_VALUE));
+            return node("Gather", List.of(constant(weightName + "_codes", codeTable(table.dtype()), 256), codes));
+        }
+        initializers.add(externalTensor(stored, table));
+        return node("Cast", List.of(node("Gather", List.of(stored, indices))), Attr.i("to", DataType.FLOAT_VALUE));
+    }
+
+    /**
+     * A weight as stored, for reshaping and slicing before it is widened with {@link #widenSlice}: a large
+     * table of which a run uses a part (the MMDiT's positional grid: 453 MB in fp16, 906 MB widened whole)
+     * is widened only where used. One-byte float types, which ONNX cannot slice, come widened already.
+     */
+    public String storedForSlicing(String weightName, WeightRef ref) {
+        if (ref.dtype() == SafetensorsDType.F32 || ref.dtype().bytes() == 1) {
+            return weight(weightName, ref);
+        }
+        String stored = fresh(weightName);
+        initializers.add(externalTensor(stored, ref));
+        return stored;
+    }
+
+    /** The float32 of a value cut from {@link #storedForSlicing}'s result for {@code ref}. */
+    public String widenSlice(String value, WeightRef ref) {
+        if (ref.dtype() == SafetensorsDType.F32 || ref.dtype().bytes() == 1) {
+            return value;
+        }
+        return node("Cast", List.of(value), Attr.i("to", DataType.FLOAT_VALUE));
+    }
+
+    /** The float32 value of every byte of a one-byte float type. */
+    private static float[] codeTable(SafetensorsDType type) {
+        ByteBuffer codes = ByteBuffer.allocate(256);
+        for (int i = 0; i < 256; i++) {
+            codes.put((byte) i);
+        }
+        float[] values = new float[256];
+        ElementDecoder.decode(type, codes.flip(), values);
+        return values;
     }
 
     /** A small constant stored in the model itself. */

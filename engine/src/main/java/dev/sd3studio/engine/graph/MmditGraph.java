@@ -244,13 +244,14 @@ public final class MmditGraph {
     /** The rows of the [max, max] positional grid centred on the [h, w] patch grid, as [h, w, hidden]. */
     private String croppedPositions(String patchGrid) throws EngineException {
         long m = settings.posEmbedMaxSize();
-        String grid = g.node("Reshape", List.of(g.weight("pos_embed", weights.positionTable()),
+        WeightRef table = weights.positionTable();
+        String grid = g.node("Reshape", List.of(g.storedForSlicing("pos_embed", table),
                 g.constantLongs("pos_grid", m, m, hidden)));
         // (max - size) / 2 for both axes: non-negative, so ONNX's truncating division floors as diffusers does
         String start = g.node("Div", List.of(g.node("Sub", List.of(g.constantLongs("max", m, m), patchGrid)),
                 g.constantLongs("two", 2, 2)));
         String end = g.node("Add", List.of(start, patchGrid));
-        return g.node("Slice", List.of(grid, start, end, g.constantLongs("grid_axes", 0, 1)));
+        return g.widenSlice(g.node("Slice", List.of(grid, start, end, g.constantLongs("grid_axes", 0, 1))), table);
     }
 
     /** The sinusoidal embedding [batch, 256] of the float timestep: cos then sin, frequencies 10000^(-i/128). */

@@ -113,7 +113,7 @@ public final class T5EncoderGraph {
         lastAxis = g.constantLongs("last_axis", -1);
         epsilon = g.scalar("epsilon", settings.layerNormEps());
 
-        String x = g.node("Gather", List.of(g.weight("token_embedding", tokens), ids));
+        String x = g.gatherRows("token_embedding", tokens, ids);
         String bias = positionBias(ids, g.weight("relative_attention_bias", positionBias));
         for (int i = 0; i < settings.layers(); i++) {
             x = block(x, bias, BLOCK + i + ".");
