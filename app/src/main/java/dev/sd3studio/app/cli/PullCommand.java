@@ -98,7 +98,8 @@ public final class PullCommand implements Callable<Integer> {
             err.println("listing " + ref + " on " + client.settings().endpoint() + " ...");
             ModelDownloader.Plan plan = downloader.plan(ref, target, selector);
             err.println(plan.files().files().size() + " files (" + plan.files().layout() + " layout), "
-                    + Sizes.human(plan.files().totalBytes()) + (withoutT5 ? " without T5" : "")
+                    + Sizes.human(plan.files().totalBytes())
+                    + (withoutT5 ? " without T5" : checkpoint.isPresent() ? " with the " + t5 + " T5" : "")
                     + (plan.bytesStaged() > 0 ? ", " + Sizes.human(plan.bytesStaged()) + " already here" : "")
                     + " -> " + target);
             List<HubFile> unverified = plan.files().unverified();

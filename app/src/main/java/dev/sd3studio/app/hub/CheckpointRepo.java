@@ -98,6 +98,6 @@ public record CheckpointRepo(Map<T5Variant, List<String>> files, Map<T5Variant, 
                     + " revision, or try another --t5-variant");
         }
         ModelFiles.checkNamesAndHashes(ref, keep);
-        return new ModelFiles(List.copyOf(keep), "checkpoint, T5 " + t5, Optional.of(modelFile(t5)));
+        return new ModelFiles(List.copyOf(keep), "Stability AI checkpoint", Optional.of(modelFile(t5)));
     }
 }

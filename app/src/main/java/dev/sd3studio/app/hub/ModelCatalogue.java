@@ -61,17 +61,17 @@ public final class ModelCatalogue {
             onnx("TensorStack/stable-diffusion-3.5-large-turbo-onnx", "SD3.5 Large Turbo",
                     "SD3.5 Large distilled to about 4 steps without guidance: much faster, same memory as Large."
                             + " TensorStack export."),
-            checkpoint("stabilityai/stable-diffusion-3.5-medium", "SD3.5 Medium (checkpoint)",
+            checkpoint("stabilityai/stable-diffusion-3.5-medium", "SD3.5 Medium",
                     "The original SD3.5 Medium weights: sd3.5_medium.safetensors with text_encoders/.",
                     CheckpointRepo.singleFile("sd3.5_medium.safetensors", 5_110_000_000L)),
-            checkpoint("stabilityai/stable-diffusion-3.5-large", "SD3.5 Large (checkpoint)",
+            checkpoint("stabilityai/stable-diffusion-3.5-large", "SD3.5 Large",
                     "The original SD3.5 Large weights: sd3.5_large.safetensors with text_encoders/.",
                     CheckpointRepo.singleFile("sd3.5_large.safetensors", 16_500_000_000L)),
-            checkpoint("stabilityai/stable-diffusion-3.5-large-turbo", "SD3.5 Large Turbo (checkpoint)",
+            checkpoint("stabilityai/stable-diffusion-3.5-large-turbo", "SD3.5 Large Turbo",
                     "The original SD3.5 Large Turbo weights (about 4 steps, no guidance): sd3.5_large_turbo.safetensors"
                             + " with text_encoders/.",
                     CheckpointRepo.singleFile("sd3.5_large_turbo.safetensors", 16_500_000_000L)),
-            checkpoint("stabilityai/stable-diffusion-3-medium", "SD3 Medium (checkpoint)",
+            checkpoint("stabilityai/stable-diffusion-3-medium", "SD3 Medium",
                     "The first SD3 release, 2B MMDiT. fp8: the all-in-one sd3_medium_incl_clips_t5xxlfp8.safetensors;"
                             + " fp16 or none: sd3_medium.safetensors with text_encoders/.",
                     CheckpointRepo.withAllInOne("sd3_medium_incl_clips_t5xxlfp8.safetensors", 10_900_000_000L,

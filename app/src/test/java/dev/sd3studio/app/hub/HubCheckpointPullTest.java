@@ -120,7 +120,7 @@ class HubCheckpointPullTest {
         Path model = dest.resolve(SINGLE);
         assertTrue(pull.out().contains("model file (pass it to --model): " + model), pull.out());
         assertTrue(pull.out().contains("try: sd3studio generate --model " + model + " --prompt"), pull.out());
-        assertTrue(pull.err().contains("checkpoint, T5 fp8"), pull.err());
+        assertTrue(pull.err().contains("4 files (Stability AI checkpoint layout)") && pull.err().contains("with the fp8 T5"), pull.err());
 
         // the engine finds text_encoders/ beside the file it was given (the tiny model's config comes from the fixture)
         Run check = cli("check-model", "--model", model.toString(), "--config", TINY.resolve("config").toString());

@@ -41,10 +41,11 @@ public final class ModelCatalogueDialog extends Stage {
                     setGraphic(null);
                     return;
                 }
-                Label title = new Label(e.title() + "   " + e.repo() + "   [" + e.kind() + "]");
+                // the kind first, so a long repository id cannot push it out of sight
+                Label title = new Label(e.title() + "   [" + e.kind() + "]");
                 title.getStyleClass().add("text-bold");
-                Label about = Controls.help(e.description() + (e.gated() ? " Access: " + e.access() + "." : ""));
-                about.setMaxWidth(560);
+                Label about = Controls.help(e.repo() + ": " + e.description() + (e.gated() ? " Access: " + e.access() + "." : ""));
+                about.setMaxWidth(600);
                 setGraphic(new VBox(2, title, about));
             }
         });

@@ -116,7 +116,8 @@ public final class ModelCatalogueViewModel {
             String about = entry.map(e -> e.title() + " [" + e.kind() + "]: " + e.description() + " Licence: "
                     + e.licence() + "." + (e.gated() ? " " + capitalised(e.access()) + "." : "") + "\n").orElse("");
             details.set(about + p.files().files().size() + " files (" + p.files().layout() + " layout), "
-                    + Sizes.human(p.files().totalBytes()) + (t5 == T5Variant.NONE ? " without T5" : "")
+                    + Sizes.human(p.files().totalBytes()) + (t5 == T5Variant.NONE ? " without T5"
+                    : checkpointEntry.isPresent() ? " with the " + t5 + " T5" : "")
                     + (p.bytesStaged() > 0 ? ", " + Sizes.human(p.bytesStaged()) + " already downloaded" : "")
                     + ".\nInto " + dest + (p.files().modelFile().isPresent() ? "; the model is " + p.modelPath() : ""));
         }, e -> fail(message(e)));

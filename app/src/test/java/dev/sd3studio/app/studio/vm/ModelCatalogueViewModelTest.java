@@ -79,13 +79,13 @@ class ModelCatalogueViewModelTest {
             assertEquals(ModelCatalogueViewModel.State.READY, vm.stateProperty().get(), vm.detailsProperty().get());
             String details = vm.detailsProperty().get();
             assertTrue(details.contains("[checkpoint (gated)]") && details.contains("accept the licence")
-                    && details.contains("3 files (checkpoint, T5 none layout)") && details.contains("without T5"), details);
+                    && details.contains("3 files (Stability AI checkpoint layout)") && details.contains("without T5"), details);
 
             // changing the T5 choice asks the Hub again
             vm.t5VariantProperty().set(T5Variant.FP16);
             assertEquals(ModelCatalogueViewModel.State.IDLE, vm.stateProperty().get());
             vm.check();
-            assertTrue(vm.detailsProperty().get().contains("4 files (checkpoint, T5 fp16 layout)"), vm.detailsProperty().get());
+            assertTrue(vm.detailsProperty().get().matches("(?s).*4 files \\(Stability AI checkpoint layout\\), [0-9.]+ B with the fp16 T5.*"), vm.detailsProperty().get());
             vm.download();
             assertEquals(ModelCatalogueViewModel.State.DONE, vm.stateProperty().get(), vm.detailsProperty().get());
             Path dest = tmp.resolve("models/stabilityai--stable-diffusion-3.5-large-turbo");
