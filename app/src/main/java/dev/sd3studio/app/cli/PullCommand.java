@@ -5,11 +5,14 @@ import dev.sd3studio.app.hub.DownloadProgress;
 import dev.sd3studio.app.hub.HubClient;
 import dev.sd3studio.app.hub.HubException;
 import dev.sd3studio.app.hub.HubFile;
+import dev.sd3studio.app.hub.CheckpointRepo;
 import dev.sd3studio.app.hub.HubSettings;
 import dev.sd3studio.app.hub.ModelCatalogue;
 import dev.sd3studio.app.hub.ModelDownloader;
+import dev.sd3studio.app.hub.ModelFiles;
 import dev.sd3studio.app.hub.RepoRef;
 import dev.sd3studio.app.hub.Sizes;
+import dev.sd3studio.app.hub.T5Variant;
 import dev.sd3studio.app.hub.TerminalSafe;
 import dev.sd3studio.app.settings.AppDirs;
 import picocli.CommandLine.Command;
@@ -21,12 +24,14 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code sd3studio pull}: a model from the Hugging Face Hub into a folder the engine loads. */
 @Command(name = "pull", mixinStandardHelpOptions = true,
-        description = {"Download an SD3/SD3.5 ONNX model from the Hugging Face Hub (only the files the engine needs,"
-                + " verified, resumable). Without REPO, list the known-good exports.",
+        description = {"Download an SD3/SD3.5 model from the Hugging Face Hub: an ONNX export, or one of Stability AI's"
+                + " checkpoint repositories (only the files the engine needs, verified, resumable). Without REPO, list"
+                + " the known-good models.",
                 "Token: HF_TOKEN or huggingface_hub's token file; endpoint: HF_ENDPOINT."})
 public final class PullCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "REPO[@REVISION]", description = "Hub repository id, e.g. TensorStack/stable-diffusion-3.5-medium-onnx")
@@ -37,6 +42,10 @@ public final class PullCommand implements Callable<Integer> {
 
     @Option(names = "--no-t5", description = "skip the T5-XXL text encoder (saves about 9 GB in fp32 exports; run with Drop T5)")
     boolean noT5;
+
+    @Option(names = "--t5-variant", paramLabel = "fp16|fp8|none", description = "checkpoint repositories: which T5-XXL"
+            + " to fetch from text_encoders/ (default: fp8, half the download and memory of fp16; none: without T5)")
+    String t5Variant;
 
     @Option(names = "--endpoint", paramLabel = "URL", description = "Hub endpoint or mirror (default: $HF_ENDPOINT, else https://huggingface.co)")
     String endpoint;
@@ -49,13 +58,17 @@ public final class PullCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (repo == null) {
-            out.println("Known-good SD3.5 ONNX exports (sizes are read from the Hub when you pull):");
+            out.println("Known-good SD3/SD3.5 models (ONNX export sizes are read from the Hub when you pull):");
             for (ModelCatalogue.Entry e : ModelCatalogue.ENTRIES) {
-                out.println("  " + e.repo());
+                out.println("  " + e.repo() + "   [" + e.kind() + "]");
                 out.println("      " + e.title() + ": " + e.description());
                 out.println("      licence: " + e.licence());
+                if (e.gated()) {
+                    out.println("      " + e.access());
+                }
             }
             out.println("Any other Hub repository with an SD3 ONNX export works too: sd3studio pull OWNER/NAME[@REVISION]");
+            out.println("Checkpoints: --t5-variant fp8 (default), fp16 or none chooses the T5 encoder fetched with them");
             return 0;
         }
         RepoRef ref;
@@ -64,6 +77,11 @@ public final class PullCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), Cli.EXIT_USAGE);
         }
+        Optional<CheckpointRepo> checkpoint = ModelCatalogue.find(ref).flatMap(ModelCatalogue.Entry::checkpoint);
+        T5Variant t5 = t5Choice(ref, checkpoint.isPresent());
+        boolean withoutT5 = t5 == T5Variant.NONE;
+        ModelFiles.Selector selector = checkpoint.isPresent()
+                ? ModelFiles.checkpoint(checkpoint.get(), t5) : ModelFiles.onnx(withoutT5);
         Path target = dest != null ? dest : defaultFolder(ref);
         HubSettings settings;
         try {
@@ -78,9 +96,10 @@ public final class PullCommand implements Callable<Integer> {
         ModelDownloader downloader = new ModelDownloader(client);
         try {
             err.println("listing " + ref + " on " + client.settings().endpoint() + " ...");
-            ModelDownloader.Plan plan = downloader.plan(ref, target, noT5);
+            ModelDownloader.Plan plan = downloader.plan(ref, target, selector);
             err.println(plan.files().files().size() + " files (" + plan.files().layout() + " layout), "
-                    + Sizes.human(plan.files().totalBytes()) + (noT5 ? " without T5" : "")
+                    + Sizes.human(plan.files().totalBytes())
+                    + (withoutT5 ? " without T5" : checkpoint.isPresent() ? " with the " + t5 + " T5" : "")
                     + (plan.bytesStaged() > 0 ? ", " + Sizes.human(plan.bytesStaged()) + " already here" : "")
                     + " -> " + target);
             List<HubFile> unverified = plan.files().unverified();
@@ -93,13 +112,44 @@ public final class PullCommand implements Callable<Integer> {
             ProgressPrinter printer = new ProgressPrinter(err, System.console() != null);
             Path done = downloader.download(plan, new DownloadControl(), printer::print);
             printer.finish();
+            Path model = plan.files().modelPath(done);
             out.println("downloaded " + ref + " to " + done);
-            out.println("try: sd3studio generate --model " + done + (noT5 ? " --no-t5" : "")
+            if (checkpoint.isPresent()) {
+                out.println("model file (pass it to --model): " + model);
+            }
+            out.println("try: sd3studio generate --model " + model + (withoutT5 ? " --no-t5" : "")
                     + " --prompt \"a lighthouse at dusk\" --out lighthouse.png");
             return 0;
         } catch (HubException e) {
             throw new CliException(TerminalSafe.text(e.getMessage()), Cli.EXIT_FAILED);
         }
+    }
+
+    /**
+     * The T5 choice: for a checkpoint repository {@code --t5-variant} (fp8 unless given; {@code --no-t5}
+     * means none); an ONNX export carries its own T5, so there only none (= {@code --no-t5}) applies.
+     */
+    private T5Variant t5Choice(RepoRef ref, boolean isCheckpoint) throws CliException {
+        T5Variant chosen;
+        try {
+            chosen = t5Variant == null ? null : T5Variant.parse(t5Variant);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--t5-variant: " + e.getMessage(), Cli.EXIT_USAGE);
+        }
+        if (noT5 && chosen != null && chosen != T5Variant.NONE) {
+            throw new CliException("--no-t5 and --t5-variant " + chosen + " contradict each other; give one of them",
+                    Cli.EXIT_USAGE);
+        }
+        if (noT5) {
+            return T5Variant.NONE;
+        }
+        if (!isCheckpoint && chosen != null && chosen != T5Variant.NONE) {
+            throw new CliException("--t5-variant " + chosen + " chooses the T5 file of a checkpoint repository; " + ref
+                    + " is not one this app knows as such (an ONNX export brings its own T5: leave the option out, or"
+                    + " use --no-t5)", Cli.EXIT_USAGE);
+        }
+        // for an export only NONE matters: with T5 it gets the export's own, whatever its precision
+        return chosen != null ? chosen : isCheckpoint ? T5Variant.FP8 : T5Variant.FP16;
     }
 
     static Path defaultFolder(RepoRef ref) {

@@ -41,6 +41,11 @@ public final class ModelDownloader {
         public long bytesToFetch() {
             return files.totalBytes() - bytesStaged;
         }
+
+        /** What to open once downloaded: {@code dest}, or the checkpoint file in it. */
+        public Path modelPath() {
+            return files.modelPath(dest);
+        }
     }
 
     /** The folder a pull writes into until it is complete. */
@@ -49,13 +54,18 @@ public final class ModelDownloader {
         return abs.resolveSibling("." + abs.getFileName() + ".partial");
     }
 
-    /** Lists the repository, checks the layout and the disk space; fetches nothing large. */
+    /** Lists the repository, checks the ONNX layout and the disk space; fetches nothing large. */
     public Plan plan(RepoRef ref, Path dest, boolean noT5) throws HubException {
+        return plan(ref, dest, ModelFiles.onnx(noT5));
+    }
+
+    /** Lists the repository, picks its files with {@code selector}, checks the disk space; fetches nothing large. */
+    public Plan plan(RepoRef ref, Path dest, ModelFiles.Selector selector) throws HubException {
         if (Files.exists(dest) && !isEmptyDir(dest)) {
             throw new HubException(HubException.Kind.EXISTS, dest + " already exists; it is used as it is"
                     + " (remove it to download again, or choose another --dest)");
         }
-        ModelFiles files = ModelFiles.select(ref, client.listFiles(ref), noT5);
+        ModelFiles files = selector.select(ref, client.listFiles(ref));
         Path staging = stagingFor(dest);
         long staged = 0;
         for (HubFile f : files.files()) {
@@ -111,7 +121,7 @@ public final class ModelDownloader {
             }
             progress.add(staged.values().stream().mapToLong(Long::longValue).sum());
             for (HubFile f : plan.files().files()) {
-                // ModelFiles.select let only relative names that stay inside through
+                // the selector let only relative names that stay inside through (ModelFiles.checkNamesAndHashes)
                 Path target = staging.resolve(f.path());
                 if (Files.isRegularFile(target) && Files.size(target) == f.size()) {
                     continue;

@@ -1,17 +1,41 @@
 package dev.sd3studio.app.hub;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * Which files of a repository the engine loads, and whether they make a model it can run, decided
  * from the tree listing alone so that nothing large is fetched from a repository we cannot use.
  * Weights in other formats (safetensors, PyTorch), sample images and alternative exports are left
- * on the Hub.
+ * on the Hub. {@code modelFile} is the file to pass to {@code --model} when it is not the folder
+ * itself (a checkpoint, see {@link CheckpointRepo}).
  */
-public record ModelFiles(List<HubFile> files, String layout) {
+public record ModelFiles(List<HubFile> files, String layout, Optional<String> modelFile) {
+    /** How a pull picks its files from a repository's listing. */
+    @FunctionalInterface
+    public interface Selector {
+        ModelFiles select(RepoRef ref, List<HubFile> listing) throws HubException;
+    }
+
+    /** An SD3 ONNX export's files, without {@code text_encoder_3/} when {@code noT5}. */
+    public static Selector onnx(boolean noT5) {
+        return (ref, listing) -> select(ref, listing, noT5);
+    }
+
+    /** A checkpoint repository's files for the T5 choice. */
+    public static Selector checkpoint(CheckpointRepo repo, T5Variant t5) {
+        return (ref, listing) -> repo.select(ref, listing, t5);
+    }
+
+    /** What to open once the files are in {@code folder}: the folder, or the checkpoint file in it. */
+    public Path modelPath(Path folder) {
+        return modelFile.map(folder::resolve).orElse(folder);
+    }
+
     /** Folders the engine reads: Optimum names, TensorStack's {@code unet}, and a TAESD3 preview decoder. */
     static final Set<String> FOLDERS = Set.of("text_encoder", "text_encoder_2", "text_encoder_3", "transformer", "unet",
             "vae_decoder", "vae_encoder", "tokenizer", "tokenizer_2", "tokenizer_3", "scheduler", "taesd3");
@@ -37,22 +61,7 @@ public record ModelFiles(List<HubFile> files, String layout) {
                 keep.add(f);
             }
         }
-        for (HubFile f : keep) {
-            java.util.Optional<String> problem = PortablePath.problem(f.path());
-            if (problem.isPresent()) {
-                throw new HubException(HubException.Kind.UNSAFE_NAME, "the file list of " + ref + " names a file this"
-                        + " app will not write: \"" + TerminalSafe.text(f.path()) + "\" " + problem.get() + ". Nothing was"
-                        + " downloaded; the repository, or the mirror HF_ENDPOINT points at, is broken or hostile");
-            }
-        }
-        for (HubFile f : keep) {
-            if (f.isLfs() && f.expectedHash().isEmpty()) {
-                // the Hub always lists an LFS object's SHA-256; without it gigabytes would go unchecked
-                throw new HubException(HubException.Kind.NO_HASH, "the file list of " + ref + " gives no SHA-256 for "
-                        + f.path() + ", a large (LFS) file, so it cannot be verified. Nothing was downloaded. The Hub"
-                        + " always sends it: a mirror or proxy (HF_ENDPOINT) that drops it is broken or not to be trusted");
-            }
-        }
+        checkNamesAndHashes(ref, keep);
         String transformer = has(keep, "transformer/model.onnx") ? "transformer" : has(keep, "unet/model.onnx") ? "unet" : null;
         List<String> missing = new ArrayList<>();
         for (String required : new String[] {"text_encoder/model.onnx", "text_encoder_2/model.onnx", "vae_decoder/model.onnx"}) {
@@ -72,10 +81,31 @@ public record ModelFiles(List<HubFile> files, String layout) {
             boolean onnxAnywhere = listing.stream().anyMatch(f -> f.path().endsWith(".onnx"));
             throw new HubException(HubException.Kind.NOT_A_MODEL, ref + " is not an SD3 ONNX export this app loads: missing "
                     + String.join(", ", missing) + (onnxAnywhere ? "" : " (it has no .onnx files at all: it is probably"
-                    + " a PyTorch/safetensors model; pick an ONNX export such as TensorStack/stable-diffusion-3.5-medium-onnx)")
+                    + " a PyTorch/safetensors model; pick an ONNX export such as TensorStack/stable-diffusion-3.5-medium-onnx, or a checkpoint repository"
+                    + " that `sd3studio pull` lists)")
                     + ". Nothing was downloaded.");
         }
-        return new ModelFiles(List.copyOf(keep), "unet".equals(transformer) ? "TensorStack" : "Optimum");
+        return new ModelFiles(List.copyOf(keep), "unet".equals(transformer) ? "TensorStack" : "Optimum", Optional.empty());
+    }
+
+    /** Refuses, before anything is fetched, a name this app will not write or a large file it cannot verify. */
+    static void checkNamesAndHashes(RepoRef ref, List<HubFile> keep) throws HubException {
+        for (HubFile f : keep) {
+            Optional<String> problem = PortablePath.problem(f.path());
+            if (problem.isPresent()) {
+                throw new HubException(HubException.Kind.UNSAFE_NAME, "the file list of " + ref + " names a file this"
+                        + " app will not write: \"" + TerminalSafe.text(f.path()) + "\" " + problem.get() + ". Nothing was"
+                        + " downloaded; the repository, or the mirror HF_ENDPOINT points at, is broken or hostile");
+            }
+        }
+        for (HubFile f : keep) {
+            if (f.isLfs() && f.expectedHash().isEmpty()) {
+                // the Hub always lists an LFS object's SHA-256; without it gigabytes would go unchecked
+                throw new HubException(HubException.Kind.NO_HASH, "the file list of " + ref + " gives no SHA-256 for "
+                        + f.path() + ", a large (LFS) file, so it cannot be verified. Nothing was downloaded. The Hub"
+                        + " always sends it: a mirror or proxy (HF_ENDPOINT) that drops it is broken or not to be trusted");
+            }
+        }
     }
 
     private static boolean has(List<HubFile> files, String path) {

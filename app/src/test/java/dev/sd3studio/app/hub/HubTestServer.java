@@ -31,6 +31,7 @@ import java.util.stream.Stream;
  * that redirects ({@code .onnx*} files, the LFS ones, to a storage host named {@code localhost}
  * while the Hub is {@code 127.0.0.1}, the others relatively, as the real Hub does), ranges, a
  * gated repository, dropped connections, slow files and a listed hash that does not match.
+ * {@code .safetensors} files are LFS objects too, as on the Hub.
  * A plain socket server (one request per connection), so a dropped connection really is one.
  */
 public final class HubTestServer implements AutoCloseable {
@@ -320,7 +321,8 @@ public final class HubTestServer implements AutoCloseable {
     }
 
     private static boolean isLfs(String path) {
-        return path.endsWith(".onnx") || path.endsWith(".onnx_data") || path.endsWith(".onnx.data");
+        return path.endsWith(".onnx") || path.endsWith(".onnx_data") || path.endsWith(".onnx.data")
+                || path.endsWith(".safetensors");
     }
 
     private static void status(HttpExchange ex, int code, String text) throws IOException {

@@ -28,6 +28,7 @@ import org.testfx.util.WaitForAsyncUtils;
 import javax.imageio.ImageIO;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -79,6 +80,28 @@ class HubGpuScreenshotTour {
             WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> vm.stateProperty().get() == ModelCatalogueViewModel.State.READY);
             settle();
             shot(robot, dialog[0], out, "07-model-catalogue-checked");
+
+            // a gated checkpoint repository (the tiny SD3.5 checkpoint under Stability AI's file names), T5 none
+            Path ckpt = Fixtures.root().resolve("checkpoints/tiny-sd35-comfy-fp16-t5fp8");
+            Path ckptRepo = Files.createDirectories(data.resolve("ckpt-repo/text_encoders"));
+            Files.copy(ckpt.resolve("tiny-sd35.safetensors"), ckptRepo.resolveSibling("sd3.5_medium.safetensors"));
+            for (String f : List.of("clip_l", "clip_g", "t5xxl_fp8_e4m3fn")) {
+                Files.copy(ckpt.resolve("text_encoders/" + f + ".safetensors"), ckptRepo.resolve(f + ".safetensors"));
+            }
+            hub.addRepo("stabilityai/stable-diffusion-3.5-medium", ckptRepo.getParent());
+            robot.interact(() -> {
+                vm.t5VariantProperty().set(dev.sd3studio.app.hub.T5Variant.NONE);
+                vm.pick(vm.entries().stream().filter(e -> e.repo().equals("stabilityai/stable-diffusion-3.5-medium"))
+                        .findFirst().orElseThrow());
+            });
+            WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> vm.stateProperty().get() == ModelCatalogueViewModel.State.READY);
+            settle();
+            shot(robot, dialog[0], out, "07b-model-catalogue-checkpoint");
+            robot.interact(() -> {
+                vm.repoProperty().set("test-org/tiny-sd3-onnx");
+                vm.check();
+            });
+            WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> vm.stateProperty().get() == ModelCatalogueViewModel.State.READY);
             robot.interact(vm::download);
             WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> vm.progressTextProperty().get().contains("text_encoder_3"));
             robot.interact(vm::pause);

@@ -1,6 +1,7 @@
 package dev.sd3studio.app.studio.view;
 
 import dev.sd3studio.app.hub.ModelCatalogue;
+import dev.sd3studio.app.hub.T5Variant;
 import dev.sd3studio.app.studio.vm.ModelCatalogueViewModel;
 import dev.sd3studio.app.studio.vm.ModelCatalogueViewModel.State;
 import javafx.beans.binding.Bindings;
@@ -8,6 +9,7 @@ import javafx.geometry.Insets;
 import javafx.scene.Scene;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
+import javafx.scene.control.ChoiceBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListCell;
 import javafx.scene.control.ListView;
@@ -19,7 +21,10 @@ import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
 import javafx.stage.Window;
 
-/** "Get models": the catalogue, any repository id, the size before downloading, progress, pause and cancel. */
+/**
+ * "Get models": the catalogue (ONNX exports and checkpoint repositories, each marked), any repository
+ * id, the T5 choice, the size before downloading, progress, pause and cancel.
+ */
 public final class ModelCatalogueDialog extends Stage {
     public ModelCatalogueDialog(Window owner, ModelCatalogueViewModel vm) {
         initOwner(owner);
@@ -27,7 +32,7 @@ public final class ModelCatalogueDialog extends Stage {
         ListView<ModelCatalogue.Entry> list = new ListView<>();
         list.setId("catalogueList");
         list.getItems().setAll(vm.entries());
-        list.setPrefHeight(200);
+        list.setPrefHeight(260);
         list.setCellFactory(l -> new ListCell<>() {
             @Override
             protected void updateItem(ModelCatalogue.Entry e, boolean empty) {
@@ -36,10 +41,11 @@ public final class ModelCatalogueDialog extends Stage {
                     setGraphic(null);
                     return;
                 }
-                Label title = new Label(e.title() + "   " + e.repo());
+                // the kind first, so a long repository id cannot push it out of sight
+                Label title = new Label(e.title() + "   [" + e.kind() + "]");
                 title.getStyleClass().add("text-bold");
-                Label about = Controls.help(e.description());
-                about.setMaxWidth(560);
+                Label about = Controls.help(e.repo() + ": " + e.description() + (e.gated() ? " Access: " + e.access() + "." : ""));
+                about.setMaxWidth(600);
                 setGraphic(new VBox(2, title, about));
             }
         });
@@ -61,6 +67,13 @@ public final class ModelCatalogueDialog extends Stage {
         CheckBox noT5 = Controls.describe(new CheckBox("Without the T5 encoder (much smaller; generate with Drop T5)"),
                 "catalogueNoT5", "Leave text_encoder_3 on the Hub");
         noT5.selectedProperty().bindBidirectional(vm.noT5Property());
+        noT5.disableProperty().bind(vm.checkpointProperty());
+        ChoiceBox<T5Variant> t5 = Controls.describe(new ChoiceBox<>(), "catalogueT5Variant",
+                "Checkpoints: the T5 encoder fetched from text_encoders/. fp8 halves the download and memory of fp16"
+                        + " at a small cost in precision; none leaves T5 out (generate with Drop T5)");
+        t5.getItems().setAll(T5Variant.values());
+        t5.valueProperty().bindBidirectional(vm.t5VariantProperty());
+        t5.disableProperty().bind(vm.checkpointProperty().not());
 
         Label details = Controls.help("");
         details.setId("catalogueDetails");
@@ -91,10 +104,12 @@ public final class ModelCatalogueDialog extends Stage {
         Button close = Controls.describe(new Button("Close"), "catalogueClose", "Close; a running download continues");
         close.setOnAction(e -> hide());
 
-        VBox root = new VBox(8, Controls.help("Known-good SD3.5 ONNX exports (sizes come from the Hub when you pick one):"),
-                list, new HBox(6, Controls.label("Repository", repo), repo, check), noT5, details, bar, progress,
+        VBox root = new VBox(8, Controls.help("Known-good SD3/SD3.5 models: ONNX exports and Stability AI's checkpoints"
+                        + " (sizes come from the Hub when you pick one; gated ones need a token):"),
+                list, new HBox(6, Controls.label("Repository", repo), repo, check),
+                new HBox(12, noT5, Controls.label("Checkpoint T5", t5), t5), details, bar, progress,
                 new HBox(6, download, pause, resume, cancel, close));
         root.setPadding(new Insets(12));
-        setScene(new Scene(root, 640, 560));
+        setScene(new Scene(root, 680, 640));
     }
 }
