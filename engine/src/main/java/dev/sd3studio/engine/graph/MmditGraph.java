@@ -399,9 +399,11 @@ public final class MmditGraph {
         return g.node("Mul", List.of(x, g.node("Sigmoid", List.of(x))));
     }
 
+    /** A Gemm named by the layer's diffusers module path where it has one, so that LoRAs find it (GraphBuilder#moduleNode). */
     private String linear(String flat, Linear l) {
-        return g.node("Gemm", List.of(flat, g.weight(l.name(), l.weight()), g.weight(l.name() + "_bias", l.bias())),
-                Attr.i("transB", 1));
+        List<String> in = List.of(flat, g.weight(l.name(), l.weight()), g.weight(l.name() + "_bias", l.bias()));
+        return l.module() == null ? g.node("Gemm", in, Attr.i("transB", 1))
+                : g.moduleNode(l.module(), "Gemm", in, Attr.i("transB", 1));
     }
 
     /** [batch, tokens, hidden] to [batch·tokens, hidden]. */

@@ -216,6 +216,11 @@ public final class LoraSelection implements AutoCloseable {
                         + (t.chunks() > 1 ? " (" + t.chunks() + " fused parts)" : "") + "; a LoRA for another model size?"));
                 continue;
             }
+            if (!OnnxWeights.canMerge(w.weight().dataType())) {
+                missed.add(new Unmatched(m.key(), "cannot be applied to " + t.describe() + ": "
+                        + OnnxWeights.whyNotMergeable(w.weight().dataType())));
+                continue;
+            }
             out.add(new Contribution(file, m, t, w, rank, factor));
             String layer = t.modulePath() != null ? t.modulePath() : w.modulePath();
             matched.add(new Match(m.key(), m.component().folder(),

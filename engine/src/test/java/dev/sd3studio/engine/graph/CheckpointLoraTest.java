@@ -1,0 +1,144 @@
+package dev.sd3studio.engine.graph;
+
+import dev.sd3studio.engine.Fixtures;
+import dev.sd3studio.engine.api.CheckpointFiles;
+import dev.sd3studio.engine.lora.OnnxWeights;
+import dev.sd3studio.engine.lora.OnnxWeights.LinearWeight;
+import dev.sd3studio.engine.model.Component;
+import dev.sd3studio.engine.model.ModelFolder;
+import dev.sd3studio.engine.api.LoraSpec;
+import dev.sd3studio.engine.lora.LoraMerge;
+import dev.sd3studio.engine.lora.LoraSelection;
+import dev.sd3studio.engine.lora.LoraTestFiles;
+import dev.sd3studio.engine.lora.MergedWeights;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A checkpoint's built graphs name their linear layers as the ONNX export of the same model does, so one LoRA
+ * matches both: the module paths of every LoRA component equal the export's (without its "m." prefix), but for the
+ * transformer's modulations, which the built graph cuts into chunks that no diffusers module is. And a LoRA merged
+ * into a float16 checkpoint's weights gives the float32 checkpoint's merged weights to float16 precision.
+ */
+class CheckpointLoraTest {
+    private static final Set<String> CHUNKED = Set.of("transformer_blocks.0.norm1.linear", "transformer_blocks.1.norm1.linear",
+            "transformer_blocks.0.norm1_context.linear", "transformer_blocks.1.norm1_context.linear", "norm_out.linear");
+
+    private static Set<String> paths(OnnxWeights w) {
+        return w.linears().stream().map(LinearWeight::modulePath).filter(p -> p != null)
+                .map(p -> p.startsWith("m.") ? p.substring(2) : p).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"checkpoints/tiny-sd3-diffusers-fp32", "checkpoints/tiny-sd3-comfy-fp16/tiny-sd3.safetensors",
+            "checkpoints/tiny-sd3-diffusers-bf16"})
+    void builtGraphsNameTheirLinearLayersAsTheExportDoes(String model) throws Exception {
+        ModelFolder export = ModelFolder.detect(Fixtures.model("tiny-sd3"));
+        CheckpointModel checkpoint = CheckpointModel.open(Fixtures.root().resolve(model),
+                CheckpointFiles.NONE.withTokenizers(Fixtures.root().resolve("tokenizers")));
+        for (Component c : List.of(Component.TEXT_ENCODER, Component.TEXT_ENCODER_2, Component.TEXT_ENCODER_3,
+                Component.TRANSFORMER)) {
+            Set<String> expected = new TreeSet<>(paths(export.linearWeights(c).orElseThrow()));
+            expected.removeAll(CHUNKED);
+            if (c == Component.TEXT_ENCODER && model.endsWith(".safetensors")) {
+                expected.remove("text_projection");   // a separate clip_l file's projection is unused, as in ComfyUI
+            }
+            OnnxWeights built = checkpoint.linearWeights(c).orElseThrow();
+            assertEquals(expected, paths(built), model + " " + c);
+            assertEquals(null, built.whyNotLoraReady());
+            for (LinearWeight w : built.linears()) {
+                if (w.modulePath() != null) {
+                    assertTrue(w.weight().external() && OnnxWeights.canMerge(w.weight().dataType()), w.toString());
+                    assertEquals(OnnxWeights.Layout.OUT_IN, w.layout(), w.node());
+                }
+            }
+        }
+        // the skippable transformer's weights carry the same initializer names, so one merge serves both graphs
+        var skippable = checkpoint.require(Component.TRANSFORMER, true);
+        OnnxWeights s = OnnxWeights.read(skippable.built(), skippable.weightFolder(), skippable.source());
+        assertEquals(names(checkpoint.linearWeights(Component.TRANSFORMER).orElseThrow()), names(s));
+    }
+
+    private static List<String> names(OnnxWeights w) {
+        return w.linears().stream().map(l -> l.modulePath() + "=" + l.weight().name()).toList();
+    }
+
+    /**
+     * Per element: the float16 file holds the float32 weights rounded (|w16 − w32| ≤ half an ulp16), which also proves
+     * that each LoRA layer found the same rows, q, k and v cut from the fused qkv included; the merge adds the same
+     * delta and rounds once more, so |m16 − m32| ≤ |w16 − w32| + half an ulp16 of the merged value (the larger of the two,
+     * since w16 + delta may lie across a power of two from m32).
+     */
+    @Test
+    void aLoraMergedIntoFloat16WeightsEqualsTheFloat32MergeToFloat16Precision() throws Exception {
+        CheckpointFiles files = CheckpointFiles.NONE.withTokenizers(Fixtures.root().resolve("tokenizers"));
+        CheckpointModel fp32 = CheckpointModel.open(Fixtures.root().resolve("checkpoints/tiny-sd3-diffusers-fp32"), files);
+        CheckpointModel fp16 = CheckpointModel.open(
+                Fixtures.root().resolve("checkpoints/tiny-sd3-comfy-fp16/tiny-sd3.safetensors"), files);
+        List<LoraSpec> spec = List.of(new LoraSpec(LoraTestFiles.caseDir("sd3_lora_rank4").resolve("lora.safetensors"), 0.8));
+        Map<String, float[][]> merged32 = baseAndMerged(fp32, spec);
+        Map<String, float[][]> merged16 = baseAndMerged(fp16, spec);
+        assertEquals(15, merged32.size());
+        assertEquals(merged32.keySet(), merged16.keySet());
+        float largestChange = 0;
+        for (String module : merged32.keySet()) {
+            float[] w32 = merged32.get(module)[0];
+            float[] m32 = merged32.get(module)[1];
+            float[] w16 = merged16.get(module)[0];
+            float[] m16 = merged16.get(module)[1];
+            for (int i = 0; i < w32.length; i++) {
+                assertTrue(Math.abs(w16[i] - w32[i]) <= halfUlp16(w32[i]), module + "[" + i + "] base " + w16[i] + " vs " + w32[i]);
+                assertTrue(Math.abs(m16[i] - m32[i]) <= Math.abs(w16[i] - w32[i])
+                        + halfUlp16(Math.max(Math.abs(m16[i]), Math.abs(m32[i]))),
+                        module + "[" + i + "] merged " + m16[i] + " vs " + m32[i] + ", base " + w16[i] + " vs " + w32[i]);
+                largestChange = Math.max(largestChange, Math.abs(m32[i] - w32[i]));
+            }
+        }
+        assertTrue(largestChange > 0.01, "the LoRA changes the weights: " + largestChange);
+    }
+
+    /** Half the float16 spacing at |x| (at least half the smallest subnormal), with float32's own rounding. */
+    private static float halfUlp16(float x) {
+        float a = Math.max(Math.abs(x), 0x1p-14f);
+        return Math.scalb(1f, Math.getExponent(a) - 11) + Math.ulp(x);
+    }
+
+    /** Module path → {base weight, merged weight} as floats, in the stored [out, in] layout. */
+    private static Map<String, float[][]> baseAndMerged(CheckpointModel model, List<LoraSpec> spec) throws Exception {
+        Map<String, float[][]> out = new TreeMap<>();
+        try (LoraSelection s = LoraSelection.select(spec, model::linearWeights)) {
+            var contributions = s.plan(Component.TRANSFORMER).contributions();
+            Map<String, String> moduleOf = new java.util.HashMap<>();
+            Map<String, float[]> base = new java.util.HashMap<>();
+            for (var c : contributions) {
+                moduleOf.put(c.weight().weight().name(), c.weight().modulePath());
+                base.put(c.weight().weight().name(), OnnxWeights.readFloats(c.weight().weight()));
+            }
+            try (MergedWeights merged = LoraMerge.merge(contributions)) {
+                for (MergedWeights.Weight w : merged.weights()) {
+                    float[] m = new float[base.get(w.name()).length];
+                    ByteBuffer b = w.data().duplicate().order(ByteOrder.nativeOrder());
+                    for (int i = 0; i < m.length; i++) {
+                        m[i] = w.dataType() == OnnxWeights.FLOAT16 ? Float.float16ToFloat(b.getShort(i * 2)) : b.getFloat(i * 4);
+                    }
+                    out.put(moduleOf.get(w.name()), new float[][] {base.get(w.name()), m});
+                }
+            }
+        }
+        return out;
+    }
+}
