@@ -7,11 +7,13 @@ import dev.sd3studio.engine.lora.OnnxWeights.LinearWeight;
 import dev.sd3studio.engine.model.Component;
 import dev.sd3studio.engine.model.ModelFolder;
 import dev.sd3studio.engine.api.LoraSpec;
+import dev.sd3studio.engine.format.ElementDecoder;
 import dev.sd3studio.engine.lora.LoraMerge;
 import dev.sd3studio.engine.lora.LoraSelection;
 import dev.sd3studio.engine.lora.LoraTestFiles;
 import dev.sd3studio.engine.lora.MergedWeights;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -32,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A checkpoint's built graphs name their linear layers as the ONNX export of the same model does, so one LoRA
  * matches both: the module paths of every LoRA component equal the export's (without its "m." prefix), but for the
  * transformer's modulations, which the built graph cuts into chunks that no diffusers module is. And a LoRA merged
- * into a float16 checkpoint's weights gives the float32 checkpoint's merged weights to float16 precision.
+ * into a float16 or bfloat16 checkpoint's weights gives the float32 checkpoint's merged weights to that precision.
  */
 class CheckpointLoraTest {
     private static final Set<String> CHUNKED = Set.of("transformer_blocks.0.norm1.linear", "transformer_blocks.1.norm1.linear",
@@ -78,43 +80,79 @@ class CheckpointLoraTest {
     }
 
     /**
-     * Per element: the float16 file holds the float32 weights rounded (|w16 − w32| ≤ half an ulp16), which also proves
-     * that each LoRA layer found the same rows, q, k and v cut from the fused qkv included; the merge adds the same
-     * delta and rounds once more, so |m16 − m32| ≤ |w16 − w32| + half an ulp16 of the merged value (the larger of the two,
-     * since w16 + delta may lie across a power of two from m32).
+     * Per element: the float16 (bfloat16) file holds the float32 weights rounded (|w − w32| ≤ half an ulp of the
+     * narrow type), which also proves that each LoRA layer found the same rows, q, k and v cut from the fused qkv
+     * included; the merge adds the same delta and rounds once more, so |m − m32| ≤ |w − w32| + half an ulp of the
+     * merged value (the larger of the two, since w + delta may lie across a power of two from m32).
      */
-    @Test
-    void aLoraMergedIntoFloat16WeightsEqualsTheFloat32MergeToFloat16Precision() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"checkpoints/tiny-sd3-comfy-fp16/tiny-sd3.safetensors", "checkpoints/tiny-sd3-diffusers-bf16"})
+    void aLoraMergedIntoNarrowWeightsEqualsTheFloat32MergeToTheirPrecision(String model) throws Exception {
         CheckpointFiles files = CheckpointFiles.NONE.withTokenizers(Fixtures.root().resolve("tokenizers"));
         CheckpointModel fp32 = CheckpointModel.open(Fixtures.root().resolve("checkpoints/tiny-sd3-diffusers-fp32"), files);
-        CheckpointModel fp16 = CheckpointModel.open(
-                Fixtures.root().resolve("checkpoints/tiny-sd3-comfy-fp16/tiny-sd3.safetensors"), files);
+        CheckpointModel narrow = CheckpointModel.open(Fixtures.root().resolve(model), files);
+        int mantissaBits = model.contains("bf16") ? 7 : 10;
         List<LoraSpec> spec = List.of(new LoraSpec(LoraTestFiles.caseDir("sd3_lora_rank4").resolve("lora.safetensors"), 0.8));
         Map<String, float[][]> merged32 = baseAndMerged(fp32, spec);
-        Map<String, float[][]> merged16 = baseAndMerged(fp16, spec);
+        Map<String, float[][]> mergedNarrow = baseAndMerged(narrow, spec);
         assertEquals(15, merged32.size());
-        assertEquals(merged32.keySet(), merged16.keySet());
+        assertEquals(merged32.keySet(), mergedNarrow.keySet());
         float largestChange = 0;
         for (String module : merged32.keySet()) {
             float[] w32 = merged32.get(module)[0];
             float[] m32 = merged32.get(module)[1];
-            float[] w16 = merged16.get(module)[0];
-            float[] m16 = merged16.get(module)[1];
+            float[] w = mergedNarrow.get(module)[0];
+            float[] m = mergedNarrow.get(module)[1];
             for (int i = 0; i < w32.length; i++) {
-                assertTrue(Math.abs(w16[i] - w32[i]) <= halfUlp16(w32[i]), module + "[" + i + "] base " + w16[i] + " vs " + w32[i]);
-                assertTrue(Math.abs(m16[i] - m32[i]) <= Math.abs(w16[i] - w32[i])
-                        + halfUlp16(Math.max(Math.abs(m16[i]), Math.abs(m32[i]))),
-                        module + "[" + i + "] merged " + m16[i] + " vs " + m32[i] + ", base " + w16[i] + " vs " + w32[i]);
+                assertTrue(Math.abs(w[i] - w32[i]) <= halfUlp(w32[i], mantissaBits), module + "[" + i + "] base " + w[i] + " vs " + w32[i]);
+                assertTrue(Math.abs(m[i] - m32[i]) <= Math.abs(w[i] - w32[i])
+                                + halfUlp(Math.max(Math.abs(m[i]), Math.abs(m32[i])), mantissaBits),
+                        module + "[" + i + "] merged " + m[i] + " vs " + m32[i] + ", base " + w[i] + " vs " + w32[i]);
                 largestChange = Math.max(largestChange, Math.abs(m32[i] - w32[i]));
             }
         }
         assertTrue(largestChange > 0.01, "the LoRA changes the weights: " + largestChange);
     }
 
-    /** Half the float16 spacing at |x| (at least half the smallest subnormal), with float32's own rounding. */
-    private static float halfUlp16(float x) {
+    /** Half the spacing of a float type with {@code mantissaBits} at |x| (float16's subnormal floor), plus float32's own rounding. */
+    private static float halfUlp(float x, int mantissaBits) {
         float a = Math.max(Math.abs(x), 0x1p-14f);
-        return Math.scalb(1f, Math.getExponent(a) - 11) + Math.ulp(x);
+        return Math.scalb(1f, Math.getExponent(a) - mantissaBits - 1) + Math.ulp(x);
+    }
+
+    /**
+     * A T5 stored as float8 takes no LoRA (a merge rounded to 3 mantissa bits would lose it): its keys are reported
+     * unmatched with that reason, a warning, while the same LoRA's CLIP-L part is applied; T5 module paths match.
+     */
+    @Test
+    void float8WeightsAreReportedUnmatchedWithTheReason(@TempDir Path tmp) throws Exception {
+        CheckpointModel model = CheckpointModel.open(
+                Fixtures.root().resolve("checkpoints/tiny-sd35-comfy-fp16-t5fp8/tiny-sd35.safetensors"),
+                CheckpointFiles.NONE.withTokenizers(Fixtures.root().resolve("tokenizers")));
+        Map<String, LoraTestFiles.T> tensors = new TreeMap<>();
+        addPair(tensors, "lora_te3_encoder_block_0_layer_0_SelfAttention_q",
+                model.linearWeights(Component.TEXT_ENCODER_3).orElseThrow().byModulePath("encoder.block.0.layer.0.SelfAttention.q"));
+        addPair(tensors, "lora_te1_text_model_encoder_layers_0_self_attn_q_proj",
+                model.linearWeights(Component.TEXT_ENCODER).orElseThrow().byModulePath("text_model.encoder.layers.0.self_attn.q_proj"));
+        Path file = LoraTestFiles.writeF32(tmp.resolve("te.safetensors"), tensors);
+        try (LoraSelection s = LoraSelection.select(List.of(new LoraSpec(file, 1.0)), model::linearWeights)) {
+            var report = s.report().files().getFirst();
+            assertEquals(1, report.unmatched().size(), s.report().describe());
+            assertTrue(report.unmatched().getFirst().reason().contains("float8"), s.report().describe());
+            assertEquals(List.of("text_model.encoder.layers.0.self_attn.q_proj"),
+                    report.matched().stream().map(m -> m.layer()).toList());
+            assertEquals(1, s.plan(Component.TEXT_ENCODER).contributions().size());
+            assertTrue(s.plan(Component.TEXT_ENCODER_3).isEmpty());
+            assertEquals(1, s.warnings().size(), s.warnings().toString());
+        }
+    }
+
+    private static void addPair(Map<String, LoraTestFiles.T> out, String key, List<LinearWeight> layer) {
+        assertEquals(1, layer.size(), key);
+        int in = (int) layer.getFirst().inFeatures();
+        int outF = (int) layer.getFirst().outFeatures();
+        out.put(key + ".lora_down.weight", new LoraTestFiles.T(new long[] {2, in}, new float[2 * in]));
+        out.put(key + ".lora_up.weight", new LoraTestFiles.T(new long[] {outF, 2}, new float[outF * 2]));
     }
 
     /** Module path → {base weight, merged weight} as floats, in the stored [out, in] layout. */
@@ -133,7 +171,11 @@ class CheckpointLoraTest {
                     float[] m = new float[base.get(w.name()).length];
                     ByteBuffer b = w.data().duplicate().order(ByteOrder.nativeOrder());
                     for (int i = 0; i < m.length; i++) {
-                        m[i] = w.dataType() == OnnxWeights.FLOAT16 ? Float.float16ToFloat(b.getShort(i * 2)) : b.getFloat(i * 4);
+                        m[i] = switch (w.dataType()) {
+                            case OnnxWeights.FLOAT16 -> ElementDecoder.f16(b.getShort(i * 2));
+                            case OnnxWeights.BFLOAT16 -> ElementDecoder.bf16(b.getShort(i * 2));
+                            default -> b.getFloat(i * 4);
+                        };
                     }
                     out.put(moduleOf.get(w.name()), new float[][] {base.get(w.name()), m});
                 }

@@ -31,6 +31,7 @@ class CheckpointLoraGoldensTest {
     /** LoraGoldensTest's bar for the same cases on the ONNX export. */
     private static final float IMAGE_TOL = 1e-4f;
     private static final Path FP32 = Fixtures.root().resolve("checkpoints/tiny-sd3-diffusers-fp32");
+    private static final Path BF16 = Fixtures.root().resolve("checkpoints/tiny-sd3-diffusers-bf16");
     private static final Path FP16 = Fixtures.root().resolve("checkpoints/tiny-sd3-comfy-fp16/tiny-sd3.safetensors");
 
     @TempDir
@@ -118,6 +119,24 @@ class CheckpointLoraGoldensTest {
         float change16 = maxDiff(lora16, base16);
         System.out.printf("fp16 checkpoint: the LoRA changes the image by %.4f (fp32: %.4f)%n", change16, change32);
         assertTrue(change16 > change32 / 2 && change16 < change32 * 2, "change " + change16 + " vs " + change32);
+    }
+
+    /**
+     * The bfloat16 diffusers folder is the float32 pipeline with rounded weights: its base image lies e from the
+     * float32 reference, and its LoRA image must lie about as far from diffusers' float32 LoRA image (the merged
+     * weights are those of the float32 merge to bfloat16 precision, graph.CheckpointLoraTest): within 2·e.
+     */
+    @Test
+    void aLoraOnABfloat16CheckpointStaysAsCloseToTheReferenceAsItsBaseImage() throws Exception {
+        String caseName = "sd3_lora_rank4";
+        Path dir = LoraTestFiles.caseDir(caseName);
+        float e = maxDiff(generate(BF16, caseName, new Recorder()), LoraTestFiles.npy(dir, "image_no_lora").data());
+        Recorder rec = new Recorder();
+        float[] lora = generate(BF16, caseName, rec, lora(caseName, 0.8));
+        assertTrue(rec.warnings.isEmpty(), rec.warnings.toString());
+        float err = maxDiff(lora, LoraTestFiles.npy(dir, "image").data());
+        System.out.printf("bf16 checkpoint: base image vs fp32 reference %.2e, LoRA image vs fp32 LoRA reference %.2e%n", e, err);
+        assertTrue(err <= 2 * e, "LoRA image " + err + " from the reference, base image " + e);
     }
 
     @Test
