@@ -91,10 +91,15 @@ public final class GraphBuilder {
      * {@code modulePath} from it, as it does from an exported graph of the same model.
      */
     public String moduleNode(String modulePath, String op, List<String> in, AttributeProto... attrs) {
+        return moduleNode(modulePath, op, "", in, attrs);
+    }
+
+    /** The same with {@code nameTail} after the node name's op (what else LoRA matching reads from it). */
+    public String moduleNode(String modulePath, String op, String nameTail, List<String> in, AttributeProto... attrs) {
         String out = fresh(op.toLowerCase() + "_out");
         // torch's exporter writes a submodule step as '/', a list index as '.': transformer_blocks.0/attn/to_out.0
         String scope = modulePath.replaceAll("\\.(?![0-9])", "/");
-        nodes.add(NodeProto.newBuilder().setOpType(op).setName(fresh("/" + scope + "/" + op)).addAllInput(in)
+        nodes.add(NodeProto.newBuilder().setOpType(op).setName(fresh("/" + scope + "/" + op + nameTail)).addAllInput(in)
                 .addOutput(out).addAllAttribute(List.of(attrs)).build());
         return out;
     }

@@ -18,10 +18,14 @@ import java.util.List;
 final class MmditWeights {
     /**
      * A linear layer's stored [out, in] weight and [out] bias; {@code module} is its diffusers module path
-     * ({@code transformer_blocks.0.attn.to_q}), which LoRAs name it by whatever the file's naming, or null for a
-     * part of a fused layer that no diffusers module is (a modulation's chunk).
+     * ({@code transformer_blocks.0.attn.to_q}), which LoRAs name it by whatever the file's naming, or null;
+     * {@code firstRow}: for a modulation's chunk, the row of the diffusers module's output it starts at, else -1.
      */
-    record Linear(String name, String module, WeightRef weight, WeightRef bias) {
+    record Linear(String name, String module, WeightRef weight, WeightRef bias, long firstRow) {
+        Linear(String name, String module, WeightRef weight, WeightRef bias) {
+            this(name, module, weight, bias, -1);
+        }
+
         long out() {
             return weight.dim(0);
         }
@@ -37,6 +41,11 @@ final class MmditWeights {
 
         Linear module(String diffusersPath) {
             return new Linear(name, diffusersPath, weight, bias);
+        }
+
+        /** This chunk as rows from {@code first} of the diffusers module {@code diffusersPath}. */
+        Linear part(String diffusersPath, long first) {
+            return new Linear(name, diffusersPath, weight, bias, first);
         }
     }
 
@@ -91,7 +100,7 @@ final class MmditWeights {
 
     /** The block's image-stream modulation cut into {@code chunks} (6, or 9 with dual attention), diffusers' order. */
     List<Linear> imageModulation(int block, int chunks) throws EngineException {
-        return split(linear(original ? block(block) + "x_block.adaLN_modulation.1" : block(block) + "norm1.linear"),
+        return split(linear(block(block) + "x_block.adaLN_modulation.1", DIFFUSERS_BLOCK + block + ".norm1.linear"),
                 chunks, false);
     }
 
@@ -100,13 +109,13 @@ final class MmditWeights {
      * attention) 2, which diffusers orders (scale, shift) and the original layout (shift, scale).
      */
     List<Linear> contextModulation(int block, boolean preOnly) throws EngineException {
-        Linear l = linear(original ? block(block) + "context_block.adaLN_modulation.1" : block(block) + "norm1_context.linear");
+        Linear l = linear(block(block) + "context_block.adaLN_modulation.1", DIFFUSERS_BLOCK + block + ".norm1_context.linear");
         return split(l, preOnly ? 2 : 6, preOnly && original);
     }
 
     /** The final layer's modulation as (scale, shift). */
     List<Linear> finalModulation() throws EngineException {
-        return split(linear(original ? "final_layer.adaLN_modulation.1" : "norm_out.linear"), 2, original);
+        return split(linear("final_layer.adaLN_modulation.1", "norm_out.linear"), 2, original);
     }
 
     Linear projOut() throws EngineException {
@@ -235,6 +244,12 @@ final class MmditWeights {
         for (int c = 0; c < chunks; c++) {
             parts.add(l.rows(Integer.toString(c), c * hidden, (c + 1) * hidden));
         }
-        return swapPair ? List.of(parts.get(1), parts.get(0)) : parts;
+        List<Linear> ordered = swapPair ? List.of(parts.get(1), parts.get(0)) : parts;
+        // each chunk is rows of the diffusers module in diffusers' order, which is what a LoRA's B rows follow
+        List<Linear> out = new ArrayList<>();
+        for (int c = 0; c < chunks; c++) {
+            out.add(ordered.get(c).part(l.module(), c * hidden));
+        }
+        return out;
     }
 }

@@ -168,14 +168,19 @@ public final class LoraMerge {
         }
     }
 
-    /** Which row of B feeds each output: the target's chunk, with (shift, scale) halves swapped if asked. */
+    /**
+     * Which row of B feeds each output: the target's chunk, with (shift, scale) halves swapped if asked. A weight
+     * that is a row range of its layer (a built graph's modulation chunk) takes the rows of its range.
+     */
     static int[] rowsOfB(Contribution c, int out) {
+        int layerOut = (int) (c.file().shape(c.module().up())[0] / c.target().chunks());
         int[] rows = new int[out];
-        boolean swap = c.target().swapIfTwoChunks() && out == 2 * c.weight().inFeatures();
-        int half = out / 2;
+        boolean swap = c.target().swapIfTwoChunks() && layerOut == 2 * c.weight().inFeatures();
+        int half = layerOut / 2;
         for (int o = 0; o < out; o++) {
-            int src = swap ? (o < half ? o + half : o - half) : o;
-            rows[o] = c.target().chunk() * out + src;
+            int r = (int) c.weight().firstRow() + o;
+            int src = swap ? (r < half ? r + half : r - half) : r;
+            rows[o] = c.target().chunk() * layerOut + src;
         }
         return rows;
     }

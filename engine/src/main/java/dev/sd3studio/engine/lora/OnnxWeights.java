@@ -44,6 +44,12 @@ public final class OnnxWeights {
             "MatMulInteger", "QLinearMatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat", "GemmFastGelu",
             "MatMulFpQ4", "MatMulBnb4");
 
+    /**
+     * Ends the name of a node whose weight holds only some output rows of its module, from the row given after it
+     * ({@code /transformer_blocks.0/norm1/linear/Gemm#rows:64}): built graphs cut fused modulations so.
+     */
+    public static final String FIRST_ROW_MARK = "#rows:";
+
     /** How a weight is stored: {@code IN_OUT} for MatMul (the transpose of torch's), {@code OUT_IN} as torch. */
     public enum Layout { IN_OUT, OUT_IN }
 
@@ -62,9 +68,14 @@ public final class OnnxWeights {
     /**
      * One linear layer: its node, module path (null when the name carries none) and weight. Exporters
      * that name parameters after the module ({@code time_text_embed.timestep_embedder.linear_1.weight})
-     * give a second path when the node name was shortened; both are matched.
+     * give a second path when the node name was shortened; both are matched. {@code firstRow}: the module output
+     * row this weight's first row is (0 unless the module is cut into parts, see {@link #FIRST_ROW_MARK}).
      */
-    public record LinearWeight(String node, String modulePath, Initializer weight, Layout layout) {
+    public record LinearWeight(String node, String modulePath, Initializer weight, Layout layout, long firstRow) {
+        public LinearWeight(String node, String modulePath, Initializer weight, Layout layout) {
+            this(node, modulePath, weight, layout, 0);
+        }
+
         /** The module path the weight's own name gives, or null. */
         public String weightPath() {
             String n = weight.name();
@@ -232,7 +243,7 @@ public final class OnnxWeights {
             if (init == null || init.dims().length != 2) {
                 continue;
             }
-            linears.add(new LinearWeight(n.name(), modulePath(n.name(), init.name()), init, layout));
+            linears.add(new LinearWeight(n.name(), modulePath(n.name(), init.name()), init, layout, firstRow(n.name())));
         }
         return new OnnxWeights(modelFile, List.copyOf(linears), Set.copyOf(fusing), constantWeights);
     }
@@ -250,6 +261,19 @@ public final class OnnxWeights {
             return initializerName.substring(0, initializerName.length() - ".weight".length());
         }
         return null;
+    }
+
+    /** The row after {@link #FIRST_ROW_MARK} at the end of a node name, or 0. */
+    static long firstRow(String nodeName) {
+        int at = nodeName.lastIndexOf(FIRST_ROW_MARK);
+        if (at < 0 || nodeName.indexOf('/', at) >= 0) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(nodeName.substring(at + FIRST_ROW_MARK.length()));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /** NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (AttributeProto: name 1, i 3). */

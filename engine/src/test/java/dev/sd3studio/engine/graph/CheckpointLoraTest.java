@@ -32,14 +32,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A checkpoint's built graphs name their linear layers as the ONNX export of the same model does, so one LoRA
- * matches both: the module paths of every LoRA component equal the export's (without its "m." prefix), but for the
- * transformer's modulations, which the built graph cuts into chunks that no diffusers module is. And a LoRA merged
+ * matches both: the module paths of every LoRA component equal the export's (without its "m." prefix), the
+ * transformer's modulations included, which the built graph cuts into row ranges of their module. And a LoRA merged
  * into a float16 or bfloat16 checkpoint's weights gives the float32 checkpoint's merged weights to that precision.
  */
 class CheckpointLoraTest {
-    private static final Set<String> CHUNKED = Set.of("transformer_blocks.0.norm1.linear", "transformer_blocks.1.norm1.linear",
-            "transformer_blocks.0.norm1_context.linear", "transformer_blocks.1.norm1_context.linear", "norm_out.linear");
-
     private static Set<String> paths(OnnxWeights w) {
         return w.linears().stream().map(LinearWeight::modulePath).filter(p -> p != null)
                 .map(p -> p.startsWith("m.") ? p.substring(2) : p).collect(Collectors.toCollection(TreeSet::new));
@@ -55,7 +52,6 @@ class CheckpointLoraTest {
         for (Component c : List.of(Component.TEXT_ENCODER, Component.TEXT_ENCODER_2, Component.TEXT_ENCODER_3,
                 Component.TRANSFORMER)) {
             Set<String> expected = new TreeSet<>(paths(export.linearWeights(c).orElseThrow()));
-            expected.removeAll(CHUNKED);
             if (c == Component.TEXT_ENCODER && model.endsWith(".safetensors")) {
                 expected.remove("text_projection");   // a separate clip_l file's projection is unused, as in ComfyUI
             }
@@ -87,15 +83,17 @@ class CheckpointLoraTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"checkpoints/tiny-sd3-comfy-fp16/tiny-sd3.safetensors", "checkpoints/tiny-sd3-diffusers-bf16"})
-    void aLoraMergedIntoNarrowWeightsEqualsTheFloat32MergeToTheirPrecision(String model) throws Exception {
+    void aLoraMergedIntoNarrowWeightsEqualsTheFloat32MergeToTheirPrecision(String model, @TempDir Path tmp) throws Exception {
         CheckpointFiles files = CheckpointFiles.NONE.withTokenizers(Fixtures.root().resolve("tokenizers"));
         CheckpointModel fp32 = CheckpointModel.open(Fixtures.root().resolve("checkpoints/tiny-sd3-diffusers-fp32"), files);
         CheckpointModel narrow = CheckpointModel.open(Fixtures.root().resolve(model), files);
         int mantissaBits = model.contains("bf16") ? 7 : 10;
-        List<LoraSpec> spec = List.of(new LoraSpec(LoraTestFiles.caseDir("sd3_lora_rank4").resolve("lora.safetensors"), 0.8));
+        List<LoraSpec> spec = List.of(new LoraSpec(LoraTestFiles.caseDir("sd3_lora_rank4").resolve("lora.safetensors"), 0.8),
+                new LoraSpec(LoraTestFiles.everyKindOfLayer(tmp.resolve("every-kind.safetensors")), 1.0));
         Map<String, float[][]> merged32 = baseAndMerged(fp32, spec);
         Map<String, float[][]> mergedNarrow = baseAndMerged(narrow, spec);
-        assertEquals(15, merged32.size());
+        // 15 attention layers, 6 layers whole, and the modulations' chunks: 6 + 6 + 6 + 2 + 2
+        assertEquals(15 + 6 + 22, merged32.size(), merged32.keySet().toString());
         assertEquals(merged32.keySet(), mergedNarrow.keySet());
         float largestChange = 0;
         for (String module : merged32.keySet()) {
@@ -163,7 +161,7 @@ class CheckpointLoraTest {
             Map<String, String> moduleOf = new java.util.HashMap<>();
             Map<String, float[]> base = new java.util.HashMap<>();
             for (var c : contributions) {
-                moduleOf.put(c.weight().weight().name(), c.weight().modulePath());
+                moduleOf.put(c.weight().weight().name(), c.weight().modulePath() + "@" + c.weight().firstRow());
                 base.put(c.weight().weight().name(), OnnxWeights.readFloats(c.weight().weight()));
             }
             try (MergedWeights merged = LoraMerge.merge(contributions)) {

@@ -139,6 +139,32 @@ class CheckpointLoraGoldensTest {
         assertTrue(err <= 2 * e, "LoRA image " + err + " from the reference, base image " + e);
     }
 
+    /**
+     * Layers the goldens' LoRAs leave alone, the modulations (which the built graph cuts into row ranges, the last
+     * block's and the final one of 2 chunks) and the embedders, MLP and output among them: a LoRA on each gives the
+     * checkpoint the export's image, within the goldens' tolerance, since both hold the same weights.
+     */
+    @Test
+    void aLoraOnModulationsEmbeddersAndMlpsGivesTheExportsImage() throws Exception {
+        LoraSpec spec = new LoraSpec(LoraTestFiles.everyKindOfLayer(tmp.resolve("every-kind.safetensors")), 1.0);
+        LoraReport report = CheckpointGoldensTest.pipeline(FP32).loraReport(List.of(spec));
+        assertEquals(List.of(), report.files().getFirst().unmatched(), report.describe());
+        Recorder rec = new Recorder();
+        float[] checkpoint = generate(FP32, "sd3_lora_rank4", rec, spec);
+        assertTrue(rec.warnings.isEmpty(), rec.warnings.toString());
+        float[] exported;
+        try (Sd3Pipeline onnx = Sd3Pipeline.open(Fixtures.model("tiny-sd3"), dev.sd3studio.engine.api.EngineOptions.defaults())) {
+            GenerationRequest r = Fixtures.request(LoraTestFiles.caseDir("sd3_lora_rank4"), true).toBuilder()
+                    .optLoras(List.of(spec)).build();
+            exported = onnx.generate(r, new Recorder(), CancelToken.none()).images().data();
+        }
+        float err = maxDiff(checkpoint, exported);
+        float change = maxDiff(checkpoint, LoraTestFiles.npy(LoraTestFiles.caseDir("sd3_lora_rank4"), "image_no_lora").data());
+        System.out.printf("LoRA on every kind of layer: checkpoint vs export %.2e, change %.4f%n", err, change);
+        assertTrue(err < IMAGE_TOL, "checkpoint vs export: " + err);
+        assertTrue(change > 0.02, "the LoRA changes the picture: " + change);
+    }
+
     @Test
     void aTextEncoderLoraChangesTheCheckpointsPromptEmbeddings() throws Exception {
         int hidden = 8;
