@@ -30,7 +30,15 @@ public final class ExternalDataFile {
      * @param length the bytes read from {@code offset} on, or -1 when the model does not say
      */
     public static Path resolve(Path modelFile, String location, long offset, long length) throws EngineException {
-        Path folder = modelFile.toAbsolutePath().getParent();
+        return resolveIn(modelFile.toAbsolutePath().getParent(), modelFile, location, offset, length);
+    }
+
+    /**
+     * The same for a graph that is no file (one built in memory): {@code location} is relative to {@code folder},
+     * and messages name {@code modelFile}, what the user chose.
+     */
+    public static Path resolveIn(Path folder, Path modelFile, String location, long offset, long length)
+            throws EngineException {
         Path named;
         try {
             named = Path.of(location);

@@ -9,6 +9,7 @@ import dev.sd3studio.engine.checkpoint.CheckpointConfigs;
 import dev.sd3studio.engine.checkpoint.CheckpointFormat;
 import dev.sd3studio.engine.checkpoint.CheckpointOpener;
 import dev.sd3studio.engine.checkpoint.CheckpointOptions;
+import dev.sd3studio.engine.lora.OnnxWeights;
 import dev.sd3studio.engine.model.Component;
 import dev.sd3studio.engine.model.ModelSource;
 import dev.sd3studio.engine.model.SchedulerConfig;
@@ -163,9 +164,14 @@ public final class CheckpointModel implements ModelSource {
         return Files.isDirectory(source) ? source : source.getParent();
     }
 
+    /** Read from the graph as {@link #require} builds it: its linear nodes carry diffusers / transformers module paths. */
     @Override
-    public Optional<Path> modelFile(Component c) {
-        return Optional.empty();
+    public Optional<OnnxWeights> linearWeights(Component c) throws EngineException {
+        if (!has(c)) {
+            return Optional.empty();
+        }
+        ComponentGraph graph = require(c, false);
+        return Optional.of(OnnxWeights.read(graph.built(), graph.weightFolder(), graph.source()));
     }
 
     @Override

@@ -130,7 +130,8 @@ public final class ClipTextGraph {
         if (!identityProjection) {
             WeightRef projection = weights.require("text_projection.weight");
             projected = projection.dim(0);
-            pooled = g.node("Gemm", List.of(pooled, g.weight("text_projection", projection)), Attr.i("transB", 1));
+            pooled = g.moduleNode("text_projection", "Gemm", List.of(pooled, g.weight("text_projection", projection)),
+                    Attr.i("transB", 1));
         }
         g.identity(pooled, "text_embeds");
         g.output("text_embeds", DataType.FLOAT, "batch", projected);
@@ -183,7 +184,8 @@ public final class ClipTextGraph {
     }
 
     private String linear(String flat, String name) throws EngineException {
-        return g.node("Gemm", List.of(flat, g.weight(name, weights.require(name + ".weight")),
+        // named by its transformers module path (text_model.encoder.layers.N.self_attn.q_proj): LoRAs find it so
+        return g.moduleNode(name, "Gemm", List.of(flat, g.weight(name, weights.require(name + ".weight")),
                 g.weight(name + "_bias", weights.require(name + ".bias"))), Attr.i("transB", 1));
     }
 

@@ -86,6 +86,25 @@ public final class GraphBuilder {
         return out;
     }
 
+    /**
+     * A one-output node named as exporters name a module's node ({@code /transformer_blocks.0/attn/to_q/Gemm}), so
+     * that LoRA matching ({@code lora.OnnxWeights}) reads the diffusers / transformers module path
+     * {@code modulePath} from it, as it does from an exported graph of the same model.
+     */
+    public String moduleNode(String modulePath, String op, List<String> in, AttributeProto... attrs) {
+        return moduleNode(modulePath, op, "", in, attrs);
+    }
+
+    /** The same with {@code nameTail} after the node name's op (what else LoRA matching reads from it). */
+    public String moduleNode(String modulePath, String op, String nameTail, List<String> in, AttributeProto... attrs) {
+        String out = fresh(op.toLowerCase() + "_out");
+        // torch's exporter writes a submodule step as '/', a list index as '.': transformer_blocks.0/attn/to_out.0
+        String scope = modulePath.replaceAll("\\.(?![0-9])", "/");
+        nodes.add(NodeProto.newBuilder().setOpType(op).setName(fresh("/" + scope + "/" + op + nameTail)).addAllInput(in)
+                .addOutput(out).addAllAttribute(List.of(attrs)).build());
+        return out;
+    }
+
     /** Renames a value to a graph output name by an Identity node (outputs need fixed names). */
     public void identity(String from, String to) {
         nodes.add(NodeProto.newBuilder().setOpType("Identity").setName(fresh("Identity")).addInput(from)

@@ -9,6 +9,7 @@ import dev.sd3studio.engine.checkpoint.ComponentWeights;
 import dev.sd3studio.engine.checkpoint.WeightRef;
 import dev.sd3studio.engine.graph.MmditWeights.Linear;
 import dev.sd3studio.engine.graph.MmditWeights.Path;
+import dev.sd3studio.engine.lora.OnnxWeights;
 import dev.sd3studio.engine.onnx.ModelProto;
 import dev.sd3studio.engine.onnx.TensorProto.DataType;
 import dev.sd3studio.engine.runtime.SkipLayerGraph;
@@ -400,9 +401,15 @@ public final class MmditGraph {
         return g.node("Mul", List.of(x, g.node("Sigmoid", List.of(x))));
     }
 
+    /** A Gemm named by the layer's diffusers module path where it has one, so that LoRAs find it (GraphBuilder#moduleNode). */
     private String linear(String flat, Linear l) {
-        return g.node("Gemm", List.of(flat, g.weight(l.name(), l.weight()), g.weight(l.name() + "_bias", l.bias())),
-                Attr.i("transB", 1));
+        List<String> in = List.of(flat, g.weight(l.name(), l.weight()), g.weight(l.name() + "_bias", l.bias()));
+        if (l.module() == null) {
+            return g.node("Gemm", in, Attr.i("transB", 1));
+        }
+        // a modulation chunk says which rows of its module it holds, so a LoRA on the whole module reaches each
+        String rows = l.firstRow() < 0 ? "" : OnnxWeights.FIRST_ROW_MARK + l.firstRow();
+        return g.moduleNode(l.module(), "Gemm", rows, in, Attr.i("transB", 1));
     }
 
     /** [batch, tokens, hidden] to [batch·tokens, hidden]. */

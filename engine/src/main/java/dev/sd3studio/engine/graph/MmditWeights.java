@@ -16,8 +16,16 @@ import java.util.List;
  * halves that the original layout stores the other way round are referenced in diffusers' (scale, shift) order.
  */
 final class MmditWeights {
-    /** A linear layer's stored [out, in] weight and [out] bias. */
-    record Linear(String name, WeightRef weight, WeightRef bias) {
+    /**
+     * A linear layer's stored [out, in] weight and [out] bias; {@code module} is its diffusers module path
+     * ({@code transformer_blocks.0.attn.to_q}), which LoRAs name it by whatever the file's naming, or null;
+     * {@code firstRow}: for a modulation's chunk, the row of the diffusers module's output it starts at, else -1.
+     */
+    record Linear(String name, String module, WeightRef weight, WeightRef bias, long firstRow) {
+        Linear(String name, String module, WeightRef weight, WeightRef bias) {
+            this(name, module, weight, bias, -1);
+        }
+
         long out() {
             return weight.dim(0);
         }
@@ -26,9 +34,18 @@ final class MmditWeights {
             return weight.dim(-1);
         }
 
-        /** Output rows [from, to) of this layer: another layer over the same bytes. */
+        /** Output rows [from, to) of this layer: another layer over the same bytes, with no module path of its own. */
         Linear rows(String part, long from, long to) {
-            return new Linear(name + "." + part, weight.rows(from, to), bias.rows(from, to));
+            return new Linear(name + "." + part, null, weight.rows(from, to), bias.rows(from, to));
+        }
+
+        Linear module(String diffusersPath) {
+            return new Linear(name, diffusersPath, weight, bias);
+        }
+
+        /** This chunk as rows from {@code first} of the diffusers module {@code diffusersPath}. */
+        Linear part(String diffusersPath, long first) {
+            return new Linear(name, diffusersPath, weight, bias, first);
         }
     }
 
@@ -69,21 +86,21 @@ final class MmditWeights {
 
     /** {@code layer} 1 or 2 of the timestep MLP. */
     Linear timestep(int layer) throws EngineException {
-        return linear(original ? "t_embedder.mlp." + (2 * layer - 2) : "time_text_embed.timestep_embedder.linear_" + layer);
+        return linear("t_embedder.mlp." + (2 * layer - 2), "time_text_embed.timestep_embedder.linear_" + layer);
     }
 
     /** {@code layer} 1 or 2 of the pooled text projection. */
     Linear pooled(int layer) throws EngineException {
-        return linear(original ? "y_embedder.mlp." + (2 * layer - 2) : "time_text_embed.text_embedder.linear_" + layer);
+        return linear("y_embedder.mlp." + (2 * layer - 2), "time_text_embed.text_embedder.linear_" + layer);
     }
 
     Linear contextEmbedder() throws EngineException {
-        return linear("context_embedder");
+        return linear("context_embedder", "context_embedder");
     }
 
     /** The block's image-stream modulation cut into {@code chunks} (6, or 9 with dual attention), diffusers' order. */
     List<Linear> imageModulation(int block, int chunks) throws EngineException {
-        return split(linear(original ? block(block) + "x_block.adaLN_modulation.1" : block(block) + "norm1.linear"),
+        return split(linear(block(block) + "x_block.adaLN_modulation.1", DIFFUSERS_BLOCK + block + ".norm1.linear"),
                 chunks, false);
     }
 
@@ -92,17 +109,17 @@ final class MmditWeights {
      * attention) 2, which diffusers orders (scale, shift) and the original layout (shift, scale).
      */
     List<Linear> contextModulation(int block, boolean preOnly) throws EngineException {
-        Linear l = linear(original ? block(block) + "context_block.adaLN_modulation.1" : block(block) + "norm1_context.linear");
+        Linear l = linear(block(block) + "context_block.adaLN_modulation.1", DIFFUSERS_BLOCK + block + ".norm1_context.linear");
         return split(l, preOnly ? 2 : 6, preOnly && original);
     }
 
     /** The final layer's modulation as (scale, shift). */
     List<Linear> finalModulation() throws EngineException {
-        return split(linear(original ? "final_layer.adaLN_modulation.1" : "norm_out.linear"), 2, original);
+        return split(linear("final_layer.adaLN_modulation.1", "norm_out.linear"), 2, original);
     }
 
     Linear projOut() throws EngineException {
-        return linear(original ? "final_layer.linear" : "proj_out");
+        return linear("final_layer.linear", "proj_out");
     }
 
     /** q, k, v of one attention path. */
@@ -113,8 +130,12 @@ final class MmditWeights {
                 throw new EngineException(Kind.CORRUPT_FILE, description() + " has " + fused.name() + " " + fused.weight()
                         + ", not q, k and v of width " + hidden + " fused.");
             }
-            return List.of(fused.rows("q", 0, hidden), fused.rows("k", hidden, 2 * hidden),
-                    fused.rows("v", 2 * hidden, 3 * hidden));
+            String a = block + (path == Path.IMAGE2 ? ".attn2." : ".attn.");
+            String[] names = path == Path.CONTEXT ? new String[] {"add_q_proj", "add_k_proj", "add_v_proj"}
+                    : new String[] {"to_q", "to_k", "to_v"};
+            return List.of(fused.rows("q", 0, hidden).module(DIFFUSERS_BLOCK + a + names[0]),
+                    fused.rows("k", hidden, 2 * hidden).module(DIFFUSERS_BLOCK + a + names[1]),
+                    fused.rows("v", 2 * hidden, 3 * hidden).module(DIFFUSERS_BLOCK + a + names[2]));
         }
         String a = block(block) + (path == Path.IMAGE2 ? "attn2." : "attn.");
         List<Linear> qkv = path == Path.CONTEXT
@@ -128,11 +149,9 @@ final class MmditWeights {
 
     /** The attention output projection of one path. */
     Linear attentionOut(int block, Path path) throws EngineException {
-        if (original) {
-            return square(linear(originalAttention(block, path) + ".proj"));
-        }
-        String a = block(block) + (path == Path.IMAGE2 ? "attn2." : "attn.");
-        return square(linear(a + (path == Path.CONTEXT ? "to_add_out" : "to_out.0")));
+        String diffusers = DIFFUSERS_BLOCK + block + (path == Path.IMAGE2 ? ".attn2." : ".attn.")
+                + (path == Path.CONTEXT ? "to_add_out" : "to_out.0");
+        return square(linear(originalAttention(block, path) + ".proj", diffusers));
     }
 
     /** The RMS QK-norm weights (q then k) of one path. */
@@ -166,8 +185,8 @@ final class MmditWeights {
 
     /** {@code layer} 1 or 2 of the image ({@code context} false) or context MLP. */
     Linear mlp(int block, boolean context, int layer) throws EngineException {
-        Linear l = original ? linear(block(block) + (context ? "context_block" : "x_block") + ".mlp.fc" + layer)
-                : linear(block(block) + (context ? "ff_context" : "ff") + (layer == 1 ? ".net.0.proj" : ".net.2"));
+        Linear l = linear(block(block) + (context ? "context_block" : "x_block") + ".mlp.fc" + layer,
+                DIFFUSERS_BLOCK + block + "." + (context ? "ff_context" : "ff") + (layer == 1 ? ".net.0.proj" : ".net.2"));
         if ((layer == 1 ? l.in() : l.out()) != hidden) {
             throw new EngineException(Kind.INCOMPATIBLE_MODEL, description() + " has " + l.name() + " " + l.weight()
                     + ", which does not " + (layer == 1 ? "take" : "give") + " width " + hidden
@@ -175,6 +194,8 @@ final class MmditWeights {
         }
         return l;
     }
+
+    private static final String DIFFUSERS_BLOCK = "transformer_blocks.";
 
     private String block(int block) {
         return (original ? "joint_blocks." : "transformer_blocks.") + block + ".";
@@ -188,8 +209,14 @@ final class MmditWeights {
         };
     }
 
+    /** The layer stored as {@code originalName} or {@code diffusersName}, whichever this file's naming uses. */
+    private Linear linear(String originalName, String diffusersName) throws EngineException {
+        return linear(original ? originalName : diffusersName).module(diffusersName);
+    }
+
+    /** The layer stored as {@code name}; its module path is the name in diffusers' naming, none in the original's. */
     private Linear linear(String name) throws EngineException {
-        Linear l = new Linear(name, weights.require(name + ".weight"), weights.require(name + ".bias"));
+        Linear l = new Linear(name, original ? null : name, weights.require(name + ".weight"), weights.require(name + ".bias"));
         if (l.weight().rank() != 2 || l.bias().rank() != 1 || l.bias().dim(0) != l.out()) {
             throw new EngineException(Kind.CORRUPT_FILE, description() + " has " + name + " weight " + l.weight()
                     + " and bias " + l.bias() + ", which are no linear layer.");
@@ -217,6 +244,12 @@ final class MmditWeights {
         for (int c = 0; c < chunks; c++) {
             parts.add(l.rows(Integer.toString(c), c * hidden, (c + 1) * hidden));
         }
-        return swapPair ? List.of(parts.get(1), parts.get(0)) : parts;
+        List<Linear> ordered = swapPair ? List.of(parts.get(1), parts.get(0)) : parts;
+        // each chunk is rows of the diffusers module in diffusers' order, which is what a LoRA's B rows follow
+        List<Linear> out = new ArrayList<>();
+        for (int c = 0; c < chunks; c++) {
+            out.add(ordered.get(c).part(l.module(), c * hidden));
+        }
+        return out;
     }
 }

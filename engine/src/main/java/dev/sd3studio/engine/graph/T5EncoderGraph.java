@@ -213,7 +213,8 @@ public final class T5EncoderGraph {
     private String linear(String flat, String name, long out, long in) throws EngineException {
         WeightRef w = weights.require(name + ".weight");
         requireShape(w, name, "its config", out, in);
-        return g.node("Gemm", List.of(flat, g.weight(name, w)), Attr.i("transB", 1));
+        // named by its transformers module path (encoder.block.N.layer.0.SelfAttention.q): LoRAs find it so
+        return g.moduleNode(name, "Gemm", List.of(flat, g.weight(name, w)), Attr.i("transB", 1));
     }
 
     /** [batch, sequence, d_model] to [batch·sequence, d_model]. */

@@ -77,19 +77,40 @@ public final class LoraMerge {
         }
     }
 
+    /**
+     * The merged weight in the initializer's own type: ONNX Runtime takes a replacement only of the declared
+     * type, and a checkpoint graph's Cast after the weight expects the stored one. Rounding to float16 or
+     * bfloat16 costs what the stored model already does (half an ulp of the weight).
+     */
     private static MergedWeights.Weight store(Arena arena, Initializer init, float[] w) {
-        boolean half = init.dataType() == OnnxWeights.FLOAT16;
-        ByteBuffer b = arena.allocate((long) w.length * (half ? 2 : 4), 64).asByteBuffer().order(ByteOrder.nativeOrder());
-        if (half) {
+        int type = init.dataType();
+        boolean narrow = type != OnnxWeights.FLOAT;
+        ByteBuffer b = arena.allocate((long) w.length * (narrow ? 2 : 4), 64).asByteBuffer().order(ByteOrder.nativeOrder());
+        if (type == OnnxWeights.FLOAT16) {
             ShortBuffer s = b.asShortBuffer();
             for (float v : w) {
                 s.put(Float.floatToFloat16(v));
+            }
+        } else if (type == OnnxWeights.BFLOAT16) {
+            ShortBuffer s = b.asShortBuffer();
+            for (float v : w) {
+                s.put(toBfloat16(v));
             }
         } else {
             FloatBuffer f = b.asFloatBuffer();
             f.put(w);
         }
-        return new MergedWeights.Weight(init.name(), init.dims().clone(), half, init.external(), b);
+        return new MergedWeights.Weight(init.name(), init.dims().clone(), type, init.external(), b);
+    }
+
+    /** float32 to bfloat16, rounded to nearest even (NaN kept a NaN). */
+    static short toBfloat16(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        if (Float.isNaN(v)) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        int rounded = bits + 0x7fff + ((bits >>> 16) & 1);
+        return (short) (rounded >>> 16);
     }
 
     /** Adds one LoRA module's delta (its chunk of B's rows, halves swapped where needed) to w. */
@@ -147,14 +168,19 @@ public final class LoraMerge {
         }
     }
 
-    /** Which row of B feeds each output: the target's chunk, with (shift, scale) halves swapped if asked. */
+    /**
+     * Which row of B feeds each output: the target's chunk, with (shift, scale) halves swapped if asked. A weight
+     * that is a row range of its layer (a built graph's modulation chunk) takes the rows of its range.
+     */
     static int[] rowsOfB(Contribution c, int out) {
+        int layerOut = (int) (c.file().shape(c.module().up())[0] / c.target().chunks());
         int[] rows = new int[out];
-        boolean swap = c.target().swapIfTwoChunks() && out == 2 * c.weight().inFeatures();
-        int half = out / 2;
+        boolean swap = c.target().swapIfTwoChunks() && layerOut == 2 * c.weight().inFeatures();
+        int half = layerOut / 2;
         for (int o = 0; o < out; o++) {
-            int src = swap ? (o < half ? o + half : o - half) : o;
-            rows[o] = c.target().chunk() * out + src;
+            int r = (int) c.weight().firstRow() + o;
+            int src = swap ? (r < half ? r + half : r - half) : r;
+            rows[o] = c.target().chunk() * layerOut + src;
         }
         return rows;
     }

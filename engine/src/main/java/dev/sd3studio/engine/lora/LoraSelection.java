@@ -204,23 +204,55 @@ public final class LoraSelection implements AutoCloseable {
                         : "no layer " + t.describe() + " in the " + m.component().folder() + " export"));
                 continue;
             }
-            if (hits.size() > 1) {
+            List<LinearWeight> parts = partsOfOneLayer(hits);
+            if (parts == null) {
                 missed.add(new Unmatched(m.key(), t.describe() + " is ambiguous: " + hits.size() + " layers match ("
                         + hits.stream().map(LinearWeight::node).limit(3).toList() + ")"));
                 continue;
             }
-            LinearWeight w = hits.getFirst();
-            if (w.inFeatures() != a[1] || w.outFeatures() * t.chunks() != b[0]) {
+            LinearWeight w = parts.getFirst();
+            long layerOut = parts.stream().mapToLong(LinearWeight::outFeatures).sum();
+            if (w.inFeatures() != a[1] || layerOut * t.chunks() != b[0]) {
                 missed.add(new Unmatched(m.key(), "shape does not fit " + t.describe() + ": the layer is "
-                        + w.inFeatures() + " → " + w.outFeatures() + ", the LoRA " + a[1] + " → " + b[0]
+                        + w.inFeatures() + " → " + layerOut + ", the LoRA " + a[1] + " → " + b[0]
                         + (t.chunks() > 1 ? " (" + t.chunks() + " fused parts)" : "") + "; a LoRA for another model size?"));
                 continue;
             }
-            out.add(new Contribution(file, m, t, w, rank, factor));
+            var coarse = parts.stream().filter(p -> !OnnxWeights.canMerge(p.weight().dataType())).findFirst();
+            if (coarse.isPresent()) {
+                missed.add(new Unmatched(m.key(), "cannot be applied to " + t.describe() + ": "
+                        + OnnxWeights.whyNotMergeable(coarse.get().weight().dataType())));
+                continue;
+            }
+            for (LinearWeight part : parts) {
+                out.add(new Contribution(file, m, t, part, rank, factor));
+            }
             String layer = t.modulePath() != null ? t.modulePath() : w.modulePath();
             matched.add(new Match(m.key(), m.component().folder(),
-                    t.chunks() > 1 ? layer + " (part " + (t.chunk() + 1) + "/" + t.chunks() + ")" : layer, w.node()));
+                    t.chunks() > 1 ? layer + " (part " + (t.chunk() + 1) + "/" + t.chunks() + ")" : layer,
+                    parts.size() == 1 ? w.node() : w.node() + " and " + (parts.size() - 1) + " more row ranges"));
         }
+    }
+
+    /**
+     * The weights of one layer, in row order: the single hit, or the row ranges of one module a built graph cut it
+     * into (same module path and input, rows from 0 without gap); null when the hits are different layers.
+     */
+    static List<LinearWeight> partsOfOneLayer(List<LinearWeight> hits) {
+        if (hits.size() == 1) {
+            return hits;
+        }
+        List<LinearWeight> sorted = hits.stream().sorted(java.util.Comparator.comparingLong(LinearWeight::firstRow)).toList();
+        LinearWeight first = sorted.getFirst();
+        long next = 0;
+        for (LinearWeight p : sorted) {
+            if (p.modulePath() == null || !p.modulePath().equals(first.modulePath()) || p.firstRow() != next
+                    || p.inFeatures() != first.inFeatures() || p.layout() != first.layout()) {
+                return null;
+            }
+            next += p.outFeatures();
+        }
+        return sorted;
     }
 
     /** A module whose scaling factor would be NaN or infinite: merged, it would turn the weights into NaN. */

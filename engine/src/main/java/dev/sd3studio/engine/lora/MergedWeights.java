@@ -11,10 +11,14 @@ import java.util.List;
  */
 public final class MergedWeights implements AutoCloseable {
     /**
-     * One replaced initializer. {@code half}: float16 data, else float32. {@code external}: the model keeps
-     * it in an external data file (ONNX Runtime replaces those and inline ones through different calls).
+     * One replaced initializer. {@code dataType}: its ONNX type, float32, float16 or bfloat16, as the graph declares
+     * it. {@code external}: the model keeps it in an external data file (ONNX Runtime replaces those and inline
+     * ones through different calls).
      */
-    public record Weight(String name, long[] dims, boolean half, boolean external, ByteBuffer data) {
+    public record Weight(String name, long[] dims, int dataType, boolean external, ByteBuffer data) {
+        public boolean half() {
+            return dataType == OnnxWeights.FLOAT16;
+        }
     }
 
     private final Arena arena;

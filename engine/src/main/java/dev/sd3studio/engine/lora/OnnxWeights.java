@@ -2,6 +2,7 @@ package dev.sd3studio.engine.lora;
 
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineException.Kind;
+import dev.sd3studio.engine.format.ElementDecoder;
 import dev.sd3studio.engine.format.ExternalDataFile;
 import dev.sd3studio.engine.format.ProtoFields;
 import dev.sd3studio.engine.format.ProtoFields.Field;
@@ -27,18 +28,27 @@ import java.util.TreeSet;
  * The linear layers of an ONNX graph and where their weights are, read straight from the protobuf (the
  * file is memory-mapped and weight bytes are skipped, not copied). A linear layer is a MatMul or Gemm
  * whose weight is an initializer; its module path comes from the node name the exporter wrote
- * ({@code /m/transformer_blocks.0/attn/to_q/MatMul} → {@code m.transformer_blocks.0.attn.to_q}).
+ * ({@code /m/transformer_blocks.0/attn/to_q/MatMul} → {@code m.transformer_blocks.0.attn.to_q}). Graphs the engine
+ * builds from a checkpoint are read the same way from their bytes: their builders name linear nodes so, and their
+ * weights, stored in the checkpoint's own type, reach the MatMul or Gemm through a Cast to float.
  */
 public final class OnnxWeights {
     /** ONNX TensorProto data types we can merge into. */
     public static final int FLOAT = 1;
     public static final int FLOAT16 = 10;
+    public static final int BFLOAT16 = 16;
 
     /** Operators that absorb the projection weights (fused or quantized), so the module weights are gone. */
     private static final Set<String> FUSING_OPS = Set.of("Attention", "MultiHeadAttention", "PackedAttention",
             "PackedMultiHeadAttention", "GroupQueryAttention", "QAttention", "FusedMatMul", "MatMulNBits",
             "MatMulInteger", "QLinearMatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat", "GemmFastGelu",
             "MatMulFpQ4", "MatMulBnb4");
+
+    /**
+     * Ends the name of a node whose weight holds only some output rows of its module, from the row given after it
+     * ({@code /transformer_blocks.0/norm1/linear/Gemm#rows:64}): built graphs cut fused modulations so.
+     */
+    public static final String FIRST_ROW_MARK = "#rows:";
 
     /** How a weight is stored: {@code IN_OUT} for MatMul (the transpose of torch's), {@code OUT_IN} as torch. */
     public enum Layout { IN_OUT, OUT_IN }
@@ -58,9 +68,14 @@ public final class OnnxWeights {
     /**
      * One linear layer: its node, module path (null when the name carries none) and weight. Exporters
      * that name parameters after the module ({@code time_text_embed.timestep_embedder.linear_1.weight})
-     * give a second path when the node name was shortened; both are matched.
+     * give a second path when the node name was shortened; both are matched. {@code firstRow}: the module output
+     * row this weight's first row is (0 unless the module is cut into parts, see {@link #FIRST_ROW_MARK}).
      */
-    public record LinearWeight(String node, String modulePath, Initializer weight, Layout layout) {
+    public record LinearWeight(String node, String modulePath, Initializer weight, Layout layout, long firstRow) {
+        public LinearWeight(String node, String modulePath, Initializer weight, Layout layout) {
+            this(node, modulePath, weight, layout, 0);
+        }
+
         /** The module path the weight's own name gives, or null. */
         public String weightPath() {
             String n = weight.name();
@@ -151,7 +166,7 @@ public final class OnnxWeights {
                 throw new EngineException(Kind.INCOMPATIBLE_MODEL, modelFile + " is larger than 2 GB without"
                         + " external data, which ONNX does not allow; re-export it with external data.");
             }
-            return parseModel(modelFile, mapped.get());
+            return parseModel(modelFile, modelFile.toAbsolutePath().getParent(), true, mapped.get());
         } catch (IOException e) {
             throw new EngineException(Kind.IO, "cannot read " + modelFile + ": " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
@@ -160,11 +175,26 @@ public final class OnnxWeights {
         }
     }
 
+    /**
+     * A graph built in memory (a serialized ModelProto) whose weights are external data relative to
+     * {@code weightFolder}; {@code source} is what messages name. Inline tensors are not in any file, so
+     * only external weights are offered for merging (the builders keep every weight external).
+     */
+    public static OnnxWeights read(byte[] model, Path weightFolder, Path source) throws EngineException {
+        try {
+            return parseModel(source, weightFolder.toAbsolutePath(), false, ByteBuffer.wrap(model));
+        } catch (IllegalArgumentException e) {
+            throw new EngineException(Kind.INTERNAL, "the graph built for " + source + " is not readable ONNX ("
+                    + e.getMessage() + ")", e);
+        }
+    }
+
     private record Node(String name, String op, List<String> inputs, List<String> outputs, long transB) {
     }
 
     /** ModelProto.graph = 7; GraphProto.node = 1, initializer = 5. */
-    private static OnnxWeights parseModel(Path modelFile, ByteBuffer buf) throws EngineException {
+    private static OnnxWeights parseModel(Path modelFile, Path dataFolder, boolean inlineInFile, ByteBuffer buf)
+            throws EngineException {
         List<Node> nodes = new ArrayList<>();
         Map<String, Initializer> inits = new HashMap<>();
         for (Field graph : ProtoFields.parse(buf, 0)) {
@@ -175,7 +205,7 @@ public final class OnnxWeights {
                 if (f.is(1, ProtoFields.LENGTH)) {
                     nodes.add(parseNode(f.fields()));
                 } else if (f.is(5, ProtoFields.LENGTH)) {
-                    Initializer i = parseTensor(modelFile, f.fields());
+                    Initializer i = parseTensor(modelFile, dataFolder, inlineInFile, f.fields());
                     if (i != null) {
                         inits.put(i.name(), i);
                     }
@@ -201,7 +231,9 @@ public final class OnnxWeights {
             Layout layout = n.op().equals("Gemm") && n.transB() == 1 ? Layout.OUT_IN : Layout.IN_OUT;
             if (init == null) {
                 Node p = producer.get(w);
-                if (p != null && p.op().equals("Transpose") && !p.inputs().isEmpty()) {
+                if (p != null && p.op().equals("Cast") && !p.inputs().isEmpty()) {
+                    init = inits.get(p.inputs().get(0));   // a stored narrower weight widened for the layer
+                } else if (p != null && p.op().equals("Transpose") && !p.inputs().isEmpty()) {
                     init = inits.get(p.inputs().get(0));
                     layout = layout == Layout.IN_OUT ? Layout.OUT_IN : Layout.IN_OUT;
                 } else if (p != null && p.op().equals("Constant")) {
@@ -211,7 +243,7 @@ public final class OnnxWeights {
             if (init == null || init.dims().length != 2) {
                 continue;
             }
-            linears.add(new LinearWeight(n.name(), modulePath(n.name(), init.name()), init, layout));
+            linears.add(new LinearWeight(n.name(), modulePath(n.name(), init.name()), init, layout, firstRow(n.name())));
         }
         return new OnnxWeights(modelFile, List.copyOf(linears), Set.copyOf(fusing), constantWeights);
     }
@@ -229,6 +261,19 @@ public final class OnnxWeights {
             return initializerName.substring(0, initializerName.length() - ".weight".length());
         }
         return null;
+    }
+
+    /** The row after {@link #FIRST_ROW_MARK} at the end of a node name, or 0. */
+    static long firstRow(String nodeName) {
+        int at = nodeName.lastIndexOf(FIRST_ROW_MARK);
+        if (at < 0 || nodeName.indexOf('/', at) >= 0) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(nodeName.substring(at + FIRST_ROW_MARK.length()));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /** NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (AttributeProto: name 1, i 3). */
@@ -258,7 +303,8 @@ public final class OnnxWeights {
      * data_type 2, float_data 4, name 8, raw_data 9, external_data 13 (StringStringEntryProto: key 1,
      * value 2), data_location 14.
      */
-    private static Initializer parseTensor(Path modelFile, List<Field> tensor) throws EngineException {
+    private static Initializer parseTensor(Path modelFile, Path dataFolder, boolean inlineInFile, List<Field> tensor)
+            throws EngineException {
         String name = ProtoFields.firstString(tensor, 8);
         if (name == null) {
             return null;
@@ -287,8 +333,11 @@ public final class OnnxWeights {
             }
             long offset = number(ext.getOrDefault("offset", "0"));
             long length = ext.containsKey("length") ? number(ext.get("length")) : -1;
-            Path dataFile = ExternalDataFile.resolve(modelFile, location, offset, length);
+            Path dataFile = ExternalDataFile.resolveIn(dataFolder, modelFile, location, offset, length);
             return new Initializer(name, dataType, d, dataFile, offset, length, true);
+        }
+        if (!inlineInFile) {
+            return null;
         }
         Field raw = ProtoFields.first(tensor, 9);
         if (raw == null && dataType == FLOAT) {
@@ -305,14 +354,28 @@ public final class OnnxWeights {
         }
     }
 
+    /**
+     * Whether a LoRA can be merged into a weight of this ONNX type and stored back in it. float8 is not: a merged
+     * weight rounded to 3 mantissa bits would lose most of a LoRA's change (its steps are 6 to 12% of the value).
+     */
+    public static boolean canMerge(int dataType) {
+        return dataType == FLOAT || dataType == FLOAT16 || dataType == BFLOAT16;
+    }
+
+    /** Why a weight of this type takes no LoRA, for the report. */
+    public static String whyNotMergeable(int dataType) {
+        return "its weight is stored as ONNX type " + dataType + (dataType == 17 || dataType == 19
+                ? " (float8), too coarse to hold a LoRA's change; use an F16, BF16 or F32 version of this model"
+                : "; LoRAs merge into float32, float16 and bfloat16 weights");
+    }
+
     /** The weight as float32, in its stored layout. */
     public static float[] readFloats(Initializer init) throws EngineException {
         int bytesPer = switch (init.dataType()) {
             case FLOAT -> 4;
-            case FLOAT16 -> 2;
+            case FLOAT16, BFLOAT16 -> 2;
             default -> throw new EngineException(Kind.INCOMPATIBLE_MODEL, "weight " + init.name() + " in "
-                    + init.file() + " is of ONNX type " + init.dataType() + "; LoRAs merge into float32 and"
-                    + " float16 weights only.");
+                    + init.file() + ": " + whyNotMergeable(init.dataType()) + ".");
         };
         long n = init.elements();
         long bytes = n * bytesPer;
@@ -342,9 +405,13 @@ public final class OnnxWeights {
         float[] out = new float[(int) n];
         if (bytesPer == 4) {
             b.asFloatBuffer().get(out);
+        } else if (init.dataType() == FLOAT16) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = ElementDecoder.f16(b.getShort());
+            }
         } else {
             for (int i = 0; i < out.length; i++) {
-                out[i] = Float.float16ToFloat(b.getShort());
+                out[i] = ElementDecoder.bf16(b.getShort());
             }
         }
         return out;

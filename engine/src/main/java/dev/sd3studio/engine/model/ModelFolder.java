@@ -2,6 +2,7 @@ package dev.sd3studio.engine.model;
 
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.api.EngineException.Kind;
+import dev.sd3studio.engine.lora.OnnxWeights;
 
 import dev.sd3studio.engine.runtime.ComponentGraph;
 
@@ -57,9 +58,14 @@ public record ModelFolder(Path root, Layout layout, Map<Component, Path> compone
     }
 
     /** The ONNX file of a component, if its folder and file exist. */
-    @Override
     public Optional<Path> modelFile(Component c) {
         return dir(c).map(d -> d.resolve(MODEL_FILE)).filter(Files::isRegularFile);
+    }
+
+    @Override
+    public Optional<OnnxWeights> linearWeights(Component c) throws EngineException {
+        Optional<Path> file = modelFile(c);
+        return file.isEmpty() ? Optional.empty() : Optional.of(OnnxWeights.read(file.get()));
     }
 
     /** The ONNX file of a required component, or an error saying what is missing and what to do. */

@@ -1,6 +1,7 @@
 package dev.sd3studio.engine.model;
 
 import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.lora.OnnxWeights;
 import dev.sd3studio.engine.runtime.ComponentGraph;
 
 import java.nio.file.Path;
@@ -38,8 +39,11 @@ public interface ModelSource {
     /** Where a preview model ({@code taesd3/}) that came with the model would be. */
     Path previewSearchFolder();
 
-    /** The ONNX file of a component, for what works on files only (LoRA merges); empty for built graphs. */
-    Optional<Path> modelFile(Component c);
+    /**
+     * The linear layers of a component's graph that LoRAs merge into, with their module paths and where their
+     * weights are (read with the weights skipped); empty when the model has no such component.
+     */
+    Optional<OnnxWeights> linearWeights(Component c) throws EngineException;
 
     /** Short words for the kind of model: "ONNX export", "checkpoint (single file, F16)". */
     String kind();

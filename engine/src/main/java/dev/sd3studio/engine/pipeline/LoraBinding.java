@@ -68,16 +68,10 @@ final class LoraBinding implements AutoCloseable {
         if (c == Component.TEXT_ENCODER_3 && dropT5) {
             return Optional.empty();
         }
-        Optional<java.nio.file.Path> file = folder.modelFile(c);
-        if (file.isEmpty()) {
-            return Optional.empty();
+        if (!graphs.containsKey(c)) {
+            graphs.put(c, folder.linearWeights(c).orElse(null));
         }
-        OnnxWeights w = graphs.get(c);
-        if (w == null) {
-            w = OnnxWeights.read(file.get());
-            graphs.put(c, w);
-        }
-        return Optional.of(w);
+        return Optional.ofNullable(graphs.get(c));
     }
 
     @Override

@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.sd3studio.engine.lora.MergedWeights;
+import dev.sd3studio.engine.lora.OnnxWeights;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,8 +35,7 @@ final class MergedInitializers implements AutoCloseable {
         try {
             Map<String, OnnxTensorLike> external = new LinkedHashMap<>();
             for (MergedWeights.Weight w : weights.weights()) {
-                OnnxTensor t = OnnxTensor.createTensor(OrtRuntime.environment(), w.data(), w.dims(),
-                        w.half() ? OnnxJavaType.FLOAT16 : OnnxJavaType.FLOAT);
+                OnnxTensor t = OnnxTensor.createTensor(OrtRuntime.environment(), w.data(), w.dims(), javaType(w));
                 tensors.add(t);
                 if (w.external()) {
                     external.put(w.name(), t);
@@ -53,6 +53,15 @@ final class MergedInitializers implements AutoCloseable {
             weights.close();
             throw e;
         }
+    }
+
+    private static OnnxJavaType javaType(MergedWeights.Weight w) {
+        return switch (w.dataType()) {
+            case OnnxWeights.FLOAT -> OnnxJavaType.FLOAT;
+            case OnnxWeights.FLOAT16 -> OnnxJavaType.FLOAT16;
+            case OnnxWeights.BFLOAT16 -> OnnxJavaType.BFLOAT16;
+            default -> throw new IllegalArgumentException("merged weight " + w.name() + " of ONNX type " + w.dataType());
+        };
     }
 
     @Override

@@ -85,6 +85,45 @@ public final class LoraTestFiles {
      * a block-diagonal up matrix, alpha = the fused rank (so alpha / rank stays 1); every other layer
      * renamed with its alpha = rank.
      */
+    /** The transformer layers of tiny-sd3 that the goldens' LoRAs leave alone: modulations, embedders, MLPs, output. */
+    public static final List<String> EVERY_KIND_OF_LAYER = List.of("transformer_blocks.0.norm1.linear",
+            "transformer_blocks.0.norm1_context.linear", "transformer_blocks.1.norm1.linear",
+            "transformer_blocks.1.norm1_context.linear", "norm_out.linear", "transformer_blocks.0.ff.net.0.proj",
+            "transformer_blocks.0.ff_context.net.2", "context_embedder", "time_text_embed.timestep_embedder.linear_1",
+            "time_text_embed.text_embedder.linear_2", "proj_out");
+
+    /**
+     * A rank-2 diffusers LoRA on each of {@link #EVERY_KIND_OF_LAYER}, shaped after the tiny-sd3 export, with fixed
+     * smooth values (alpha = rank).
+     */
+    public static Path everyKindOfLayer(Path file) throws Exception {
+        var export = dev.sd3studio.engine.model.ModelFolder.detect(dev.sd3studio.engine.Fixtures.model("tiny-sd3"))
+                .linearWeights(dev.sd3studio.engine.model.Component.TRANSFORMER).orElseThrow();
+        Map<String, T> tensors = new java.util.TreeMap<>();
+        int seed = 1;
+        for (String module : EVERY_KIND_OF_LAYER) {
+            var layer = export.byModulePath(module);
+            if (layer.size() != 1) {
+                throw new AssertionError(module + " is " + layer.size() + " layers of the tiny-sd3 export");
+            }
+            int in = (int) layer.getFirst().inFeatures();
+            int out = (int) layer.getFirst().outFeatures();
+            int rank = 2;
+            float[] down = new float[rank * in];
+            float[] up = new float[out * rank];
+            for (int i = 0; i < down.length; i++) {
+                down[i] = (float) (Math.sin(0.7 * i + seed) / Math.sqrt(in));
+            }
+            for (int i = 0; i < up.length; i++) {
+                up[i] = 0.2f * (float) Math.cos(1.3 * i + seed);
+            }
+            seed++;
+            tensors.put("transformer." + module + ".lora_A.weight", new T(new long[] {rank, in}, down));
+            tensors.put("transformer." + module + ".lora_B.weight", new T(new long[] {out, rank}, up));
+        }
+        return writeF32(file, tensors);
+    }
+
     public static Path toKohya(Path peft, Path out) throws Exception {
         Map<String, T> in = readAll(peft);
         Map<String, T> k = new LinkedHashMap<>();
