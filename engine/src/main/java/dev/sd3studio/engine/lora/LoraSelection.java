@@ -201,7 +201,7 @@ public final class LoraSelection implements AutoCloseable {
             if (hits.isEmpty()) {
                 String why = graph.whyNotLoraReady();
                 missed.add(new Unmatched(m.key(), why != null ? "cannot be applied: " + why
-                        : "no layer " + t.describe() + " in the " + m.component().folder() + " export"));
+                        : "no layer " + t.describe() + " in the " + m.component().folder() + " model"));
                 continue;
             }
             List<LinearWeight> parts = partsOfOneLayer(hits);

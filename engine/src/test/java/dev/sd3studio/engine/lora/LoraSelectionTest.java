@@ -51,7 +51,7 @@ class LoraSelectionTest {
             assertEquals(15, r.matched().size());
             assertEquals(2, r.unmatched().size(), s.report().describe());
             assertTrue(s.report().describe().contains("UNMATCHED transformer.transformer_blocks.7.attn.to_q: no layer"
-                    + " transformer_blocks.7.attn.to_q in the transformer export"), s.report().describe());
+                    + " transformer_blocks.7.attn.to_q in the transformer model"), s.report().describe());
             assertTrue(s.report().describe().contains("DoRA"));
             assertTrue(s.warnings().getFirst().contains("1 of its transformer keys matched nothing"), s.warnings().toString());
         }
