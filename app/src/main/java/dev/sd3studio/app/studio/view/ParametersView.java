@@ -84,7 +84,14 @@ final class ParametersView extends GridPane {
                 "Download an SD3.5 ONNX model from the Hugging Face Hub (catalogue, or any repository id)");
         hub.setOnAction(e -> Dialogs.showCatalogue(getScene().getWindow(), models));
         javafx.scene.layout.FlowPane modelButtons = new javafx.scene.layout.FlowPane(6, 6, add, remove, hub);
-        modelButtons.setPrefWrapLength(200); // wraps in a narrow editor column instead of widening it
+        // Wraps in a narrow editor column instead of widening it. The grid asks for its height without a
+        // width, so the wrap length follows the width it got: a fixed one reserved a third, empty row.
+        modelButtons.setPrefWrapLength(200);
+        modelButtons.widthProperty().addListener((o, was, w) -> {
+            if (w.doubleValue() > 0) {
+                modelButtons.setPrefWrapLength(w.doubleValue());
+            }
+        });
         add(modelButtons, 1, row++);
         Label note = Controls.help("");
         note.setId("modelNote");
@@ -229,7 +236,15 @@ final class ParametersView extends GridPane {
         String own = "The transformer blocks to bypass, counted from 0 and separated by commas (7,8,9 for SD3.5 Medium)";
         TextField layers = Controls.describe(new TextField(), "skipLayers", own);
         layers.textProperty().bindBidirectional(slg.layersProperty());
-        layers.setPromptText("7,8,9");
+        // the model's own recommendation, else a range it has: never SD3.5 Medium's 7,8,9 on a model without them
+        layers.promptTextProperty().bind(Bindings.createStringBinding(() -> {
+            List<Integer> recommended = slg.recommendedProperty().get();
+            int blocks = slg.blocksProperty().get();
+            if (!recommended.isEmpty()) {
+                return recommended.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+            }
+            return blocks > 0 ? "blocks 0–" + (blocks - 1) : "";
+        }, slg.recommendedProperty(), slg.blocksProperty()));
         layers.disableProperty().bind(slg.onProperty().not());
         layers.getTooltip().textProperty().bind(Bindings.createStringBinding(() -> slg.problemProperty().get() == null
                 ? own + ". " + slg.noteBinding().get()
