@@ -79,6 +79,7 @@ class SkipLayerUiTest {
         TextField layers = robot.lookup("#skipLayers").queryAs(TextField.class);
         Label cost = robot.lookup("#skipLayerCost").queryAs(Label.class);
         assertEquals("7,8,9", layers.getText(), "SD3.5 Medium's layers are filled in");
+        assertEquals("7,8,9", layers.getPromptText(), "the suggestion is the model's own recommendation");
         assertTrue(layers.isDisabled(), "nothing to edit while SLG is off");
         assertTrue(robot.lookup("#skipLayerNote").queryAs(Label.class).getText().contains("0 to 23"));
 
