@@ -5,8 +5,6 @@ import dev.sd3studio.engine.api.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -24,20 +22,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CliCheckpointTest {
     private static final Path CHECKPOINTS = Fixtures.root().resolve("checkpoints");
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void aSingleFileCheckpointMakesItsGoldenFromTheSeed(@TempDir Path tmp) throws Exception {
         Path golden = Fixtures.root().resolve("goldens-checkpoints/ckpt_sd35_sai_fp32");
-        Run r = run("generate", "--model", CHECKPOINTS.resolve("tiny-sd35-sai-fp32/tiny-sd35.safetensors").toString(),
+        CliRun r = run("generate", "--model", CHECKPOINTS.resolve("tiny-sd35-sai-fp32/tiny-sd35.safetensors").toString(),
                 "--prompt", "a cozy cabin in a snowy forest at night", "--width", "64", "--height", "64",
                 "--steps", "4", "--guidance", "4.5", "--seed", "21", "--out", tmp.resolve("x.png").toString(),
                 "--out-npy", tmp.resolve("x.npy").toString());
@@ -49,7 +41,7 @@ class CliCheckpointTest {
 
     @Test
     void checkModelListsEachComponentWithItsFileAndType() {
-        Run r = run("check-model", "--model", CHECKPOINTS.resolve("tiny-sd35-comfy-fp16-t5fp8/tiny-sd35.safetensors").toString());
+        CliRun r = run("check-model", "--model", CHECKPOINTS.resolve("tiny-sd35-comfy-fp16-t5fp8/tiny-sd35.safetensors").toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().contains("checkpoint (single file)"), r.out());
         assertTrue(r.out().matches("(?s).*transformer\\s+found\\s+safetensors F16 \\(tiny-sd35.safetensors\\).*"), r.out());
@@ -70,7 +62,7 @@ class CliCheckpointTest {
         for (Case c : new Case[] {new Case(sdxl, "SDXL"), new Case(lora, "LoRA"), new Case(pickle, "pickle"),
                 new Case(truncated, "truncated")}) {
             Path png = tmp.resolve("out.png");
-            Run r = run("generate", "--model", c.file().toString(), "--prompt", "a cat", "--out", png.toString());
+            CliRun r = run("generate", "--model", c.file().toString(), "--prompt", "a cat", "--out", png.toString());
             assertTrue(r.exit() != 0, c.file() + " was accepted");
             assertTrue(r.err().strip().lines().count() <= 3, r.err());
             assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());

@@ -11,8 +11,6 @@ import dev.sd3studio.engine.api.RgbImage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -26,14 +24,8 @@ class CliLoraTest {
     private static final Path MODEL = Fixtures.root().resolve("models/tiny-sd3");
     private static final Path CASE = Fixtures.root().resolve("goldens-lora/sd3_lora_rank4");
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private static String[] args(Path png, Path npy, String lora, String... extra) {
@@ -51,7 +43,7 @@ class CliLoraTest {
         Path png = tmp.resolve("lora.png");
         Path npy = tmp.resolve("lora.npy");
         Path lora = CASE.resolve("lora.safetensors");
-        Run r = run(args(png, npy, lora + ":0.8", "--lora-report"));
+        CliRun r = run(args(png, npy, lora + ":0.8", "--lora-report"));
         assertEquals(0, r.exit(), r.err());
         FloatTensor image = Npy.readFloat(npy);
         assertTrue(image.maxAbsDifference(Npy.readFloat(CASE.resolve("image.npy"))) < 1e-4f);
@@ -70,13 +62,13 @@ class CliLoraTest {
         Path png = tmp.resolve("x.png");
         for (String lora : new String[] {pickle.toString(), tmp.resolve("missing.safetensors").toString(),
                 CASE.resolve("lora.safetensors") + ":0.8.1"}) {
-            Run r = run(args(png, tmp.resolve("x.npy"), lora));
+            CliRun r = run(args(png, tmp.resolve("x.npy"), lora));
             assertTrue(r.exit() != 0, lora);
             assertEquals(1, r.err().strip().lines().count(), r.err());
             assertFalse(r.err().contains("Exception"), r.err());
             assertFalse(Files.exists(png));
         }
-        Run r = run(args(png, tmp.resolve("x.npy"), pickle.toString()));
+        CliRun r = run(args(png, tmp.resolve("x.npy"), pickle.toString()));
         assertTrue(r.err().contains("pickled PyTorch file"), r.err());
     }
 
@@ -92,7 +84,7 @@ class CliLoraTest {
                     "prompt=x\nsteps=1\nguidance=1.0\nwidth=64\nheight=64\nseed=1\nloras=lora.safetensors:0.8 sha256="
                             + sha + "\n"));
 
-            Run refused = run("generate", "--model", MODEL.toString(), "--from-png", png.toString(), "--out",
+            CliRun refused = run("generate", "--model", MODEL.toString(), "--from-png", png.toString(), "--out",
                     tmp.resolve("a.png").toString());
             assertEquals(Cli.EXIT_USAGE, refused.exit(), refused.err());
             assertTrue(refused.err().contains("LoRA 'lora.safetensors' (sha256 " + sha.substring(0, 8)
@@ -100,7 +92,7 @@ class CliLoraTest {
             assertEquals(1, refused.err().strip().lines().count(), refused.err());
             assertFalse(Files.exists(tmp.resolve("a.png")));
 
-            Run found = run("generate", "--model", MODEL.toString(), "--from-png", png.toString(), "--lora-dir",
+            CliRun found = run("generate", "--model", MODEL.toString(), "--from-png", png.toString(), "--lora-dir",
                     tmp.toString(), "--lora-dir", CASE.toString(), "--out", tmp.resolve("b.png").toString());
             assertEquals(0, found.exit(), found.err());
             assertTrue(found.err().contains("LoRA lora.safetensors:0.8: 15 layers changed"), found.err());
@@ -110,7 +102,7 @@ class CliLoraTest {
             PngFiles.write(crafted, new RgbImage(8, 8, new float[8 * 8 * 3]), Map.of(PngMetadata.OURS,
                     "prompt=x\nsteps=1\nguidance=1.0\nwidth=64\nheight=64\nseed=1\nloras=" + lora.toAbsolutePath()
                             + ":1.0\\n/etc/passwd:1.0\n"));
-            Run old = run("generate", "--model", MODEL.toString(), "--from-png", crafted.toString(), "--out",
+            CliRun old = run("generate", "--model", MODEL.toString(), "--from-png", crafted.toString(), "--out",
                     tmp.resolve("c.png").toString());
             assertEquals(Cli.EXIT_USAGE, old.exit(), old.err());
             assertTrue(old.err().contains("LoRAs 'lora.safetensors', 'passwd' are not in your LoRA folders"), old.err());

@@ -7,8 +7,6 @@ import dev.sd3studio.engine.api.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -26,14 +24,8 @@ class CliSkipLayerTest {
     private static final Path MODEL = Fixtures.root().resolve("models/tiny-sd3");
     private static final Path CASE = Fixtures.root().resolve("goldens-slg/sd3_slg_layer1_wide_window");
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private static String[] args(Path png, String layers) {
@@ -46,7 +38,7 @@ class CliSkipLayerTest {
     @Test
     void theGoldenFromItsSeedIsRecordedInThePngAndMadeAgainFromIt(@TempDir Path tmp) throws Exception {
         Path png = tmp.resolve("slg.png");
-        Run r = run(args(png, "1"));
+        CliRun r = run(args(png, "1"));
         assertEquals(0, r.exit(), r.err());
         float[] image = Npy.readFloat(tmp.resolve("slg.png.npy")).data();
         assertTrue(Npy.readFloat(tmp.resolve("slg.png.npy")).maxAbsDifference(Npy.readFloat(CASE.resolve("image.npy"))) < 1e-3f);
@@ -61,7 +53,7 @@ class CliSkipLayerTest {
                 + " SLG stop: 0.7"), text.get(PngMetadata.PARAMETERS));
 
         Path again = tmp.resolve("again.png");
-        Run from = run("generate", "--model", MODEL.toString(), "--from-png", png.toString(), "--out", again.toString(),
+        CliRun from = run("generate", "--model", MODEL.toString(), "--from-png", png.toString(), "--out", again.toString(),
                 "--out-npy", tmp.resolve("again.npy").toString());
         assertEquals(0, from.exit(), from.err());
         assertArrayEquals(image, Npy.readFloat(tmp.resolve("again.npy")).data(), "the PNG's SLG settings make it again");
@@ -71,7 +63,7 @@ class CliSkipLayerTest {
     void aBlockTheModelDoesNotHaveIsOneLineNamingTheRangeAndWritesNothing(@TempDir Path tmp) {
         Path png = tmp.resolve("x.png");
         for (String layers : new String[] {"0,2", "7,eight"}) {
-            Run r = run(args(png, layers));
+            CliRun r = run(args(png, layers));
             assertTrue(r.exit() != 0, layers);
             assertEquals(1, r.err().strip().lines().count(), r.err());
             assertFalse(r.err().contains("Exception"), r.err());

@@ -10,8 +10,6 @@ import dev.sd3studio.engine.api.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -27,14 +25,8 @@ class CliTest {
     private static final Path FIXTURES = Fixtures.root();
     private static final Path MODEL = FIXTURES.resolve("models/tiny-sd3");
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
@@ -43,7 +35,7 @@ class CliTest {
         Path golden = FIXTURES.resolve("goldens/sd3_cfg7_default");
         Path png = tmp.resolve("cat.png");
         Path npy = tmp.resolve("cat.npy");
-        Run r = run("generate", "--model", MODEL.toString(), "--prompt", "a photo of a cat sitting on a red sofa",
+        CliRun r = run("generate", "--model", MODEL.toString(), "--prompt", "a photo of a cat sitting on a red sofa",
                 "--width", "64", "--height", "64", "--steps", "4", "--guidance", "7",
                 "--seed", "0", "--out", png.toString(), "--out-npy", npy.toString(), "--dump", tmp.resolve("dump").toString());
         assertEquals(0, r.exit(), r.err());
@@ -62,7 +54,7 @@ class CliTest {
 
     @Test
     void severalImagesAreNumbered(@TempDir Path tmp) {
-        Run r = run("generate", "--model", MODEL.toString(), "--prompt", "a", "--prompt", "b", "--steps", "1",
+        CliRun r = run("generate", "--model", MODEL.toString(), "--prompt", "a", "--prompt", "b", "--steps", "1",
                 "--guidance", "1", "--seed", "5", "--out", tmp.resolve("x.png").toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(Files.exists(tmp.resolve("x-0.png")) && Files.exists(tmp.resolve("x-1.png")));
@@ -88,7 +80,7 @@ class CliTest {
             args[extra.length + 3] = "--out";
             args[extra.length + 4] = out.toString();
             args[extra.length + 5] = "--guidance=1";
-            Run r = run(args);
+            CliRun r = run(args);
             assertNotEquals(0, r.exit(), String.join(" ", extra));
             assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
             assertTrue(r.err().startsWith("error: "), r.err());
@@ -99,14 +91,14 @@ class CliTest {
 
     @Test
     void missingOutputFolderIsRefusedBeforeWork(@TempDir Path tmp) {
-        Run r = run("generate", "--model", MODEL.toString(), "--prompt", "a", "--out", tmp.resolve("no/dir/x.png").toString());
+        CliRun r = run("generate", "--model", MODEL.toString(), "--prompt", "a", "--out", tmp.resolve("no/dir/x.png").toString());
         assertEquals(Cli.EXIT_USAGE, r.exit());
         assertTrue(r.err().contains("does not exist"), r.err());
     }
 
     @Test
     void tokenizePrintsTheThreeTokenizers() throws Exception {
-        Run r = run("tokenize", "--model", MODEL.toString(), "--prompt", "wow!!!", "--max-sequence-length", "77");
+        CliRun r = run("tokenize", "--model", MODEL.toString(), "--prompt", "wow!!!", "--max-sequence-length", "77");
         assertEquals(0, r.exit(), r.err());
         JsonNode json = new ObjectMapper().readTree(r.out());
         assertEquals(77, json.path("tokenizer").path("input_ids").size());
@@ -117,11 +109,11 @@ class CliTest {
 
     @Test
     void checkModelListsEachComponent(@TempDir Path tmp) throws Exception {
-        Run ok = run("check-model", "--model", MODEL.toString());
+        CliRun ok = run("check-model", "--model", MODEL.toString());
         assertEquals(0, ok.exit(), ok.err());
         assertTrue(ok.out().contains("transformer") && ok.out().contains("found") && ok.out().contains("result: usable"));
         Files.createDirectories(tmp.resolve("text_encoder"));
-        Run broken = run("check-model", "--model", tmp.toString());
+        CliRun broken = run("check-model", "--model", tmp.toString());
         assertEquals(Cli.EXIT_FAILED, broken.exit());
         assertTrue(broken.out().contains("missing"));
         assertTrue(broken.err().contains("transformer"), broken.err());
@@ -131,7 +123,7 @@ class CliTest {
     void latentsFileIsReadAsTheNoise(@TempDir Path tmp) throws Exception {
         Path golden = FIXTURES.resolve("goldens/sd3_no_cfg");
         JsonNode c = new ObjectMapper().readTree(golden.resolve("case.json").toFile());
-        Run r = run("generate", "--model", MODEL.toString(), "--prompt", c.path("prompt").asText(),
+        CliRun r = run("generate", "--model", MODEL.toString(), "--prompt", c.path("prompt").asText(),
                 "--width", "64", "--height", "64", "--steps", "3", "--guidance", "1",
                 "--latents", golden.resolve("noise_latents.npy").toString(),
                 "--out", tmp.resolve("a.png").toString(), "--out-npy", tmp.resolve("a.npy").toString());

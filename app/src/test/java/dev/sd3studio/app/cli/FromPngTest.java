@@ -9,8 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -21,14 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code generate --from-png}: a picture of a batch, made again alone, pixel for pixel, on the demo model. */
 class FromPngTest {
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private static int[] pixels(Path png) throws Exception {
@@ -39,7 +31,7 @@ class FromPngTest {
     @Test
     void theThirdPictureOfABatchIsMadeAgainPixelForPixel(@TempDir Path tmp) throws Exception {
         String model = BuiltInModel.find().orElseThrow().toString();
-        Run batch = run("generate", "--model", model, "--prompt", "a large red circle in the center on a blue background",
+        CliRun batch = run("generate", "--model", model, "--prompt", "a large red circle in the center on a blue background",
                 "--images-per-prompt", "3", "--steps", "8", "--seed", "4242", "--out", tmp.resolve("b.png").toString());
         assertEquals(0, batch.exit(), batch.err());
         assertTrue(batch.out().contains("b-2.png (seed 4242, image 3 of 3)"), batch.out());
@@ -48,7 +40,7 @@ class FromPngTest {
         assertEquals("3", meta.get("batch_size"));
         assertEquals("2", meta.get("batch_index"));
 
-        Run again = run("generate", "--from-png", tmp.resolve("b-2.png").toString(), "--out", tmp.resolve("r.png").toString(),
+        CliRun again = run("generate", "--from-png", tmp.resolve("b-2.png").toString(), "--out", tmp.resolve("r.png").toString(),
                 "--quiet");
         assertEquals(0, again.exit(), again.err());
         assertEquals("", again.out(), "--quiet prints nothing");
@@ -58,7 +50,7 @@ class FromPngTest {
         Map<String, String> remade = PngMetadata.decode(PngFiles.readText(tmp.resolve("r.png")).get(PngMetadata.OURS));
         assertEquals(meta, remade, "the copy records the same reproduction recipe");
 
-        Run other = run("generate", "--from-png", tmp.resolve("b-2.png").toString(), "--steps", "2", "--out",
+        CliRun other = run("generate", "--from-png", tmp.resolve("b-2.png").toString(), "--steps", "2", "--out",
                 tmp.resolve("o.png").toString());
         assertEquals(0, other.exit(), other.err());
         assertEquals("2", PngMetadata.decode(PngFiles.readText(tmp.resolve("o.png")).get(PngMetadata.OURS)).get("steps"),
@@ -68,13 +60,13 @@ class FromPngTest {
     @Test
     void tokenizeSummarySaysWhatEachEncoderKeepsAndCuts() {
         String model = BuiltInModel.find().orElseThrow().toString();
-        Run r = run("tokenize", "--model", model, "--summary", "--prompt", "a large red circle in the center on a blue background");
+        CliRun r = run("tokenize", "--model", model, "--summary", "--prompt", "a large red circle in the center on a blue background");
         assertEquals(0, r.exit(), r.err());
         assertEquals(3, r.out().lines().count(), r.out());
         assertTrue(r.out().lines().allMatch(l -> l.contains("keeps everything")), r.out());
-        Run cut = run("tokenize", "--model", model, "--summary", "--prompt", "trending on artstation ".repeat(20));
+        CliRun cut = run("tokenize", "--model", model, "--summary", "--prompt", "trending on artstation ".repeat(20));
         assertTrue(cut.out().contains("CLIP-L") && cut.out().contains("drops"), cut.out());
-        Run json = run("tokenize", "--model", model, "--prompt", "a red circle");
+        CliRun json = run("tokenize", "--model", model, "--prompt", "a red circle");
         assertTrue(json.out().strip().startsWith("{") && json.out().contains("input_ids"), "piped: JSON as before");
     }
 
@@ -82,7 +74,7 @@ class FromPngTest {
     void picturesItCannotRemakeSaySoInOneLine(@TempDir Path tmp) throws Exception {
         Path plain = tmp.resolve("plain.png");
         PngFiles.write(plain, new RgbImage(2, 2, new float[12]), Map.of());
-        Run r = run("generate", "--from-png", plain.toString(), "--out", tmp.resolve("x.png").toString());
+        CliRun r = run("generate", "--from-png", plain.toString(), "--out", tmp.resolve("x.png").toString());
         assertEquals(Cli.EXIT_USAGE, r.exit());
         assertTrue(r.err().contains("no SD3 Studio parameters"), r.err());
         assertEquals(1, r.err().strip().lines().count());

@@ -1,5 +1,6 @@
 package dev.sd3studio.app.gpu;
 
+import dev.sd3studio.app.cli.CliRun;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.sd3studio.app.cli.Cli;
@@ -12,8 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -101,14 +100,8 @@ class GpuPackTest {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/" + path;
     }
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     /** A tar.xz laid out like NVIDIA's: NAME-archive/{LICENSE,lib/real files + loader-name links}. */
@@ -225,7 +218,7 @@ class GpuPackTest {
         Path recipe = recipe();
         String cublas = "cuda/libcublas/linux-x86_64/libcublas-linux-x86_64-12.6.77-archive.tar.xz";
         drops.add(cublas);
-        Run install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        CliRun install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
         assertEquals(0, install.exit(), install.out() + install.err());
         assertTrue(install.err().contains("connection lost, retrying"), install.err());
         List<String> asked = ranges.stream().filter(r -> r.startsWith(cublas)).toList();
@@ -240,7 +233,7 @@ class GpuPackTest {
         // a manifest that still parses and names the same archives, but is not the pinned file
         corrupt.put("cuda/redistrib_12.6.3.json", (Files.readString(www.resolve("cuda/redistrib_12.6.3.json")) + " ")
                 .getBytes(StandardCharsets.UTF_8));
-        Run install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        CliRun install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
         assertEquals(1, install.exit(), install.out() + install.err());
         assertTrue(install.err().contains("is not the one this build pins") && install.err().contains("nothing was downloaded"),
                 install.err());
@@ -271,7 +264,7 @@ class GpuPackTest {
         Files.writeString(notJson, "cudaManifest: x");
         cases.put(notJson, "is not a readable recipe");
         for (Map.Entry<Path, String> c : cases.entrySet()) {
-            Run install = cli("gpu", "install", "--yes", "--recipe", c.getKey().toString());
+            CliRun install = cli("gpu", "install", "--yes", "--recipe", c.getKey().toString());
             assertEquals(Cli.EXIT_USAGE, install.exit(), c.getValue() + ": " + install.err());
             assertTrue(install.err().contains(c.getValue()) && !install.err().contains("unexpected failure"),
                     "expected '" + c.getValue() + "' in: " + install.err());
@@ -287,7 +280,7 @@ class GpuPackTest {
             port = s.getLocalPort();
         }
         Path closed = recipeWith(recipe, "cudaManifest.url", "http://127.0.0.1:" + port + "/cuda/redistrib_12.6.3.json");
-        Run install = cli("gpu", "install", "--yes", "--recipe", closed.toString());
+        CliRun install = cli("gpu", "install", "--yes", "--recipe", closed.toString());
         assertEquals(1, install.exit());
         assertTrue(install.err().contains("cannot reach 127.0.0.1 (") && !install.err().contains("(null)"), install.err());
     }
@@ -306,7 +299,7 @@ class GpuPackTest {
     @Test
     void installVerifiesEverythingAndIsUsedAtTheNextStart() throws Exception {
         Path recipe = recipe();
-        Run install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        CliRun install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
         assertEquals(0, install.exit(), install.out() + install.err());
         assertTrue(install.out().contains("download: "), install.out());
 
@@ -354,7 +347,7 @@ class GpuPackTest {
         byte[] bad = good.clone();
         bad[bad.length / 2] ^= 1;
         corrupt.put(cufft, bad);
-        Run install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        CliRun install = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
         assertEquals(1, install.exit());
         assertTrue(install.err().contains("SHA-256") && install.err().contains("nothing was installed"), install.err());
         Path gpu = tmp.resolve("userdata/data/gpu");
@@ -364,7 +357,7 @@ class GpuPackTest {
         }
         // the good downloads are kept, so the next attempt fetches only what failed
         corrupt.clear();
-        Run again = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
+        CliRun again = cli("gpu", "install", "--yes", "--recipe", recipe.toString());
         assertEquals(0, again.exit(), again.err());
         assertTrue(GpuPack.find(gpu).isPresent());
     }

@@ -1,5 +1,6 @@
 package dev.sd3studio.app.hub;
 
+import dev.sd3studio.app.cli.CliRun;
 import dev.sd3studio.app.cli.Cli;
 import dev.sd3studio.app.studio.Fixtures;
 import org.junit.jupiter.api.AfterEach;
@@ -8,8 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,14 +72,8 @@ class HubCheckpointPullTest {
         hub.close();
     }
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     private static Set<String> filesUnder(Path dir) throws IOException {
@@ -102,7 +95,7 @@ class HubCheckpointPullTest {
     void fp8IsTheDefaultAndFetchesExactlyTheSingleFileAndItsEncodersWhichTheEngineOpens() throws Exception {
         hub.drops.put(REPO + "/" + SINGLE, 1);
         Path dest = tmp.resolve("models/sd35m");
-        Run pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint());
+        CliRun pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint());
         assertEquals(0, pull.exit(), pull.err());
 
         Set<String> expected = new TreeSet<>(List.of(SINGLE, CLIP_L, CLIP_G, T5_FP8));
@@ -123,7 +116,7 @@ class HubCheckpointPullTest {
         assertTrue(pull.err().contains("4 files (Stability AI checkpoint layout)") && pull.err().contains("with the fp8 T5"), pull.err());
 
         // the engine finds text_encoders/ beside the file it was given (the tiny model's config comes from the fixture)
-        Run check = cli("check-model", "--model", model.toString(), "--config", TINY.resolve("config").toString());
+        CliRun check = cli("check-model", "--model", model.toString(), "--config", TINY.resolve("config").toString());
         assertEquals(0, check.exit(), check.out() + check.err());
         assertTrue(check.out().matches("(?s).*text_encoder_3\\s+found\\s+safetensors F8_E4M3 \\(t5xxl_fp8_e4m3fn.safetensors\\).*"),
                 check.out());
@@ -133,7 +126,7 @@ class HubCheckpointPullTest {
     @Test
     void noneLeavesTheT5OnTheHubAndTheHintDropsIt() throws Exception {
         Path dest = tmp.resolve("none");
-        Run pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint(), "--t5-variant", "none");
+        CliRun pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint(), "--t5-variant", "none");
         assertEquals(0, pull.exit(), pull.err());
         assertEquals(new TreeSet<>(List.of(SINGLE, CLIP_L, CLIP_G)), filesUnder(dest));
         assertEquals(new TreeSet<>(List.of(SINGLE, CLIP_L, CLIP_G)), resolved());
@@ -144,13 +137,13 @@ class HubCheckpointPullTest {
     @Test
     void fp16FetchesTheFp16T5AndAWrongHashIsRefused() throws Exception {
         Path dest = tmp.resolve("fp16");
-        Run pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint(), "--t5-variant", "FP16");
+        CliRun pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint(), "--t5-variant", "FP16");
         assertEquals(0, pull.exit(), pull.err());
         assertEquals(new TreeSet<>(List.of(SINGLE, CLIP_L, CLIP_G, T5_FP16)), filesUnder(dest));
 
         hub.wrongHash.add(REPO + "/" + CLIP_G);
         Path bad = tmp.resolve("bad");
-        Run refused = cli("pull", REPO, "--dest", bad.toString(), "--endpoint", hub.endpoint());
+        CliRun refused = cli("pull", REPO, "--dest", bad.toString(), "--endpoint", hub.endpoint());
         assertEquals(1, refused.exit());
         assertTrue(refused.err().contains(CLIP_G) && refused.err().contains("SHA-256"), refused.err());
         assertFalse(Files.exists(bad));
@@ -159,7 +152,7 @@ class HubCheckpointPullTest {
     @Test
     void aGatedCheckpointWithoutATokenSaysWhatToDoAndTheTokenStaysOnTheHub() throws Exception {
         hub.gated.put(REPO, "hf_secret");
-        Run pull = cli("pull", REPO, "--dest", tmp.resolve("gated").toString(), "--endpoint", hub.endpoint());
+        CliRun pull = cli("pull", REPO, "--dest", tmp.resolve("gated").toString(), "--endpoint", hub.endpoint());
         assertEquals(1, pull.exit());
         String err = pull.err();
         assertTrue(err.contains("is gated or private (HTTP 401)") && err.contains("accept its licence")
@@ -185,15 +178,15 @@ class HubCheckpointPullTest {
 
     @Test
     void aT5ChoiceThatDoesNotFitIsAUsageError() {
-        Run bogus = cli("pull", REPO, "--dest", tmp.resolve("x").toString(), "--endpoint", hub.endpoint(), "--t5-variant", "fp4");
+        CliRun bogus = cli("pull", REPO, "--dest", tmp.resolve("x").toString(), "--endpoint", hub.endpoint(), "--t5-variant", "fp4");
         assertEquals(2, bogus.exit(), bogus.err());
         assertTrue(bogus.err().contains("use fp16, fp8 or none"), bogus.err());
 
-        Run both = cli("pull", REPO, "--dest", tmp.resolve("y").toString(), "--endpoint", hub.endpoint(),
+        CliRun both = cli("pull", REPO, "--dest", tmp.resolve("y").toString(), "--endpoint", hub.endpoint(),
                 "--no-t5", "--t5-variant", "fp16");
         assertEquals(2, both.exit(), both.err());
 
-        Run onnx = cli("pull", "test-org/tiny-sd3-onnx", "--dest", tmp.resolve("z").toString(), "--endpoint", hub.endpoint(),
+        CliRun onnx = cli("pull", "test-org/tiny-sd3-onnx", "--dest", tmp.resolve("z").toString(), "--endpoint", hub.endpoint(),
                 "--t5-variant", "fp8");
         assertEquals(2, onnx.exit(), onnx.err());
         assertTrue(onnx.err().contains("--no-t5"), onnx.err());
@@ -203,7 +196,7 @@ class HubCheckpointPullTest {
     @Test
     void aRevisionWithoutTheChosenFilesIsRefusedBeforeAnyDownload() throws Exception {
         Files.delete(tmp.resolve("hub").resolve(REPO).resolve(T5_FP8));
-        Run pull = cli("pull", REPO, "--dest", tmp.resolve("x").toString(), "--endpoint", hub.endpoint());
+        CliRun pull = cli("pull", REPO, "--dest", tmp.resolve("x").toString(), "--endpoint", hub.endpoint());
         assertEquals(1, pull.exit());
         assertTrue(pull.err().contains("does not list " + T5_FP8) && pull.err().contains("Nothing was downloaded"), pull.err());
         assertTrue(resolved().isEmpty(), resolved().toString());
@@ -246,7 +239,7 @@ class HubCheckpointPullTest {
         }
         assertEquals("sd3.5_large_turbo.safetensors", checkpoints.get(2).checkpoint().orElseThrow().modelFile(T5Variant.FP8));
 
-        Run list = cli("pull");
+        CliRun list = cli("pull");
         assertEquals(0, list.exit());
         assertTrue(list.out().contains("stabilityai/stable-diffusion-3.5-large   [checkpoint (gated)]")
                 && list.out().contains("TensorStack/stable-diffusion-3.5-medium-onnx   [ONNX export]")

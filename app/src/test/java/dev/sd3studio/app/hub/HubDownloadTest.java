@@ -1,5 +1,6 @@
 package dev.sd3studio.app.hub;
 
+import dev.sd3studio.app.cli.CliRun;
 import dev.sd3studio.app.cli.Cli;
 import dev.sd3studio.app.studio.Fixtures;
 import org.junit.jupiter.api.AfterEach;
@@ -8,8 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,14 +45,8 @@ class HubDownloadTest {
         hub.close();
     }
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     private HubClient client(String token) {
@@ -68,7 +61,7 @@ class HubDownloadTest {
     void pullGivesAFolderThatGeneratesAndSurvivesADroppedConnection() throws Exception {
         hub.drops.put(REPO + "/" + TRANSFORMER, 1);
         Path dest = tmp.resolve("models/tiny");
-        Run pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint());
+        CliRun pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint());
         assertEquals(0, pull.exit(), pull.err());
         assertTrue(pull.err().contains("connection lost, retrying"), pull.err());
 
@@ -91,7 +84,7 @@ class HubDownloadTest {
         assertTrue(resumedAt > 0 && resumedAt <= size / 2, cdn.toString());
 
         Path png = tmp.resolve("out.png");
-        Run gen = cli("generate", "--model", dest.toString(), "--prompt", "a red cube", "--steps", "2",
+        CliRun gen = cli("generate", "--model", dest.toString(), "--prompt", "a red cube", "--steps", "2",
                 "--width", "64", "--height", "64", "--seed", "1", "--out", png.toString());
         assertEquals(0, gen.exit(), gen.err());
         assertTrue(Files.size(png) > 100);
@@ -100,11 +93,11 @@ class HubDownloadTest {
     @Test
     void noT5LeavesTheT5EncoderOnTheHub() throws Exception {
         Path dest = tmp.resolve("no-t5");
-        Run pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint(), "--no-t5");
+        CliRun pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint(), "--no-t5");
         assertEquals(0, pull.exit(), pull.err());
         assertFalse(Files.exists(dest.resolve("text_encoder_3")));
         assertTrue(hub.requestsFor("text_encoder_3/model.onnx").isEmpty());
-        Run check = cli("check-model", "--model", dest.toString());
+        CliRun check = cli("check-model", "--model", dest.toString());
         assertEquals(0, check.exit(), check.out() + check.err());
     }
 
@@ -112,7 +105,7 @@ class HubDownloadTest {
     void aWrongHashIsRefusedAndNoModelAppears() {
         hub.wrongHash.add(REPO + "/vae_decoder/model.onnx");
         Path dest = tmp.resolve("bad");
-        Run pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint());
+        CliRun pull = cli("pull", REPO, "--dest", dest.toString(), "--endpoint", hub.endpoint());
         assertEquals(1, pull.exit());
         assertTrue(pull.err().contains("vae_decoder/model.onnx") && pull.err().contains("SHA-256"), pull.err());
         assertEquals(1, pull.err().strip().lines().filter(l -> l.startsWith("error:")).count());
@@ -208,7 +201,7 @@ class HubDownloadTest {
     @Test
     void aGatedRepositoryExplainsLicenceAndTokenAndTheTokenStaysOnTheHub() throws Exception {
         hub.gated.put(REPO, "hf_secret");
-        Run pull = cli("pull", REPO, "--dest", tmp.resolve("gated").toString(), "--endpoint", hub.endpoint());
+        CliRun pull = cli("pull", REPO, "--dest", tmp.resolve("gated").toString(), "--endpoint", hub.endpoint());
         assertEquals(1, pull.exit());
         assertTrue(pull.err().contains("accept its licence") && pull.err().contains("HF_TOKEN"), pull.err());
 
@@ -232,19 +225,19 @@ class HubDownloadTest {
         Files.writeString(plain.resolve("diffusion_pytorch_model.safetensors"), "weights");
         Files.writeString(tmp.resolve("plain/model_index.json"), "{}");
         hub.addRepo("someone/sd3-pytorch", tmp.resolve("plain"));
-        Run pull = cli("pull", "someone/sd3-pytorch", "--dest", tmp.resolve("x").toString(), "--endpoint", hub.endpoint());
+        CliRun pull = cli("pull", "someone/sd3-pytorch", "--dest", tmp.resolve("x").toString(), "--endpoint", hub.endpoint());
         assertEquals(1, pull.exit());
         assertTrue(pull.err().contains("not an SD3 ONNX export") && pull.err().contains("Nothing was downloaded"), pull.err());
         assertTrue(hub.requests.stream().noneMatch(r -> r.path().contains("/resolve/")));
 
-        Run missing = cli("pull", "nobody/nothing", "--dest", tmp.resolve("y").toString(), "--endpoint", hub.endpoint());
+        CliRun missing = cli("pull", "nobody/nothing", "--dest", tmp.resolve("y").toString(), "--endpoint", hub.endpoint());
         assertEquals(1, missing.exit());
         assertTrue(missing.err().contains("was not found"), missing.err());
     }
 
     @Test
     void pullWithoutARepositoryListsTheCatalogue() {
-        Run r = cli("pull");
+        CliRun r = cli("pull");
         assertEquals(0, r.exit());
         assertTrue(r.out().contains("TensorStack/stable-diffusion-3.5-large-turbo-onnx"), r.out());
     }

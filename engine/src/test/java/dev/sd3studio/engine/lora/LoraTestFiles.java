@@ -195,4 +195,21 @@ public final class LoraTestFiles {
         }
         return out.toByteArray();
     }
+
+    /** A small kohya-named LoRA on CLIP-L's layer-1 query projection of the tiny models (width 8, rank 2). */
+    public static Path clipLQueryLora(Path file) throws java.io.IOException {
+        int hidden = 8;
+        int rank = 2;
+        float[] down = new float[rank * hidden];
+        float[] up = new float[hidden * rank];
+        for (int i = 0; i < down.length; i++) {
+            down[i] = (i % 5 - 2) * 0.3f;
+            up[i] = (i % 3 - 1) * 0.4f;
+        }
+        String key = "lora_te1_text_model_encoder_layers_1_self_attn_q_proj";
+        return writeF32(file, java.util.Map.of(
+                key + ".lora_down.weight", new T(new long[] {rank, hidden}, down),
+                key + ".lora_up.weight", new T(new long[] {hidden, rank}, up),
+                key + ".alpha", new T(new long[0], new float[] {1})));
+    }
 }

@@ -64,9 +64,10 @@ class CheckpointGoldensTest {
         }
     }
 
-    static List<Path> tinySd3Cases() throws IOException {
+    /** The text-to-image, image-to-image, inpainting and skip-layer goldens of tiny-sd3. */
+    static List<Path> tinySd3AllCases() throws IOException {
         List<Path> out = new java.util.ArrayList<>();
-        for (Path dir : Fixtures.cases()) {
+        for (Path dir : Stream.of(Fixtures.cases(), Fixtures.inpaintCases(), Fixtures.slgCases()).flatMap(List::stream).toList()) {
             if (Fixtures.modelOf(dir).equals("tiny-sd3")) {
                 out.add(dir);
             }
@@ -84,22 +85,6 @@ class CheckpointGoldensTest {
         float err = Fixtures.tensor(dir, "image").maxAbsDifference(result.images());
         System.out.printf("checkpoint golden %-26s image max abs error %.2e%n", dir.getFileName(), err);
         assertTrue(err <= CHECKPOINT_TOL, dir.getFileName() + ": image differs by " + err);
-    }
-
-    /** The text-to-image, image-to-image, inpainting and skip-layer goldens of tiny-sd3. */
-    static List<Path> tinySd3AllCases() throws IOException {
-        List<Path> out = new java.util.ArrayList<>(tinySd3Cases());
-        for (Path dir : Fixtures.inpaintCases()) {
-            if (Fixtures.modelOf(dir).equals("tiny-sd3")) {
-                out.add(dir);
-            }
-        }
-        for (Path dir : Fixtures.slgCases()) {
-            if (Fixtures.modelOf(dir).equals("tiny-sd3")) {
-                out.add(dir);
-            }
-        }
-        return out;
     }
 
     @ParameterizedTest(name = "{0}")

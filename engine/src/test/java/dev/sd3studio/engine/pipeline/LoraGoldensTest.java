@@ -161,18 +161,7 @@ class LoraGoldensTest {
 
     @Test
     void textEncoderLorasChangeTheEmbeddingsAndOnlyTheirEncoderReloads() throws Exception {
-        int hidden = 8;
-        int rank = 2;
-        float[] down = new float[rank * hidden];
-        float[] up = new float[hidden * rank];
-        for (int i = 0; i < down.length; i++) {
-            down[i] = (i % 5 - 2) * 0.3f;
-            up[i] = (i % 3 - 1) * 0.4f;
-        }
-        Path te = LoraTestFiles.writeF32(tmp.resolve("te.safetensors"), Map.of(
-                "lora_te1_text_model_encoder_layers_1_self_attn_q_proj.lora_down.weight", new LoraTestFiles.T(new long[] {rank, hidden}, down),
-                "lora_te1_text_model_encoder_layers_1_self_attn_q_proj.lora_up.weight", new LoraTestFiles.T(new long[] {hidden, rank}, up),
-                "lora_te1_text_model_encoder_layers_1_self_attn_q_proj.alpha", new LoraTestFiles.T(new long[0], new float[] {1})));
+        Path te = LoraTestFiles.clipLQueryLora(tmp.resolve("te.safetensors"));
         Recorder base = new Recorder();
         generate("sd3_lora_rank4", base);
         Recorder with = new Recorder();
