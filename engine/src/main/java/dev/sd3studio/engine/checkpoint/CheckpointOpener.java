@@ -204,7 +204,8 @@ public final class CheckpointOpener {
 
     /** A component folder's safetensors files: the one file, or the shards its index names. */
     private static List<Path> diffusersWeightFiles(Path dir) throws EngineException {
-        for (String stem : List.of("diffusion_pytorch_model", "model")) {
+        // the plain files first, then the fp16 "variant" that many Hub repositories also (or only) carry
+        for (String stem : List.of("diffusion_pytorch_model", "model", "diffusion_pytorch_model.fp16", "model.fp16")) {
             Path single = dir.resolve(stem + ".safetensors");
             if (Files.isRegularFile(single)) {
                 return List.of(single);

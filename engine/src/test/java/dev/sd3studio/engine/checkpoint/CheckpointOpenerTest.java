@@ -94,6 +94,20 @@ class CheckpointOpenerTest {
     }
 
     @Test
+    void aDiffusersFolderWithOnlyTheFp16VariantFilesOpens() throws Exception {
+        Path folder = tmp.resolve("variant");
+        copyTree(fixture("tiny-sd3-diffusers-bf16"), folder);
+        for (String part : List.of("transformer/diffusion_pytorch_model", "vae/diffusion_pytorch_model",
+                "text_encoder/model", "text_encoder_2/model", "text_encoder_3/model")) {
+            Files.move(folder.resolve(part + ".safetensors"), folder.resolve(part + ".fp16.safetensors"));
+        }
+        Checkpoint c = CheckpointOpener.open(folder, CheckpointOptions.NONE);
+        assertTrue(c.require(TRANSFORMER).weights().values().iterator().next().file().getFileName().toString()
+                .equals("diffusion_pytorch_model.fp16.safetensors"));
+        assertTrue(c.find(T5).isPresent(), "the T5's variant file is found too");
+    }
+
+    @Test
     void withoutAConfigAnUnknownModelAsksForOne_andAnExplicitConfigFolderIsUsed() throws Exception {
         Path file = copy(fixture("tiny-sd35-sai-fp32/tiny-sd35.safetensors"), tmp.resolve("m/tiny.safetensors"));
         EngineException e = assertThrows(EngineException.class, () -> CheckpointOpener.open(file, CheckpointOptions.NONE));
