@@ -82,7 +82,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         this.folder = folder;
         this.options = options;
         // Without an explicit thread count, every component shares ORT's process-wide pool.
-        this.runtime = new OrtRuntime(options.device(), Math.max(0, options.threads()));
+        this.runtime = new OrtRuntime(options.device(), Math.max(0, options.threads()), options.weights(), null);
         folder.requireModelFile(Component.TRANSFORMER);
         folder.requireModelFile(Component.TEXT_ENCODER);
         folder.requireModelFile(Component.TEXT_ENCODER_2);
