@@ -66,6 +66,22 @@ class QuantizedSessionTest {
     }
 
     @Test
+    void theDemoModelsTransformerAndT5OpenQuantized() throws Exception {
+        Path demo = Path.of("../assets/models/sd3-demo").toAbsolutePath().normalize();
+        QuantCache cache = new QuantCache(tmp.resolve("cache"));
+        OrtRuntime runtime = new OrtRuntime(Device.CPU, 0, WeightPrecision.INT8, cache);
+        for (String component : List.of("transformer", "text_encoder_3")) {
+            long before = OrtRuntime.QUANTIZED_SESSIONS.get();
+            try (OnnxModel m = OnnxModel.open(runtime, component, demo.resolve(component).resolve("model.onnx"), null,
+                    false)) {
+                assertEquals(before + 1, OrtRuntime.QUANTIZED_SESSIONS.get(), component + " opened quantized");
+            }
+        }
+        assertTrue(runtime.quantizationWarning().isEmpty(), runtime.quantizationWarning().orElse(""));
+        assertEquals(2, cache.builds());
+    }
+
+    @Test
     void skipLayerRewiringAndQuantizationGoTogether() throws Exception {
         Step0 step = Step0.load();
         OrtRuntime runtime = new OrtRuntime(Device.CPU, 0, WeightPrecision.INT8, new QuantCache(tmp.resolve("cache")));
