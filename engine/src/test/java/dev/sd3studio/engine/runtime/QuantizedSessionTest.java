@@ -66,6 +66,31 @@ class QuantizedSessionTest {
     }
 
     @Test
+    void anFp16ExportIsQuantizedFromItsFp16WeightsAndStillWidenedForTheCpu() throws Exception {
+        Path file = Files.createDirectories(tmp.resolve("fp16")).resolve("model.onnx");
+        Fp16Weights.Result converted = Fp16Weights.convert(Files.readAllBytes(transformer()), true);
+        Files.write(file, converted.model());
+        Step0 step = Step0.load();
+        FloatTensor stored;
+        try (Sd3Transformer t = new Sd3Transformer(OnnxModel.open(new OrtRuntime(Device.CPU), "transformer", file,
+                null, false))) {
+            stored = step.predict(t, List.of());
+        }
+        QuantCache cache = new QuantCache(tmp.resolve("cache"));
+        long quantizedBefore = OrtRuntime.QUANTIZED_SESSIONS.get();
+        long rewrittenBefore = OrtRuntime.REWRITTEN_SESSIONS.get();
+        FloatTensor quantized;
+        try (Sd3Transformer t = new Sd3Transformer(OnnxModel.open(new OrtRuntime(Device.CPU, 0, WeightPrecision.INT8,
+                cache), "transformer", file, null, false))) {
+            quantized = step.predict(t, List.of());
+        }
+        assertEquals(quantizedBefore + 1, OrtRuntime.QUANTIZED_SESSIONS.get(), "opened quantized");
+        assertEquals(rewrittenBefore + 1, OrtRuntime.REWRITTEN_SESSIONS.get(), "and with the fp16 CPU rewrite on top");
+        double error = relativeError(stored, quantized);
+        assertTrue(error > 0 && error < 0.002, "int8 of the fp16 export: relative error " + error);
+    }
+
+    @Test
     void theDemoModelsTransformerAndT5OpenQuantized() throws Exception {
         Path demo = Path.of("../assets/models/sd3-demo").toAbsolutePath().normalize();
         QuantCache cache = new QuantCache(tmp.resolve("cache"));

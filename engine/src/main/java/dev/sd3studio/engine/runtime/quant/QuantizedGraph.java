@@ -57,8 +57,16 @@ public final class QuantizedGraph {
         }
     }
 
-    /** A node replaced: its index, the weight it reads, whether that is [K, N] (MatMul) or [N, K] (Gemm transB). */
-    private record Candidate(int index, String weight, boolean kMajor, String bias) {
+    /**
+     * A node replaced: its index, the weight it reads, whether that is [K, N] (MatMul) or [N, K] (Gemm transB),
+     * its bias (Gemm's C) or null, and the Cast that widens an fp16 weight for it (an export that keeps its
+     * compute in float32), or null.
+     */
+    private record Candidate(int index, String weight, boolean kMajor, String bias, String widenedBy) {
+        /** The scales follow A's type: fp16 only for an fp16 weight read directly. */
+        boolean halfScales(Map<String, Tensor> tensors) {
+            return widenedBy == null && tensors.get(weight).dataType() == FLOAT16;
+        }
     }
 
     private QuantizedGraph() {
@@ -119,20 +127,22 @@ public final class QuantizedGraph {
                 uses.merge(ProtoFields.firstString(f.fields(), 1), 1, Integer::sum); // graph outputs
             }
         }
+        Map<String, String> fp16Widened = widenedWeights(nodes, tensors);
         List<Candidate> candidates = new ArrayList<>();
         Map<String, CandidateWeight> weights = new LinkedHashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
-            Candidate c = candidate(nodes.get(i), i, tensors, settings, keep);
+            Candidate c = candidate(nodes.get(i), i, tensors, fp16Widened, settings, keep);
             if (c != null) {
                 candidates.add(c);
                 Tensor t = tensors.get(c.weight());
-                weights.putIfAbsent(c.weight(), new CandidateWeight(t, c.kMajor()));
+                weights.putIfAbsent(c.weight(), new CandidateWeight(t, c.kMajor(), c.halfScales(tensors)));
             }
         }
-        // a weight read both as [K, N] and [N, K] (or by anything else) is left alone
+        // a weight read both as [K, N] and [N, K], or both directly and widened, is left alone
+        candidates.removeIf(c -> weights.get(c.weight()).kMajor() != c.kMajor()
+                || weights.get(c.weight()).halfScales() != c.halfScales(tensors));
         Map<String, Integer> candidateUses = new HashMap<>();
-        candidates.forEach(c -> candidateUses.merge(c.weight(), 1, Integer::sum));
-        candidates.removeIf(c -> weights.get(c.weight()).kMajor() != c.kMajor());
+        candidates.forEach(c -> candidateUses.merge(c.widenedBy() != null ? c.widenedBy() : c.weight(), 1, Integer::sum));
         if (candidates.isEmpty()) {
             return Optional.empty();
         }
@@ -151,9 +161,10 @@ public final class QuantizedGraph {
             floatBytes += t.elements() * (half ? 2 : 4);
             ByteBuffer merged = overrides.get(name);
             if (merged != null) {
-                mergedJobs.add(new QuantCache.Job(name, layout, w.kMajor(), half, () -> floats(merged, half, t.elements())));
+                mergedJobs.add(new QuantCache.Job(name, layout, w.kMajor(), w.halfScales(),
+                        () -> floats(merged, half, t.elements())));
             } else {
-                cachedJobs.add(new QuantCache.Job(name, layout, w.kMajor(), half, () -> read(t)));
+                cachedJobs.add(new QuantCache.Job(name, layout, w.kMajor(), w.halfScales(), () -> read(t)));
             }
         }
         QuantizedWeights quantized = mergedJobs.isEmpty()
@@ -172,7 +183,30 @@ public final class QuantizedGraph {
         }
     }
 
-    private record CandidateWeight(Tensor tensor, boolean kMajor) {
+    private record CandidateWeight(Tensor tensor, boolean kMajor, boolean halfScales) {
+    }
+
+    /** Outputs of {@code Cast(to = float)} nodes whose input is a 2-D fp16 initializer → that initializer. */
+    private static Map<String, String> widenedWeights(List<List<Field>> nodes, Map<String, Tensor> tensors) {
+        Map<String, String> widened = new HashMap<>();
+        for (List<Field> node : nodes) {
+            if (!"Cast".equals(ProtoFields.firstString(node, 4))) {
+                continue;
+            }
+            String input = ProtoFields.firstString(node, 1);
+            String output = ProtoFields.firstString(node, 2);
+            Tensor t = input == null ? null : tensors.get(input);
+            long to = -1;
+            for (Field f : node) {
+                if (f.is(5, ProtoFields.LENGTH) && "to".equals(ProtoFields.firstString(f.fields(), 1))) {
+                    to = ProtoFields.firstVarint(f.fields(), 3, -1);
+                }
+            }
+            if (t != null && output != null && to == FLOAT && t.dataType() == FLOAT16 && t.dims().length == 2) {
+                widened.put(output, input);
+            }
+        }
+        return widened;
     }
 
     private static List<QuantCache.Job> concat(List<QuantCache.Job> a, List<QuantCache.Job> b) {
@@ -183,7 +217,7 @@ public final class QuantizedGraph {
 
     /** A MatMul [.., K]·[K, N] or a Gemm A·Bᵀ (+ C) with alpha = beta = 1, on a large float initializer. */
     private static Candidate candidate(List<Field> node, int index, Map<String, Tensor> tensors,
-                                       QuantSettings settings, Predicate<String> keep) {
+                                       Map<String, String> fp16Widened, QuantSettings settings, Predicate<String> keep) {
         String op = ProtoFields.firstString(node, 4);
         String domain = ProtoFields.firstString(node, 7);
         if (domain != null && !domain.isEmpty() && !domain.equals("ai.onnx")) {
@@ -215,14 +249,15 @@ public final class QuantizedGraph {
         } else {
             return null;
         }
-        Tensor w = tensors.get(inputs.get(1));
+        String widenedBy = fp16Widened.containsKey(inputs.get(1)) ? inputs.get(1) : null;
+        Tensor w = tensors.get(widenedBy != null ? fp16Widened.get(widenedBy) : inputs.get(1));
         String name = Objects.requireNonNullElse(ProtoFields.firstString(node, 3), "");
         if (w == null || w.dims().length != 2 || (w.dataType() != FLOAT && w.dataType() != FLOAT16)
                 || w.elements() < settings.minElements() || w.elements() > Integer.MAX_VALUE - 8
                 || keep.test(name) || keep.test(w.name())) {
             return null;
         }
-        return new Candidate(index, w.name(), kMajor, bias);
+        return new Candidate(index, w.name(), kMajor, bias, widenedBy);
     }
 
     private static byte[] rewriteGraph(List<Field> graph, List<List<Field>> nodes, List<Candidate> candidates,
@@ -232,14 +267,24 @@ public final class QuantizedGraph {
         Map<Integer, Candidate> byIndex = new HashMap<>();
         candidates.forEach(c -> byIndex.put(c.index(), c));
         Set<String> dropped = new java.util.HashSet<>();
-        for (QuantizedWeights.Weight w : quantized.all()) {
-            if (Objects.equals(uses.get(w.name()), candidateUses.get(w.name()))) {
-                dropped.add(w.name()); // no other reader: the float weight leaves the graph
+        Set<String> droppedCasts = new java.util.HashSet<>();
+        for (Candidate c : candidates) {
+            if (c.widenedBy() == null && Objects.equals(uses.get(c.weight()), candidateUses.get(c.weight()))) {
+                dropped.add(c.weight()); // no other reader: the float weight leaves the graph
+            } else if (c.widenedBy() != null && Objects.equals(uses.get(c.widenedBy()), candidateUses.get(c.widenedBy()))) {
+                droppedCasts.add(c.widenedBy()); // its Cast has no other reader: both leave
+                if (Objects.equals(uses.get(c.weight()), 1)) {
+                    dropped.add(c.weight());
+                }
             }
         }
         List<Field> out = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
             Candidate c = byIndex.get(i);
+            if (c == null && "Cast".equals(ProtoFields.firstString(nodes.get(i), 4))
+                    && droppedCasts.contains(ProtoFields.firstString(nodes.get(i), 2))) {
+                continue;
+            }
             if (c == null) {
                 out.add(Field.message(1, ProtoFields.write(nodes.get(i))));
             } else {
