@@ -12,62 +12,89 @@ public final class BlockQuantizer {
     private BlockQuantizer() {
     }
 
+    /** One weight's MatMulNBits inputs: packed codes [N, blocks, blob], scales [N·blocks], zero points [N, row bytes]. */
+    public record Blocks(byte[] packed, float[] scales, byte[] zeroPoints) {
+    }
+
+    /** Columns quantized together: read row by row from a [K, N] weight, so memory is walked in order. */
+    private static final int TILE = 64;
+
     /**
-     * Quantizes {@code weight} into the three buffers (written from their positions, little-endian).
+     * Quantizes {@code weight}, column tiles in parallel (the first start quantizes billions of weights).
      *
-     * @param weight     the float values
-     * @param kMajor     true for a MatMul weight stored [K, N] (row k, column n at k·N + n); false for one
-     *                   stored [N, K] (a Gemm with transB)
-     * @param scales     receives {@link BlockLayout#scaleCount()} float32 scales
+     * @param kMajor true for a MatMul weight stored [K, N] (row k, column n at k·N + n); false for one
+     *               stored [N, K] (a Gemm with transB)
      */
-    public static void quantize(float[] weight, boolean kMajor, BlockLayout layout, ByteBuffer packed,
-                                ByteBuffer scales, ByteBuffer zeroPoints) {
+    public static Blocks quantize(float[] weight, boolean kMajor, BlockLayout layout) {
         int k = layout.k();
         int n = layout.n();
         if ((long) k * n != weight.length) {
             throw new IllegalArgumentException(weight.length + " values for [" + k + ", " + n + "]");
         }
-        packed.order(ByteOrder.LITTLE_ENDIAN);
+        Blocks out = new Blocks(new byte[Math.toIntExact(layout.packedBytes())], new float[Math.toIntExact(layout.scaleCount())],
+                new byte[Math.toIntExact(layout.zeroPointBytes())]);
+        int tiles = (n + TILE - 1) / TILE;
+        java.util.stream.IntStream.range(0, tiles).parallel().forEach(tile -> {
+            int from = tile * TILE;
+            int to = Math.min(n, from + TILE);
+            float[][] columns = new float[to - from][k];
+            for (int i = 0; i < k; i++) {
+                for (int col = from; col < to; col++) {
+                    columns[col - from][i] = kMajor ? weight[i * n + col] : weight[col * k + i];
+                }
+            }
+            for (int col = from; col < to; col++) {
+                quantizeColumn(columns[col - from], col, layout, out);
+            }
+        });
+        return out;
+    }
+
+    /** As {@link #quantize(float[], boolean, BlockLayout)}, into buffers (from their positions, little-endian). */
+    public static void quantize(float[] weight, boolean kMajor, BlockLayout layout, ByteBuffer packed,
+                                ByteBuffer scales, ByteBuffer zeroPoints) {
+        Blocks b = quantize(weight, kMajor, layout);
+        packed.put(b.packed());
         scales.order(ByteOrder.LITTLE_ENDIAN);
+        for (float s : b.scales()) {
+            scales.putFloat(s);
+        }
+        zeroPoints.put(b.zeroPoints());
+    }
+
+    private static void quantizeColumn(float[] column, int col, BlockLayout layout, Blocks out) {
+        int k = layout.k();
         int blockSize = layout.blockSize();
         int blocks = layout.blocks();
         int maxCode = layout.maxCode();
-        float[] column = new float[k];
-        byte[] blob = new byte[layout.blobBytes()];
-        byte[] zpRow = new byte[layout.zeroPointRowBytes()];
-        for (int col = 0; col < n; col++) {
-            for (int i = 0; i < k; i++) {
-                column[i] = kMajor ? weight[i * n + col] : weight[col * k + i];
+        int blobBytes = layout.blobBytes();
+        int zpRow = col * layout.zeroPointRowBytes();
+        for (int b = 0; b < blocks; b++) {
+            int from = b * blockSize;
+            int to = Math.min(k, from + blockSize);
+            float min = 0;
+            float max = 0;
+            for (int i = from; i < to; i++) {
+                min = Math.min(min, column[i]);
+                max = Math.max(max, column[i]);
             }
-            java.util.Arrays.fill(zpRow, (byte) 0);
-            for (int b = 0; b < blocks; b++) {
-                int from = b * blockSize;
-                int to = Math.min(k, from + blockSize);
-                float min = 0;
-                float max = 0;
-                for (int i = from; i < to; i++) {
-                    min = Math.min(min, column[i]);
-                    max = Math.max(max, column[i]);
-                }
-                float scale = (max - min) / maxCode;
-                int zeroPoint;
-                if (scale == 0 || !Float.isFinite(scale)) {
-                    scale = 1; // an all-zero block (or a broken one): every code is the zero point
-                    zeroPoint = layout.defaultZeroPoint();
-                } else {
-                    zeroPoint = clamp(Math.round(-min / scale), maxCode);
-                }
-                java.util.Arrays.fill(blob, (byte) 0);
-                for (int i = 0; i < blockSize; i++) {
-                    // padding past K gets the zero point: it dequantizes to exactly 0
-                    int code = from + i < to ? clamp(Math.round(column[from + i] / scale) + zeroPoint, maxCode) : zeroPoint;
-                    put(blob, i, code, layout.bits());
-                }
-                packed.put(blob);
-                scales.putFloat(scale);
-                put(zpRow, b, zeroPoint, layout.bits());
+            float scale = (max - min) / maxCode;
+            int zeroPoint;
+            if (scale == 0 || !Float.isFinite(scale)) {
+                scale = 1; // an all-zero block (or a broken one): every code is the zero point
+                zeroPoint = layout.defaultZeroPoint();
+            } else {
+                zeroPoint = clamp(Math.round(-min / scale), maxCode);
             }
-            zeroPoints.put(zpRow);
+            int blockIndex = col * blocks + b;
+            int blobAt = blockIndex * blobBytes;
+            for (int i = 0; i < blockSize; i++) {
+                // padding past K gets the zero point: it dequantizes to exactly 0
+                int code = from + i < to ? clamp(Math.round(column[from + i] / scale) + zeroPoint, maxCode) : zeroPoint;
+                put(out.packed(), blobAt, i, code, layout.bits());
+            }
+            out.scales()[blockIndex] = scale;
+            put(out.zeroPoints(), zpRow, b, zeroPoint, layout.bits());
         }
     }
 
@@ -98,12 +125,12 @@ public final class BlockQuantizer {
         return Math.max(0, Math.min(maxCode, code));
     }
 
-    private static void put(byte[] row, int index, int code, int bits) {
+    private static void put(byte[] bytes, int rowAt, int index, int code, int bits) {
         if (bits == 8) {
-            row[index] = (byte) code;
+            bytes[rowAt + index] = (byte) code;
         } else {
             int shift = (index & 1) * 4; // even index: low nibble
-            row[index >> 1] |= (byte) (code << shift);
+            bytes[rowAt + (index >> 1)] |= (byte) (code << shift);
         }
     }
 

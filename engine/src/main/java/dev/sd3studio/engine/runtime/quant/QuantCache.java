@@ -207,14 +207,11 @@ public final class QuantCache {
             for (int i = 0; i < jobs.size(); i++) {
                 Job j = jobs.get(i);
                 BlockLayout l = j.layout();
-                ByteBuffer packed = ByteBuffer.allocate(Math.toIntExact(l.packedBytes()));
-                ByteBuffer scales = ByteBuffer.allocate(Math.toIntExact(l.scaleCount() * 4)).order(ByteOrder.LITTLE_ENDIAN);
-                ByteBuffer zeroPoints = ByteBuffer.allocate(Math.toIntExact(l.zeroPointBytes()));
-                BlockQuantizer.quantize(j.source().read(), j.kMajor(), l, packed, scales, zeroPoints);
-                if (j.halfScales()) {
-                    scales = halves(scales.flip());
-                }
-                ByteBuffer[] parts = {packed.flip(), scales.rewind(), zeroPoints.flip()};
+                BlockQuantizer.Blocks blocks = BlockQuantizer.quantize(j.source().read(), j.kMajor(), l);
+                ByteBuffer packed = ByteBuffer.wrap(blocks.packed());
+                ByteBuffer scales = j.halfScales() ? halves(blocks.scales()) : floats(blocks.scales());
+                ByteBuffer zeroPoints = ByteBuffer.wrap(blocks.zeroPoints());
+                ByteBuffer[] parts = {packed, scales, zeroPoints};
                 for (int t = 0; t < 3; t++) {
                     pos = pad(out, crc, pos, payloadStart + at[i][t]);
                     crc.update(parts[t].duplicate());
@@ -345,12 +342,18 @@ public final class QuantCache {
         return file.asSlice(at, bytes).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    private static ByteBuffer halves(ByteBuffer floats) {
-        ByteBuffer out = ByteBuffer.allocate(floats.remaining() / 2).order(ByteOrder.LITTLE_ENDIAN);
-        while (floats.hasRemaining()) {
-            out.putShort(Float.floatToFloat16(floats.getFloat()));
+    private static ByteBuffer halves(float[] values) {
+        ByteBuffer out = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            out.putShort(Float.floatToFloat16(v));
         }
         return out.flip();
+    }
+
+    private static ByteBuffer floats(float[] values) {
+        ByteBuffer out = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        out.asFloatBuffer().put(values);
+        return out;
     }
 
     private static long pad(FileChannel out, CRC32C crc, long pos, long to) throws IOException {
