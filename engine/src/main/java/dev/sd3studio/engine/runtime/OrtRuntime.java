@@ -230,7 +230,7 @@ public final class OrtRuntime {
     /** {@code quantized} (or null): the quantized graph, whose weights this session then owns. */
     private OrtSession open(String component, Path file, byte[] rewired, MergedWeights merged,
                             QuantizedGraph.Rewritten quantized, List<AutoCloseable> attached) throws EngineException {
-        SessionProfile profile = SessionProfile.of(component);
+        SessionProfile profile = quantized == null ? SessionProfile.of(component) : SessionProfile.of(component).quantized();
         try (OrtSession.SessionOptions options = sessionOptions(profile)) {
             MergedInitializers initializers = null;
             try {
