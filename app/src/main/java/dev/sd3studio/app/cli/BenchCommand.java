@@ -41,6 +41,9 @@ public final class BenchCommand implements Callable<Integer> {
     String mode = "resident";
     @Option(names = "--no-t5", description = "drop the T5 encoder")
     boolean noT5;
+    @Option(names = "--weights", paramLabel = "stored|int8|int4", description = "linear layers of the transformer and"
+            + " T5 as stored or quantized (default: ${DEFAULT-VALUE})")
+    String weights = "stored";
     @Option(names = "--steps", paramLabel = "N")
     int steps = GenerationRequest.DEFAULT_STEPS;
     @Option(names = "--width", paramLabel = "N")
@@ -66,6 +69,7 @@ public final class BenchCommand implements Callable<Integer> {
             default -> throw new CliException("--mode must be offload or resident, not " + mode, Cli.EXIT_USAGE);
         };
         EngineOptions options = EngineOptions.defaults().withMemoryMode(memory).withPreviewModel(previewModel)
+                .withWeights(GenerateCommand.weightPrecision(weights))
                 .withCheckpoint(model.checkpointFiles());
         GenerationRequest request = GenerationRequest.builder(prompt).optSteps(steps).optSize(width, height)
                 .optDropT5(noT5).optSeed(0L).optPreviewEvery(previewEvery).optGuidance(guidance).build();
@@ -81,6 +85,7 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("width", result.resolved().width());
         json.put("height", result.resolved().height());
         json.put("drop_t5", noT5);
+        json.put("weights", options.weights().label());
         json.put("preview_method", previewMethod);
         json.put("peak_rss_mb", peakRssMb());
         spec.commandLine().getOut().println(new ObjectMapper().writeValueAsString(json));

@@ -19,6 +19,7 @@ import dev.sd3studio.engine.api.GenerationResult;
 import dev.sd3studio.engine.api.LoraSpec;
 import dev.sd3studio.engine.api.SkipLayerGuidance;
 import dev.sd3studio.engine.api.MemoryMode;
+import dev.sd3studio.engine.api.WeightPrecision;
 import dev.sd3studio.engine.api.ProgressListener;
 import dev.sd3studio.engine.api.Sd3Generator;
 import dev.sd3studio.engine.api.StepEvent;
@@ -123,6 +124,9 @@ public final class GenerateCommand implements Callable<Integer> {
     String device = "cpu";
     @Option(names = "--offload", description = "load each model part only while it runs (lower peak memory)")
     boolean offload;
+    @Option(names = "--weights", paramLabel = "stored|int8|int4", description = "the transformer's and T5's linear"
+            + " layers as stored, or quantized to 8 or 4 bits at load (cached; about 1/2 or 1/3.5 of fp16) (default: stored)")
+    String weights = "stored";
     @Option(names = "--preview-model", paramLabel = "DIR", description = "TAESD3 folder for --preview-dir")
     Path previewModel;
     @Option(names = "--preview-dir", paramLabel = "DIR", description = "write step previews as PNG files here")
@@ -143,12 +147,14 @@ public final class GenerateCommand implements Callable<Integer> {
         GenerationRequest request = source == null ? request() : requestFrom(source);
         checkOutputs(request.batchSize());
         Device dev = Device.parse(device);
+        WeightPrecision precision = weightPrecision(weights);
         EngineOptions options = EngineOptions.defaults().withDevice(dev)
                 .withMemoryMode(offload ? MemoryMode.OFFLOAD : MemoryMode.RESIDENT).withPreviewModel(previewModel)
+                .withWeights(precision)
                 .withCheckpoint(model.checkpointFiles());
         PrintWriter err = spec.commandLine().getErr();   // the caller's stderr (System.err from main)
         if (dev.kind() == Device.Kind.CUDA) {
-            GpuMemoryCheck.before(modelDir, width, height, prompts.size(), dev.index(), offload, noT5)
+            GpuMemoryCheck.before(modelDir, width, height, prompts.size(), dev.index(), offload, noT5, precision)
                     .ifPresent(w -> err.println("warning: " + w));
         }
         try (Sd3Generator engine = Sd3Engine.open(modelDir, options)) {
@@ -465,5 +471,14 @@ public final class GenerateCommand implements Callable<Integer> {
 
     private interface IoAction {
         void run() throws IOException;
+    }
+
+    /** {@code --weights}'s value, or a usage error naming the choices. */
+    static WeightPrecision weightPrecision(String text) throws CliException {
+        try {
+            return WeightPrecision.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--weights must be stored, int8 or int4, not " + text, Cli.EXIT_USAGE);
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.sd3studio.app.gpu;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sd3studio.app.hub.Sizes;
+import dev.sd3studio.engine.api.WeightPrecision;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,6 +32,19 @@ public record MemoryEstimate(long textEncoders, long t5, long transformer, long 
         return new MemoryEstimate(bytes(model, "text_encoder") + bytes(model, "text_encoder_2"), bytes(model, "text_encoder_3"),
                 Math.max(bytes(model, "transformer"), bytes(model, "unet")), bytes(model, "vae_decoder"),
                 Math.max(attention, vaeMaps));
+    }
+
+    /**
+     * The estimate with the transformer's and T5's weights quantized: their files counted as fp16 linear
+     * weights (an fp32 export shrinks more, so this errs high) turned into blocks of {@code weights}. Their
+     * norms, embeddings and final layer stay as stored, a few percent that this leaves out.
+     */
+    public MemoryEstimate withWeights(WeightPrecision weights) {
+        if (weights == null || weights == WeightPrecision.STORED) {
+            return this;
+        }
+        return new MemoryEstimate(textEncoders, weights.estimatedBytes(t5, 2), weights.estimatedBytes(transformer, 2),
+                vae, activations);
     }
 
     /** Bytes needed on the GPU for a run with these settings. */

@@ -36,14 +36,26 @@ public record Settings(Window window, String theme, List<String> modelFolders, S
     public record Parameters(String prompt, String negative, String prompt2, String prompt3, int width, int height,
                              int steps, double guidance, double shift, boolean randomSeed, long seed,
                              int imagesPerPrompt, String device, boolean offload, boolean dropT5,
-                             int maxSequenceLength, double strength, Integer clipSkip, SkipLayers skipLayers) {
+                             int maxSequenceLength, double strength, Integer clipSkip, SkipLayers skipLayers,
+                             String weights) {
         public static Parameters defaults() {
             return new Parameters("", "", "", "", 1024, 1024, 28, 7.0, 0, true, 0, 1, "cpu", false, false, 256, 0.6,
-                    null, SkipLayers.defaults());
+                    null, SkipLayers.defaults(), "stored");
         }
 
+        /** @param weights stored, int8 or int4 (settings from before the choice existed: stored) */
         public Parameters {
             skipLayers = skipLayers == null ? SkipLayers.defaults() : skipLayers;
+            weights = weights == null || weights.isBlank() ? "stored" : weights;
+        }
+
+        /** Parameters with the weights as stored. */
+        public Parameters(String prompt, String negative, String prompt2, String prompt3, int width, int height,
+                          int steps, double guidance, double shift, boolean randomSeed, long seed,
+                          int imagesPerPrompt, String device, boolean offload, boolean dropT5,
+                          int maxSequenceLength, double strength, Integer clipSkip, SkipLayers skipLayers) {
+            this(prompt, negative, prompt2, prompt3, width, height, steps, guidance, shift, randomSeed, seed,
+                    imagesPerPrompt, device, offload, dropT5, maxSequenceLength, strength, clipSkip, skipLayers, "stored");
         }
     }
 

@@ -57,4 +57,20 @@ class MemoryEstimateTest {
         assertTrue(advice.contains("smaller size or run on the CPU"), advice);
         assertEquals(0, MemoryEstimate.of(tmp.resolve("none"), 64, 64, 1).transformer());
     }
+
+    @Test
+    void quantizedWeightsShrinkTheTransformerAndT5Only(@TempDir Path tmp) throws Exception {
+        MemoryEstimate stored = MemoryEstimate.of(model(tmp, 5 * GB), null, null, 1);
+        MemoryEstimate int4 = stored.withWeights(dev.sd3studio.engine.api.WeightPrecision.INT4);
+        MemoryEstimate int8 = stored.withWeights(dev.sd3studio.engine.api.WeightPrecision.INT8);
+        // fp16 files: int8 about 0.52×, int4 about 0.32× (scales and zero points included)
+        assertEquals(0.52, int8.transformer() / (double) stored.transformer(), 0.01);
+        assertEquals(0.32, int4.t5() / (double) stored.t5(), 0.01);
+        assertEquals(stored.textEncoders(), int4.textEncoders());
+        assertEquals(stored.vae(), int4.vae());
+        assertEquals(stored, stored.withWeights(dev.sd3studio.engine.api.WeightPrecision.STORED));
+        // the 12 GB card that needed offload for stored weights runs int4 resident
+        assertTrue(stored.advice(12 * GB, false, false).isPresent());
+        assertTrue(int4.advice(12 * GB, false, false).isEmpty(), int4.advice(12 * GB, false, false).orElse(""));
+    }
 }

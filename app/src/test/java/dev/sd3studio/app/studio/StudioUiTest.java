@@ -159,9 +159,12 @@ class StudioUiTest {
     void offloadAndDropT5ReachTheEngine(FxRobot robot) throws Exception {
         fire(robot, "#offload");
         fire(robot, "#dropT5");
+        robot.interact(() -> robot.lookup("#weights").queryAs(javafx.scene.control.ComboBox.class)
+                .getSelectionModel().select(dev.sd3studio.engine.api.WeightPrecision.INT4));
         typePromptAndGenerate(robot, "toggles");
         await(() -> vm.gallery().items().size() == 1);
         assertEquals(MemoryMode.OFFLOAD, engine.opened.getLast().memoryMode());
+        assertEquals(dev.sd3studio.engine.api.WeightPrecision.INT4, engine.opened.getLast().weights());
         assertTrue(engine.requests.getLast().dropT5());
         assertEquals("true", vm.gallery().items().getFirst().parameters().get("drop_t5"));
     }
@@ -189,6 +192,8 @@ class StudioUiTest {
     @Test
     void restartFindsGalleryAndSettingsIntact(FxRobot robot) throws Exception {
         fire(robot, "#offload");
+        robot.interact(() -> robot.lookup("#weights").queryAs(javafx.scene.control.ComboBox.class)
+                .getSelectionModel().select(dev.sd3studio.engine.api.WeightPrecision.INT8));
         typePromptAndGenerate(robot, "remember me");
         await(() -> vm.gallery().items().size() == 1);
         robot.interact(() -> stage.hide());
@@ -197,6 +202,8 @@ class StudioUiTest {
         await(() -> vm.gallery().items().size() == 1 && vm.parameters().modelProperty().get() != null);
         assertEquals("remember me", robot.lookup("#prompt").queryAs(javafx.scene.control.TextArea.class).getText());
         assertTrue(robot.lookup("#offload").queryAs(javafx.scene.control.CheckBox.class).isSelected());
+        assertEquals(dev.sd3studio.engine.api.WeightPrecision.INT8,
+                robot.lookup("#weights").queryAs(javafx.scene.control.ComboBox.class).getValue(), "the Weights choice is remembered");
         assertEquals("remember me", vm.gallery().items().getFirst().prompt());
     }
 

@@ -37,6 +37,8 @@ final class ComponentSessions implements AutoCloseable {
     private final Map<Component, Build> builtWith = new EnumMap<>(Component.class);
     private LoraBinding loras;
     private boolean skippableTransformer;
+    /** The quantization fall-back already reported, so that offload mode does not repeat it every load. */
+    private String lastQuantizationWarning;
 
     /** A session's build: the LoRA fingerprint (empty: base weights), and the rewired graph of skip-layer guidance. */
     private record Build(List<String> loras, boolean skippableBlocks) {
@@ -88,6 +90,11 @@ final class ComponentSessions implements AutoCloseable {
             throw e;
         }
         timings.add("load_" + c.folder(), System.nanoTime() - t0);
+        String quantization = runtime.quantizationWarning().orElse(null);
+        if (quantization != null && !quantization.equals(lastQuantizationWarning)) {
+            lastQuantizationWarning = quantization;
+            listener.warning(quantization);
+        }
         open.put(c, wrapped);
         builtWith.put(c, wanted);
         return wrapped;

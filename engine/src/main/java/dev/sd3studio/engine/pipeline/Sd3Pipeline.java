@@ -84,7 +84,7 @@ public final class Sd3Pipeline implements Sd3Generator {
         this.folder = folder;
         this.options = options;
         // Without an explicit thread count, every component shares ORT's process-wide pool.
-        this.runtime = new OrtRuntime(options.device(), Math.max(0, options.threads()));
+        this.runtime = new OrtRuntime(options.device(), Math.max(0, options.threads()), options.weights(), null);
         folder.require(Component.TRANSFORMER, false);
         folder.require(Component.TEXT_ENCODER, false);
         folder.require(Component.TEXT_ENCODER_2, false);

@@ -31,10 +31,19 @@ final class MergedInitializers implements AutoCloseable {
 
     /** Wraps the weights and adds them to {@code options}; takes ownership of {@code weights}. */
     static MergedInitializers addTo(OrtSession.SessionOptions options, MergedWeights weights) throws OrtException {
+        return addTo(options, weights, name -> false);
+    }
+
+    /** As {@link #addTo(OrtSession.SessionOptions, MergedWeights)}, leaving out the weights {@code skip} names. */
+    static MergedInitializers addTo(OrtSession.SessionOptions options, MergedWeights weights,
+                                    java.util.function.Predicate<String> skip) throws OrtException {
         List<OnnxTensor> tensors = new ArrayList<>();
         try {
             Map<String, OnnxTensorLike> external = new LinkedHashMap<>();
             for (MergedWeights.Weight w : weights.weights()) {
+                if (skip.test(w.name())) {
+                    continue; // quantized: the graph no longer has it
+                }
                 OnnxTensor t = OnnxTensor.createTensor(OrtRuntime.environment(), w.data(), w.dims(), javaType(w));
                 tensors.add(t);
                 if (w.external()) {

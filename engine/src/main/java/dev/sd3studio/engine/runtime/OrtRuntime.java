@@ -6,11 +6,21 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import dev.sd3studio.engine.api.Device;
 import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.format.ProtoFields;
+import dev.sd3studio.engine.api.WeightPrecision;
 import dev.sd3studio.engine.lora.MergedWeights;
+import dev.sd3studio.engine.runtime.quant.QuantCache;
+import dev.sd3studio.engine.runtime.quant.QuantSettings;
+import dev.sd3studio.engine.runtime.quant.QuantizedGraph;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,6 +40,16 @@ public final class OrtRuntime {
     private final int threads;
     private final AtomicReference<Device> active = new AtomicReference<>();
     private volatile String fallbackReason;
+    /** The precision of the large linear layers of {@link #QUANTIZED_COMPONENTS}, and where quantized ones are kept. */
+    private final WeightPrecision weights;
+    private final QuantCache quantCache;
+    private volatile String quantizationWarning;
+
+    /**
+     * The components whose linear layers are quantized: the MMDiT and T5 hold nearly all the weights;
+     * the CLIP encoders and the VAE are small and sensitive, and stay as stored.
+     */
+    static final Set<String> QUANTIZED_COMPONENTS = Set.of("transformer", "text_encoder_3");
 
     /** Sessions on {@code requested} that share the process-wide thread pool (one thread per physical core). */
     public OrtRuntime(Device requested) {
@@ -41,8 +61,19 @@ public final class OrtRuntime {
      *                instead (the default: one pool for all components, not one per session)
      */
     public OrtRuntime(Device requested, int threads) {
+        this(requested, threads, WeightPrecision.STORED, null);
+    }
+
+    /**
+     * @param weights the precision of the transformer's and T5's large linear layers
+     * @param cache   where their quantized weights are kept; null: {@link QuantCache#defaultDir()}
+     */
+    public OrtRuntime(Device requested, int threads, WeightPrecision weights, QuantCache cache) {
         this.requested = requested;
         this.threads = Math.max(0, threads);
+        this.weights = weights == null ? WeightPrecision.STORED : weights;
+        this.quantCache = cache != null ? cache : this.weights == WeightPrecision.STORED ? null
+                : new QuantCache(QuantCache.defaultDir());
         if (requested.kind() == Device.Kind.CUDA) {
             // Probe now, so the reason is known before the first (possibly long) model load.
             String dir = System.getProperty(CUDA_DIR_PROPERTY, System.getenv("SD3STUDIO_CUDA_DIR"));
@@ -56,6 +87,17 @@ public final class OrtRuntime {
     private static final AtomicLong CREATED_SESSIONS = new AtomicLong();
     /** Sessions opened from an {@link Fp16CpuGraph} rewrite (tests tell it from the fall-back by it). */
     static final AtomicLong REWRITTEN_SESSIONS = new AtomicLong();
+    /** Sessions opened with quantized linear layers. */
+    static final AtomicLong QUANTIZED_SESSIONS = new AtomicLong();
+
+    public WeightPrecision weights() {
+        return weights;
+    }
+
+    /** Why a component asked to be quantized was opened as stored instead, or empty. */
+    public Optional<String> quantizationWarning() {
+        return Optional.ofNullable(quantizationWarning);
+    }
 
     /** Every ORT session created in this process so far. */
     public static long sessionsCreated() {
@@ -152,22 +194,65 @@ public final class OrtRuntime {
         Path file = graph.source();
         byte[] rewired;
         try {
-            rewired = graph.isBuilt() || !skippableBlocks ? null : SkipLayerGraph.rewrite(file);
+            rewired = graph.isBuilt() ? graph.built() : skippableBlocks ? SkipLayerGraph.rewrite(file) : null;
         } catch (EngineException e) {
             if (merged != null) {
                 merged.close();
             }
             throw e;
         }
-        SessionProfile profile = SessionProfile.of(component);
-        try (OrtSession.SessionOptions options = sessionOptions(profile)) {
-            MergedInitializers initializers = merged == null ? null : MergedInitializers.addTo(options, merged);
+        QuantizedGraph.Rewritten quantized = null;
+        if (weights != WeightPrecision.STORED && QUANTIZED_COMPONENTS.contains(component)) {
             try {
-                OrtSession session = graph.isBuilt() ? createBuilt(graph, options) : create(file, rewired, profile, options);
+                quantized = quantize(component, file, rewired, merged);
+            } catch (EngineException e) {
+                if (merged != null) {
+                    merged.close();
+                }
+                throw e;
+            }
+        }
+        try {
+            return open(component, graph, quantized == null ? rewired : quantized.model(), merged, quantized, attached);
+        } catch (EngineException e) {
+            if (quantized == null) {
+                throw e;
+            }
+            quantized.weights().close();
+            if (merged != null) {
+                throw e; // the merged weights went with the failed session
+            }
+            // a quantized graph ORT refuses must not make a model fail that loads as stored
+            quantizationWarning = component + " runs with stored weights: its quantized graph did not load ("
+                    + e.getMessage() + ")";
+            return open(component, graph, rewired, null, null, attached);
+        }
+    }
+
+    /** {@code quantized} (or null): the quantized graph, whose weights this session then owns. */
+    private OrtSession open(String component, ComponentGraph graph, byte[] rewired, MergedWeights merged,
+                            QuantizedGraph.Rewritten quantized, List<AutoCloseable> attached) throws EngineException {
+        Path file = graph.source();
+        SessionProfile profile = quantized == null ? SessionProfile.of(component) : SessionProfile.of(component).quantized();
+        try (OrtSession.SessionOptions options = sessionOptions(profile)) {
+            MergedInitializers initializers = null;
+            try {
+                if (quantized != null) {
+                    quantized.weights().addTo(environment(), options);
+                }
+                // merged weights that were quantized have left the graph
+                initializers = merged == null ? null : MergedInitializers.addTo(options, merged,
+                        name -> quantized != null && quantized.weights().get(name) != null);
+                OrtSession session = graph.isBuilt() ? createBuilt(graph, rewired, options)
+                        : create(file, rewired, profile, options);
                 CREATED_SESSIONS.incrementAndGet();
                 LIVE_SESSIONS.incrementAndGet();
                 if (initializers != null) {
                     attached.add(initializers);
+                }
+                if (quantized != null) {
+                    attached.add(quantized.weights());
+                    QUANTIZED_SESSIONS.incrementAndGet();
                 }
                 return session;
             } catch (OrtException | RuntimeException e) {
@@ -185,13 +270,46 @@ public final class OrtRuntime {
     }
 
     /**
-     * A graph built from a checkpoint: its weights are read in place from the user's files, and each one
-     * stored narrower than float32 is widened by a Cast right before its use, so the same options as for a
-     * rewritten fp16 export keep ORT from folding those casts into float32 copies of every weight.
+     * The component's graph ({@code rewired}, or the file as mapped) with its large linear layers quantized
+     * (LoRA-merged weights first), or null when none qualifies. A built graph's weights lie beside
+     * {@code file}, the weight file it names first, which also keys the cache.
      */
-    private OrtSession createBuilt(ComponentGraph graph, OrtSession.SessionOptions options) throws OrtException {
+    private QuantizedGraph.Rewritten quantize(String component, Path file, byte[] rewired, MergedWeights merged)
+            throws EngineException {
+        QuantSettings settings = QuantSettings.of(weights);
+        Map<String, ByteBuffer> overrides = new HashMap<>();
+        if (merged != null) {
+            merged.weights().forEach(w -> overrides.put(w.name(), w.data()));
+        }
+        java.util.function.Predicate<String> keep = component.equals("transformer") ? QuantizedGraph.FINAL_LAYER
+                : name -> false;
+        try (Arena arena = Arena.ofConfined()) {
+            Optional<ByteBuffer> model = rewired != null ? Optional.of(ByteBuffer.wrap(rewired))
+                    : ProtoFields.map(file, arena);
+            if (model.isEmpty()) {
+                return null; // over 2 GB without external data: ORT's own message follows
+            }
+            return QuantizedGraph.rewrite(model.get(), file, rewired == null, settings, keep, quantCache, overrides)
+                    .orElse(null);
+        } catch (IOException e) {
+            throw new EngineException(EngineException.Kind.IO, "cannot quantize the weights of " + component + " ("
+                    + file + ") into " + quantCache.dir() + ": " + e.getMessage()
+                    + ". Free some disk space there, or choose stored weights.", e);
+        } catch (IllegalArgumentException e) {
+            return null; // malformed: opening the file as it is gives the user ORT's message
+        }
+    }
+
+    /**
+     * A graph built from a checkpoint ({@code model}: as built, or quantized): its weights are read in place
+     * from the user's files, and each one stored narrower than float32 is widened by a Cast right before its
+     * use, so the same options as for a rewritten fp16 export keep ORT from folding those casts into float32
+     * copies of every weight.
+     */
+    private OrtSession createBuilt(ComponentGraph graph, byte[] model, OrtSession.SessionOptions options)
+            throws OrtException {
         Fp16CpuGraph.configure(options, graph.weightFolder());
-        return environment().createSession(graph.built(), options);
+        return environment().createSession(model, options);
     }
 
     /**

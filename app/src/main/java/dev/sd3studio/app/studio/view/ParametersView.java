@@ -1,5 +1,7 @@
 package dev.sd3studio.app.studio.view;
 
+import dev.sd3studio.engine.api.WeightPrecision;
+
 import dev.sd3studio.app.studio.vm.ModelEntry;
 import dev.sd3studio.app.studio.vm.ModelListViewModel;
 import dev.sd3studio.app.studio.vm.ParametersViewModel;
@@ -205,6 +207,35 @@ final class ParametersView extends GridPane {
         offload.selectedProperty().bindBidirectional(vm.offloadProperty());
         add(offload, 1, row++);
         add(Controls.help(ParametersViewModel.OFFLOAD_HELP), 1, row++);
+        ComboBox<WeightPrecision> weights = Controls.describe(new ComboBox<>(
+                javafx.collections.FXCollections.observableArrayList(WeightPrecision.values())), "weights",
+                ParametersViewModel.WEIGHTS_HELP);
+        weights.setConverter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(WeightPrecision w) {
+                return w == null ? "" : switch (w) {
+                    case STORED -> "As stored";
+                    case INT8 -> "8-bit (int8)";
+                    case INT4 -> "4-bit (int4)";
+                };
+            }
+
+            @Override
+            public WeightPrecision fromString(String s) {
+                return WeightPrecision.STORED;
+            }
+        });
+        weights.valueProperty().bindBidirectional(vm.weightsProperty());
+        add("Weights", weights, weights);
+        Label saving = Controls.help("");
+        saving.setId("weightsSaving");
+        Runnable showSaving = () -> saving.setText(vm.weightsSaving());
+        vm.weightsProperty().addListener((o, a, b) -> showSaving.run());
+        vm.modelProperty().addListener((o, a, b) -> showSaving.run());
+        showSaving.run();
+        saving.visibleProperty().bind(saving.textProperty().isNotEmpty());
+        saving.managedProperty().bind(saving.visibleProperty());
+        add(saving, 1, row++);
         CheckBox dropT5 = Controls.describe(new CheckBox("Drop T5 encoder"), "dropT5", ParametersViewModel.DROP_T5_HELP);
         dropT5.selectedProperty().bindBidirectional(vm.dropT5Property());
         add(dropT5, 1, row++);

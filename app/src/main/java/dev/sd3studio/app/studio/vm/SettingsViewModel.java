@@ -89,7 +89,7 @@ public final class SettingsViewModel {
                 params.shiftProperty().get(), params.randomSeedProperty().get(), params.seedProperty().get(),
                 params.imagesPerPromptProperty().get(), params.deviceProperty().get(), params.offloadProperty().get(),
                 params.dropT5Property().get(), params.maxSequenceLengthProperty().get(), params.strengthProperty().get(),
-                params.clipSkipProperty().get(), params.skipLayers().snapshot());
+                params.clipSkipProperty().get(), params.skipLayers().snapshot(), params.weightsProperty().get().label());
         return new Settings(window.get(), theme.get(), models.folders(),
                 m == null ? null : m.folder().toString(), galleryStore.dir().toString(), p, List.copyOf(prompt.history()),
                 gallery.exportSettings(), loras.snapshot(), loras.folders().stream().map(Path::toString).toList());
