@@ -305,17 +305,18 @@ public final class QuantCache {
         if (file.byteSize() < MAGIC.length + 8) {
             return null;
         }
-        ByteBuffer b = file.asSlice(0, Math.min(file.byteSize(), Integer.MAX_VALUE)).asByteBuffer()
-                .order(ByteOrder.LITTLE_ENDIAN);
+        // only the header is wrapped: an entry of a full-size model is larger than a ByteBuffer can be
+        ByteBuffer start = file.asSlice(0, MAGIC.length + 4).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         byte[] magic = new byte[MAGIC.length];
-        b.get(magic);
+        start.get(magic);
         if (!java.util.Arrays.equals(magic, MAGIC)) {
             return null;
         }
-        int length = b.getInt();
-        if (length < 0 || length > b.remaining() - 4) {
+        int length = start.getInt();
+        if (length < 0 || length > file.byteSize() - MAGIC.length - 8) {
             return null;
         }
+        ByteBuffer b = file.asSlice(MAGIC.length + 4, length + 4L).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         byte[] header = new byte[length];
         b.get(header);
         if ((int) crc(header) != b.getInt()) {
