@@ -27,6 +27,13 @@ def main():
     ap.add_argument("--transformer-steps", type=int, default=4000)
     ap.add_argument("--shift", type=float, default=1.0, help="scheduler shift written to the model")
     ap.add_argument("--eval-n", type=int, default=96)
+    ap.add_argument("--vae-steps", type=int, default=2000)
+    ap.add_argument("--vaedec-steps", type=int, default=1000)
+    ap.add_argument("--refiner-steps", type=int, default=800)
+    ap.add_argument("--taesd-steps", type=int, default=800)
+    ap.add_argument("--vae-lr", type=float, default=1e-3)
+    ap.add_argument("--transformer-lr", type=float, default=6e-4)
+    ap.add_argument("--prompts-per-batch", type=int, default=8, help="transformer batch = this x 8 images")
     a = ap.parse_args()
     torch.set_num_threads(2)
     os.makedirs(a.work, exist_ok=True)
@@ -45,15 +52,16 @@ def main():
         elif st == "embed":
             train.stage_embed(a.work, log)
         elif st == "vae":
-            train.stage_vae(a.work, log)
+            train.stage_vae(a.work, log, steps=a.vae_steps, lr_max=a.vae_lr)
         elif st == "transformer":
-            train.stage_transformer(a.work, log, steps=a.transformer_steps, resume=st not in redo)
+            train.stage_transformer(a.work, log, steps=a.transformer_steps, resume=st not in redo,
+                                    lr_max=a.transformer_lr, prompts_per_batch=a.prompts_per_batch)
         elif st == "vaedec":
-            train.stage_vae_decoder(a.work, log)
+            train.stage_vae_decoder(a.work, log, steps=a.vaedec_steps)
         elif st == "refiner":
-            train.stage_refiner(a.work, log)
+            train.stage_refiner(a.work, log, steps=a.refiner_steps)
         elif st == "taesd":
-            train.stage_taesd(a.work, log)
+            train.stage_taesd(a.work, log, steps=a.taesd_steps)
         elif st == "export":
             import export
             export.export_all(a.work, a.out, a.shift, log)

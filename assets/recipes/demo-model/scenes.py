@@ -55,22 +55,41 @@ def random_spec(rng):
 
 
 # radius (fraction of the image side) of the shape's circumscribing extent
-SIZE_RADIUS = {"small": (0.10, 0.13), "large": (0.19, 0.23)}
-JITTER = 0.035  # placement jitter around the nominal centre (fraction of side)
+SIZE_RADIUS = {"small": (0.09, 0.13), "large": (0.18, 0.24)}
+JITTER = 0.06  # placement jitter around the nominal centre (fraction of side)
+SHADE = 14.0  # per-channel shade variation of the object colour (RGB units); background: half of it
+MARGIN = 1.5 / 64  # shapes stay this far inside the picture (a cut-off shape has no clear geometry)
+
+
+def extent(shape, r):
+    """(left, right, up, down) reach of the shape from its centre (fractions)."""
+    if shape == "circle":
+        return r, r, r, r
+    if shape == "square":
+        h = r * 0.85
+        return h, h, h, h
+    R = r * 1.1
+    return R * 0.866, R * 0.866, R, R * 0.5
 
 
 def render(spec, rng, size=64, ss=4):
     """Render one scene to uint8 HxWx3 with ss x ss supersampling.
 
-    Returns (image, (cx, cy)) with the nominal centre used (fractions)."""
+    The centre is jittered around the nominal position and then moved inwards where needed so the
+    whole shape stays inside the picture. Returns (image, (cx, cy)) with the centre used (fractions)."""
     sz, colour, shape, pos, bg = spec
     cx, cy = POSITIONS[pos]
     cx += rng.uniform(-JITTER, JITTER)
     cy += rng.uniform(-JITTER, JITTER)
     r = rng.uniform(*SIZE_RADIUS[sz])
+    left, right, up, down = extent(shape, r)
+    cx = min(max(cx, left + MARGIN), 1 - right - MARGIN)
+    cy = min(max(cy, up + MARGIN), 1 - down - MARGIN)
+    # supersample only the pixels of the shape's bounding box (the rest is background)
+    x0, x1 = max(int((cx - left) * size) - 1, 0), min(int((cx + right) * size) + 2, size)
+    y0, y1 = max(int((cy - up) * size) - 1, 0), min(int((cy + down) * size) + 2, size)
     n = size * ss
-    coords = (np.arange(n) + 0.5) / n
-    X, Y = np.meshgrid(coords, coords)
+    X, Y = np.meshgrid((np.arange(x0 * ss, x1 * ss) + 0.5) / n, (np.arange(y0 * ss, y1 * ss) + 0.5) / n)
     if shape == "circle":
         m = (X - cx) ** 2 + (Y - cy) ** 2 <= r * r
     elif shape == "square":
@@ -82,40 +101,154 @@ def render(spec, rng, size=64, ss=4):
         pts = [(cx, cy - R), (cx - R * 0.866, cy + R * 0.5), (cx + R * 0.866, cy + R * 0.5)]
         m = np.ones_like(X, dtype=bool)
         for i in range(3):
-            (x1, y1), (x2, y2) = pts[i], pts[(i + 1) % 3]
-            m &= ((x2 - x1) * (Y - y1) - (y2 - y1) * (X - x1)) <= 0
-    cov = m.reshape(size, ss, size, ss).mean(axis=(1, 3))[..., None]
-    fg = np.array(PALETTE[colour], np.float32)
-    bgc = np.array(PALETTE[bg], np.float32)
+            (x1_, y1_), (x2_, y2_) = pts[i], pts[(i + 1) % 3]
+            m &= ((x2_ - x1_) * (Y - y1_) - (y2_ - y1_) * (X - x1_)) <= 0
+    cov = np.zeros((size, size, 1), np.float32)
+    cov[y0:y1, x0:x1, 0] = m.reshape(y1 - y0, ss, x1 - x0, ss).mean(axis=(1, 3))
+    fg = np.array(PALETTE[colour], np.float32) + rng.uniform(-SHADE, SHADE, 3)
+    bgc = np.array(PALETTE[bg], np.float32) + rng.uniform(-SHADE / 2, SHADE / 2, 3)
     img = bgc * (1 - cov) + fg * cov
     return np.clip(np.round(img), 0, 255).astype(np.uint8), (cx, cy)
 
 
+def coverage(a, bg, fg):
+    """Per-pixel share of the object colour: projection of (pixel - background) onto
+    (object - background), clipped to [0, 1]; antialiased edges count partly."""
+    d = fg - bg
+    return np.clip(((a - bg) * d).sum(-1) / max(float((d * d).sum()), 1.0), 0, 1)
+
+
+def geometry(cov):
+    """Shape measures from a coverage map: fill = area / (width * height), where width is the
+    widest row and height the tallest column (in object pixels), and top = share of the area in
+    the upper half of that box. Ideal values: circle fill pi/4, top 0.5; square fill 1, top 0.5;
+    upright triangle fill 0.5, top 0.25."""
+    area = float(cov.sum())
+    w = float(cov.sum(1).max())
+    h = float(cov.sum(0).max())
+    ys = np.nonzero(cov.sum(1) > 0.25)[0]
+    top = 0.0
+    if len(ys):
+        mid = (ys[0] + ys[-1] + 1) / 2.0
+        rows = cov.sum(1)
+        r = np.arange(len(rows)) + 0.5
+        top = float((rows * np.clip(mid - (r - 0.5), 0, 1)).sum() / max(area, 1e-6))
+    return {"fill": area / max(w * h, 1e-6), "top": top, "w": w, "h": h}
+
+
+# Shape rule (thresholds from measured renders, see README): triangle = top < 0.38 and fill < 0.74;
+# circle = 0.69 <= fill < 0.89 and square = fill >= 0.89, both with 0.40 <= top <= 0.60.
+# Exact renders: circle fill 0.77-0.81, square 1.00, triangle 0.52-0.61 (top 0.23-0.32, others
+# 0.45-0.55); a soft-cornered triangle measures about 0.70, a square with rounded corners 0.90-0.94.
+FILL_CIRCLE, FILL_SQUARE, FILL_TRIANGLE_MAX = 0.69, 0.89, 0.74
+TOP_TRIANGLE, TOP_LOW, TOP_HIGH = 0.38, 0.40, 0.60
+
+
+def shape_of(g):
+    if g["top"] < TOP_TRIANGLE and g["fill"] < FILL_TRIANGLE_MAX:
+        return "triangle"
+    if not (TOP_LOW <= g["top"] <= TOP_HIGH) or g["fill"] < FILL_CIRCLE:
+        return "unclear"
+    return "square" if g["fill"] >= FILL_SQUARE else "circle"
+
+
+def analyse(img, thresh=60.0):
+    """Background, object mask, mean object colour and geometry of a picture (None if no object)."""
+    a = img.astype(np.float32)
+    border = np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]], 0)
+    bmed = np.median(border, axis=0)
+    mask = largest_component(np.sqrt(((a - bmed) ** 2).sum(-1)) > thresh)
+    out = {"bg_rgb": bmed, "mask": mask, "frac": float(mask.mean())}
+    if mask.any():
+        # object colour from its inner pixels (edges are mixed with the background)
+        far = np.sqrt(((a - bmed) ** 2).sum(-1))
+        inner = far >= np.percentile(far[mask], 50)
+        out["fg_rgb"] = a[mask & inner].mean(0)
+        # only the object and the pixel ring around it (its antialiased edge) count: background
+        # noise elsewhere would otherwise add area and stretch the box
+        cov = coverage(a, bmed, out["fg_rgb"]) * dilate(mask)
+        out["cov"] = cov
+        out["geometry"] = geometry(cov)
+    return out
+
+
+def largest_component(mask):
+    """The largest 8-connected part of the mask (stray pixels elsewhere are not the object)."""
+    H, W = mask.shape
+    label = np.zeros((H, W), np.int32)
+    best, best_n, n_labels = 0, 0, 0
+    for y0, x0 in zip(*np.nonzero(mask)):
+        if label[y0, x0]:
+            continue
+        n_labels += 1
+        label[y0, x0] = n_labels
+        stack, n = [(y0, x0)], 0
+        while stack:
+            y, x = stack.pop()
+            n += 1
+            for yy in range(max(y - 1, 0), min(y + 2, H)):
+                for xx in range(max(x - 1, 0), min(x + 2, W)):
+                    if mask[yy, xx] and not label[yy, xx]:
+                        label[yy, xx] = n_labels
+                        stack.append((yy, xx))
+        if n > best_n:
+            best, best_n = n_labels, n
+    return label == best if best_n else mask
+
+
+def dilate(mask):
+    """The mask grown by one pixel (8-neighbourhood)."""
+    p = np.pad(mask, 1)
+    H, W = mask.shape
+    out = np.zeros_like(mask)
+    for dy in range(3):
+        for dx in range(3):
+            out |= p[dy:dy + H, dx:dx + W]
+    return out
+
+
+def nearest_colour(c):
+    pal = np.array([PALETTE[n] for n in COLOURS], np.float32)
+    return COLOURS[int(np.argmin(((pal - c) ** 2).sum(1)))]
+
+
 def judge(img, spec, tol=0.17, thresh=60.0, min_frac=0.005):
-    """The acceptance judge: returns (ok, details)."""
+    """The acceptance judge: returns (ok, details). Background, object colour and centroid as
+    before, and the shape by its geometry (shape_of)."""
     sz, colour, shape, pos, bg = spec
     a = img.astype(np.float32)
     H, W, _ = a.shape
-    border = np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]], 0)
-    bmed = np.median(border, axis=0)
-    names = COLOURS
-    pal = np.array([PALETTE[c] for c in names], np.float32)
-
-    def nearest(c):
-        return names[int(np.argmin(((pal - c) ** 2).sum(1)))]
-
-    d = np.sqrt(((a - bmed) ** 2).sum(-1))
-    mask = d > thresh
-    frac = mask.mean()
-    det = {"bg": nearest(bmed), "frac": float(frac)}
-    if frac < min_frac:
+    an = analyse(img, thresh)
+    mask = an["mask"]
+    det = {"bg": nearest_colour(an["bg_rgb"]), "frac": an["frac"]}
+    if an["frac"] < min_frac:
         det["why"] = "no object"
         return False, det
-    mean = a[mask].mean(0)
-    det["fg"] = nearest(mean)
+    det["fg"] = nearest_colour(an["fg_rgb"])
     ys, xs = np.nonzero(mask)
     cx, cy = (xs.mean() + 0.5) / W, (ys.mean() + 0.5) / H
     px, py = POSITIONS[pos]
     det["centroid"] = (round(float(cx), 3), round(float(cy), 3))
-    ok = det["bg"] == bg and det["fg"] == colour and abs(cx - px) <= tol and abs(cy - py) <= tol
+    g = an["geometry"]
+    det["fill"], det["top"] = round(g["fill"], 3), round(g["top"], 3)
+    det["shape"] = shape_of(g)
+    ok = (det["bg"] == bg and det["fg"] == colour and abs(cx - px) <= tol and abs(cy - py) <= tol
+          and det["shape"] == shape)
     return ok, det
+
+
+def spread(imgs):
+    """How much pictures of one prompt differ: the largest distance of one picture's (centroid x,
+    centroid y, size = sqrt(object area share)) from their mean, in fractions of the side."""
+    pts = []
+    for im in imgs:
+        an = analyse(im)
+        if not an["mask"].any():
+            continue
+        ys, xs = np.nonzero(an["mask"])
+        H, W = an["mask"].shape
+        pts.append(((xs.mean() + 0.5) / W, (ys.mean() + 0.5) / H, np.sqrt(an["cov"].sum() / (H * W))))
+    if len(pts) < 2:
+        return 0.0
+    p = np.array(pts)
+    return float(np.sqrt(((p - p.mean(0)) ** 2).sum(1)).max())

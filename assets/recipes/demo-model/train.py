@@ -175,13 +175,34 @@ def to_float(u8):
     return torch.from_numpy(u8).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
-def stage_vae(work, log, steps=1500, seed=3, kl=1e-4):
+def edge_weight(x, boost=8.0):
+    """Per-pixel loss weight 1 + boost near the shape's outline: corners and sides of small shapes
+    are a few pixels of a 64x64 picture, and a plain MSE let the autoencoder draw every small shape
+    as the same round blob."""
+    d = (x - F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)).abs().sum(1, keepdim=True)
+    return 1 + boost * F.max_pool2d((d > 0.05).float(), 3, 1, 1)
+
+
+def weighted_loss(rec, x, l1=0.2):
+    w = edge_weight(x)
+    return (w * (rec - x) ** 2).mean() + l1 * (w * (rec - x).abs()).mean()
+
+
+def stage_vae(work, log, steps=2000, seed=3, kl=1e-4, lr_max=1e-3):
+    """From scratch, or fine-tuned from vae_init.pt in --work (the previous model's autoencoder,
+    e.g. from recover.py): the latent space then stays close to the old one."""
     seed_all(seed)
     imgs = np.load(os.path.join(work, "images.npy"))
     enc, dec = VAEEncoder(), VAEDecoder()
-    opt = torch.optim.AdamW(list(enc.parameters()) + list(dec.parameters()), lr=1e-3, weight_decay=0.0)
+    init = os.path.join(work, "vae_init.pt")
+    if os.path.exists(init):
+        sd = torch.load(init)
+        enc.load_state_dict(sd["enc"])
+        dec.load_state_dict(sd["dec"])
+        log("vae: fine-tuning", init)
+    opt = torch.optim.AdamW(list(enc.parameters()) + list(dec.parameters()), lr=lr_max, weight_decay=0.0)
     for step in range(steps):
-        lr = 1e-3 * min(1, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        lr = lr_max * min(1, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
             g["lr"] = lr
         x = to_float(imgs[np.random.randint(0, len(imgs), 32)])
@@ -193,7 +214,7 @@ def stage_vae(work, log, steps=1500, seed=3, kl=1e-4):
         rec = dec(z)
         mse = F.mse_loss(rec, x)
         kld = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
-        loss = mse + 0.2 * (rec - x).abs().mean() + kl * kld
+        loss = weighted_loss(rec, x) + kl * kld
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(list(enc.parameters()) + list(dec.parameters()), 1.0)
@@ -220,7 +241,7 @@ def stage_vae(work, log, steps=1500, seed=3, kl=1e-4):
     log(f"vae shift_factor {shift:.4f} scaling_factor {scaling:.4f}")
 
 
-def stage_vae_decoder(work, log, steps=2500, seed=6):
+def stage_vae_decoder(work, log, steps=1000, seed=6):
     """Sharpen the decoder with the encoder frozen (latents, shift and scaling stay valid, so this
     can run after the transformer)."""
     seed_all(seed)
@@ -238,7 +259,7 @@ def stage_vae_decoder(work, log, steps=2500, seed=6):
         x = to_float(imgs[i.numpy()])
         rec = dec(lmean[i] + lstd[i] * torch.randn(32, 16, 8, 8))
         mse = F.mse_loss(rec, x)
-        loss = mse + 0.5 * (rec - x).abs().mean()
+        loss = weighted_loss(rec, x, 0.5)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(dec.parameters(), 1.0)
@@ -248,7 +269,7 @@ def stage_vae_decoder(work, log, steps=2500, seed=6):
     torch.save(dec.state_dict(), os.path.join(work, "vae_decoder_ft.pt"))
 
 
-def stage_refiner(work, log, steps=1200, seed=7):
+def stage_refiner(work, log, steps=800, seed=7):
     """Train a small full-resolution sharpener on top of the frozen decoder (edges of the flat
     shapes come out blurred otherwise, which mixes colours at the borders)."""
     from models import Refiner
@@ -258,6 +279,10 @@ def stage_refiner(work, log, steps=1200, seed=7):
     lmean, lstd = lat["mean"].float(), lat["std"].float()
     _, dec, _, _ = load_vae(work, refined=False)
     ref = Refiner()
+    init = os.path.join(work, "vae_refiner_init.pt")
+    if os.path.exists(init):  # fine-tune the previous model's sharpener
+        ref.load_state_dict(torch.load(init))
+        log("refiner: fine-tuning", init)
     opt = torch.optim.AdamW(ref.parameters(), lr=1e-3, weight_decay=0.0)
     for step in range(steps):
         lr = 1e-3 * min(1, (step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
@@ -269,7 +294,7 @@ def stage_refiner(work, log, steps=1200, seed=7):
             y = dec(lmean[i] + lstd[i] * torch.randn(16, 16, 8, 8))
         out = ref(y)
         mse = F.mse_loss(out, x)
-        loss = mse + 0.5 * (out - x).abs().mean()
+        loss = weighted_loss(out, x, 0.5)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -310,6 +335,10 @@ def stage_transformer(work, log, steps=4000, seed=4, prompts_per_batch=8, per_pr
     E = emb.shape[0] - 1  # index of the empty prompt
     R = CFG["renders_per_spec"]
     model = build_transformer()
+    init = os.path.join(work, "transformer_init.pt")
+    if os.path.exists(init):  # fine-tune the previous model's transformer (e.g. from recover.py)
+        model.load_state_dict(torch.load(init))
+        log("transformer: fine-tuning", init)
     ema = build_transformer()
     ema.load_state_dict(model.state_dict())
     for p in ema.parameters():
@@ -329,7 +358,8 @@ def stage_transformer(work, log, steps=4000, seed=4, prompts_per_batch=8, per_pr
     P, K = prompts_per_batch, per_prompt
     avg = None
     for step in range(start, steps):
-        lr = lr_max * min(1, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        warm = min(200, max(steps // 10, 1))
+        lr = lr_max * min(1, (step + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
             g["lr"] = lr
         pid = torch.randint(0, E, (P,))
@@ -360,9 +390,9 @@ def stage_transformer(work, log, steps=4000, seed=4, prompts_per_batch=8, per_pr
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.mul_(d).add_(pm, alpha=1 - d)
         avg = loss.item() if avg is None else 0.98 * avg + 0.02 * loss.item()
-        if step % 100 == 0 or step == steps - 1:
+        if step % 25 == 0 or step == steps - 1:
             log(f"dit step {step} loss {avg:.4f} lr {lr:.2e}")
-        if (step + 1) % 500 == 0 or step == steps - 1:
+        if (step + 1) % min(500, max(steps // 6, 25)) == 0 or step == steps - 1:
             torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                         "step": step + 1, "rng": torch.get_rng_state()}, ck + ".tmp")
             os.replace(ck + ".tmp", ck)
@@ -378,7 +408,7 @@ def load_transformer(work):
 
 
 # ---------------------------------------------------------------- stage: tiny preview autoencoder
-def stage_taesd(work, log, steps=1500, seed=5):
+def stage_taesd(work, log, steps=800, seed=5):
     seed_all(seed)
     imgs = np.load(os.path.join(work, "images.npy"))
     lat = torch.load(os.path.join(work, "latents.pt"))
@@ -386,6 +416,12 @@ def stage_taesd(work, log, steps=1500, seed=5):
     vsd = torch.load(os.path.join(work, "vae.pt"))
     shift, scaling = vsd["shift"], vsd["scaling"]
     dec, enc = TinyDecoder(), TinyEncoder()
+    init = os.path.join(work, "taesd_init.pt")
+    if os.path.exists(init):  # fine-tune the previous model's preview autoencoder
+        sd = torch.load(init)
+        dec.load_state_dict(sd["dec"])
+        enc.load_state_dict(sd["enc"])
+        log("taesd: fine-tuning", init)
     opt = torch.optim.AdamW(list(dec.parameters()) + list(enc.parameters()), lr=1e-3, weight_decay=0.0)
     for step in range(steps):
         lr = 1e-3 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))

@@ -159,6 +159,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         try (Sd3Generator engine = Sd3Engine.open(modelDir, options)) {
             engine.info().warnings().forEach(w -> err.println("warning: " + w));
+            sizeNotice(modelDir, request, engine.info()).ifPresent(n -> err.println("note: " + n));
             if (loraReport && !request.loras().isEmpty()) {
                 err.print(engine.loraReport(request.loras()).describe());
                 err.flush();
@@ -386,6 +387,13 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         targets.writeAll();
         return files;
+    }
+
+    /** What to expect when the size is not one the model folder declares (sd3studio.json "sizes"). */
+    static java.util.Optional<String> sizeNotice(Path modelDir, GenerationRequest request, Sd3Generator.ModelInfo info) {
+        int w = request.width() != null ? request.width() : info.defaultWidth();
+        int h = request.height() != null ? request.height() : info.defaultHeight();
+        return dev.sd3studio.app.studio.vm.ModelHints.read(modelDir).sizeNotice(w, h);
     }
 
     /** Progress and warnings on stderr, dumps and previews to files. */

@@ -73,7 +73,7 @@ class QuantizedDemoModelTest {
                 SceneJudge.Scene s = scenes.get(i);
                 GenerationResult r = engine.generate(GenerationRequest.builder(s.prompt()).optSeed(1000L + i)
                         .optPreviewEvery(0).build(), ProgressListener.NONE, CancelToken.none());
-                List<String> wrong = SceneJudge.judge(r.image(0), s);
+                List<String> wrong = SceneJudge.colourAndPlace(SceneJudge.judge(r.image(0), s)); // as DemoModelTest
                 if (!wrong.isEmpty()) {
                     failures.add(SceneJudge.describe(s, wrong));
                 }

@@ -108,6 +108,13 @@ final class ParametersView extends GridPane {
         var w = whole("Width", "width", "Width in pixels, a multiple of 16", vm.widthProperty(), 16, 4096, 16);
         var h = whole("Height", "height", "Height in pixels, a multiple of 16", vm.heightProperty(), 16, 4096, 16);
         add(new HBox(6, w, new Label("×"), h), 1, row++);
+        Label sizeNote = Controls.help("");
+        sizeNote.setId("sizeNote");
+        sizeNote.textProperty().bind(vm.sizeNoteProperty());
+        sizeNote.visibleProperty().bind(vm.sizeNoteProperty().isNotEmpty());
+        sizeNote.setWrapText(true);
+        sizeNote.managedProperty().bind(sizeNote.visibleProperty());
+        add(sizeNote, 1, row++);
 
         add("Steps", null, whole("Steps", "steps", "Denoising steps: more is slower and usually finer (28 for SD3, 4 for turbo models)",
                 vm.stepsProperty(), 1, 200, 1));

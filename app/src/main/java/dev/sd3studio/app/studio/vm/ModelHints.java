@@ -80,6 +80,20 @@ public record ModelHints(List<String> examples, List<int[]> sizes, String templa
         }
     }
 
+    /**
+     * A short notice when a picture of width × height is not one of the sizes the model declares
+     * (a small model trained at one size draws poorly at others); empty when the size is declared or
+     * the model declares none.
+     */
+    public Optional<String> sizeNotice(int width, int height) {
+        if (sizes.isEmpty() || sizes.stream().anyMatch(s -> s[0] == width && s[1] == height)) {
+            return Optional.empty();
+        }
+        List<String> names = sizes.stream().map(s -> s[0] + "×" + s[1]).toList();
+        return Optional.of("This model was trained at " + String.join(" or ", names)
+                + "; other sizes give poorer pictures.");
+    }
+
     /** A random prompt from the template, or a random example; empty when the model declares neither. */
     public Optional<String> randomPrompt(RandomGenerator random) {
         if (!template.isBlank()) {

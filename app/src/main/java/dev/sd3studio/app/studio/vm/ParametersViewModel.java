@@ -55,6 +55,8 @@ public final class ParametersViewModel {
     private final IntegerProperty imagesPerPrompt = new SimpleIntegerProperty(1);
     private final StringProperty device = new SimpleStringProperty("cpu");
     private final StringProperty deviceNote = new SimpleStringProperty("");
+    private final StringProperty sizeNote = new SimpleStringProperty("");
+    private ModelHints hints = ModelHints.NONE;
     private final javafx.collections.ObservableList<String> devices = javafx.collections.FXCollections.observableArrayList("cpu");
     private final java.util.Map<String, String> deviceNames = new java.util.HashMap<>(java.util.Map.of("cpu", "CPU"));
     private final BooleanProperty offload = new SimpleBooleanProperty(false);
@@ -81,6 +83,8 @@ public final class ParametersViewModel {
         // typing a size that matches a preset selects it; anything else shows "Custom"
         width.addListener((o, a, b) -> preset.set(SizePreset.matching(presets, width.get(), height.get())));
         height.addListener((o, a, b) -> preset.set(SizePreset.matching(presets, width.get(), height.get())));
+        width.addListener((o, a, b) -> updateSizeNote());
+        height.addListener((o, a, b) -> updateSizeNote());
         // a batch position belongs to one seed and a single picture; anything else makes it meaningless
         seed.addListener((o, a, b) -> noiseSlice.set(null));
         randomSeed.addListener((o, a, random) -> {
@@ -110,9 +114,18 @@ public final class ParametersViewModel {
     }
 
     void offerSizes(ModelHints hints) {
+        this.hints = hints;
         presets.setAll(hints.sizes().isEmpty() ? SizePreset.ALL : SizePreset.of(hints.sizes()));
         preset.set(SizePreset.matching(presets, width.get(), height.get()));
+        updateSizeNote();
     }
+
+    private void updateSizeNote() {
+        sizeNote.set(hints.sizeNotice(width.get(), height.get()).orElse(""));
+    }
+
+    /** What to expect at this size: set when the model declares its sizes and this is not one of them. */
+    public StringProperty sizeNoteProperty() { return sizeNote; }
     public IntegerProperty widthProperty() { return width; }
     public IntegerProperty heightProperty() { return height; }
     public IntegerProperty stepsProperty() { return steps; }

@@ -30,6 +30,16 @@ class ModelHintsTest {
     }
 
     @Test
+    void aSizeTheModelWasNotTrainedAtGetsANotice() {
+        ModelHints demo = new ModelHints(List.of(), List.of(new int[] {64, 64}), "", "", 0);
+        assertTrue(demo.sizeNotice(64, 64).isEmpty());
+        assertEquals("This model was trained at 64×64; other sizes give poorer pictures.",
+                demo.sizeNotice(128, 128).orElseThrow());
+        assertTrue(demo.sizeNotice(64, 128).isPresent());
+        assertTrue(ModelHints.NONE.sizeNotice(333, 16).isEmpty(), "a model that declares no sizes takes any");
+    }
+
+    @Test
     void alternativesMayBePrefixesOfEachOtherOrEmpty() {
         ModelHints h = template("{a|aa}{a|aa}b");
         assertTrue(h.follows("aab") && h.follows("aaab") && h.follows("aaaab"));
