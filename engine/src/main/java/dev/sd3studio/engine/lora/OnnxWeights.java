@@ -5,6 +5,7 @@ import dev.sd3studio.engine.api.EngineException.Kind;
 import dev.sd3studio.engine.format.ElementDecoder;
 import dev.sd3studio.engine.format.ExternalDataFile;
 import dev.sd3studio.engine.format.ProtoFields;
+import dev.sd3studio.engine.format.TensorFields;
 import dev.sd3studio.engine.format.ProtoFields.Field;
 
 import java.io.IOException;
@@ -305,45 +306,26 @@ public final class OnnxWeights {
      */
     private static Initializer parseTensor(Path modelFile, Path dataFolder, boolean inlineInFile, List<Field> tensor)
             throws EngineException {
-        String name = ProtoFields.firstString(tensor, 8);
-        if (name == null) {
+        TensorFields t = TensorFields.parse(tensor);
+        if (t == null) {
             return null;
         }
-        int dataType = (int) ProtoFields.firstVarint(tensor, 2, 0);
-        List<Long> dims = new ArrayList<>();
-        Map<String, String> ext = new HashMap<>();
-        for (Field f : tensor) {
-            if (f.is(1, ProtoFields.VARINT)) {
-                dims.add(f.value());
-            } else if (f.is(1, ProtoFields.LENGTH)) {
-                for (long d : ProtoFields.packedVarints(f.body())) {
-                    dims.add(d);
-                }
-            } else if (f.is(13, ProtoFields.LENGTH)) {
-                List<Field> entry = f.fields();
-                ext.put(Objects.requireNonNullElse(ProtoFields.firstString(entry, 1), ""),
-                        Objects.requireNonNullElse(ProtoFields.firstString(entry, 2), ""));
-            }
-        }
-        long[] d = dims.stream().mapToLong(Long::longValue).toArray();
-        if (ProtoFields.firstVarint(tensor, 14, 0) == 1) {
-            String location = ext.get("location");
+        if (t.isExternal()) {
+            String location = t.external().get("location");
             if (location == null) {
                 return null;
             }
-            long offset = number(ext.getOrDefault("offset", "0"));
-            long length = ext.containsKey("length") ? number(ext.get("length")) : -1;
+            long offset = number(t.external().getOrDefault("offset", "0"));
+            long length = t.external().containsKey("length") ? number(t.external().get("length")) : -1;
             Path dataFile = ExternalDataFile.resolveIn(dataFolder, modelFile, location, offset, length);
-            return new Initializer(name, dataType, d, dataFile, offset, length, true);
+            return new Initializer(t.name(), t.dataType(), t.dims(), dataFile, offset, length, true);
         }
         if (!inlineInFile) {
             return null;
         }
-        Field raw = ProtoFields.first(tensor, 9);
-        if (raw == null && dataType == FLOAT) {
-            raw = ProtoFields.first(tensor, 4); // packed float_data: the same little-endian floats
-        }
-        return raw == null ? null : new Initializer(name, dataType, d, modelFile, raw.at(), raw.body().remaining(), false);
+        Field raw = t.inline();
+        return raw == null ? null : new Initializer(t.name(), t.dataType(), t.dims(), modelFile, raw.at(),
+                raw.body().remaining(), false);
     }
 
     private static long number(String text) {

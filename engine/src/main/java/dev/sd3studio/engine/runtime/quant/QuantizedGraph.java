@@ -3,6 +3,7 @@ package dev.sd3studio.engine.runtime.quant;
 import dev.sd3studio.engine.api.EngineException;
 import dev.sd3studio.engine.format.ExternalDataFile;
 import dev.sd3studio.engine.format.ProtoFields;
+import dev.sd3studio.engine.format.TensorFields;
 import dev.sd3studio.engine.format.ProtoFields.Field;
 import dev.sd3studio.engine.onnx.AttributeProto;
 import dev.sd3studio.engine.onnx.NodeProto;
@@ -410,41 +411,23 @@ public final class QuantizedGraph {
      * data_location 14.
      */
     private static Tensor tensor(Path modelFile, List<Field> fields) throws EngineException {
-        String name = ProtoFields.firstString(fields, 8);
-        if (name == null) {
+        TensorFields t = TensorFields.parse(fields);
+        if (t == null) {
             return null;
         }
-        int dataType = (int) ProtoFields.firstVarint(fields, 2, 0);
-        List<Long> dims = new ArrayList<>();
-        Map<String, String> ext = new HashMap<>();
-        for (Field f : fields) {
-            if (f.is(1, ProtoFields.VARINT)) {
-                dims.add(f.value());
-            } else if (f.is(1, ProtoFields.LENGTH)) {
-                for (long d : ProtoFields.packedVarints(f.body())) {
-                    dims.add(d);
-                }
-            } else if (f.is(13, ProtoFields.LENGTH)) {
-                ext.put(Objects.requireNonNullElse(ProtoFields.firstString(f.fields(), 1), ""),
-                        Objects.requireNonNullElse(ProtoFields.firstString(f.fields(), 2), ""));
-            }
-        }
-        long[] d = dims.stream().mapToLong(Long::longValue).toArray();
-        if (ProtoFields.firstVarint(fields, 14, 0) == 1) {
-            String location = ext.get("location");
+        if (t.isExternal()) {
+            String location = t.external().get("location");
             if (location == null) {
                 return null;
             }
-            long offset = Long.parseLong(ext.getOrDefault("offset", "0").strip());
-            long length = ext.containsKey("length") ? Long.parseLong(ext.get("length").strip()) : -1;
-            return new Tensor(name, dataType, d, null, ExternalDataFile.resolve(modelFile, location, offset, length), offset);
+            long offset = Long.parseLong(t.external().getOrDefault("offset", "0").strip());
+            long length = t.external().containsKey("length") ? Long.parseLong(t.external().get("length").strip()) : -1;
+            return new Tensor(t.name(), t.dataType(), t.dims(), null,
+                    ExternalDataFile.resolve(modelFile, location, offset, length), offset);
         }
-        Field raw = ProtoFields.first(fields, 9);
-        if (raw == null && dataType == FLOAT) {
-            raw = ProtoFields.first(fields, 4); // packed float_data: the same little-endian floats
-        }
+        Field raw = t.inline();
         return raw == null || raw.wireType() != ProtoFields.LENGTH ? null
-                : new Tensor(name, dataType, d, raw.body(), null, 0);
+                : new Tensor(t.name(), t.dataType(), t.dims(), raw.body(), null, 0);
     }
 
     private static float[] read(Tensor t) throws IOException {
