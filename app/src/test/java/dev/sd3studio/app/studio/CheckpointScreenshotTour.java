@@ -7,16 +7,11 @@ import dev.sd3studio.app.studio.vm.GeneratorFactory;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.embed.swing.SwingFXUtils;
 import javafx.scene.control.MenuButton;
-import javafx.stage.Stage;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.testfx.api.FxRobot;
-import org.testfx.framework.junit5.ApplicationExtension;
-import org.testfx.framework.junit5.Start;
 import org.testfx.util.WaitForAsyncUtils;
 
 import javax.imageio.ImageIO;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -28,24 +23,10 @@ import java.util.concurrent.TimeUnit;
  * float8 T5 beside it) chosen and a picture generated from it. The tiny model's weights are random: its
  * picture is texture, not a scene.
  */
-@ExtendWith(ApplicationExtension.class)
-class CheckpointScreenshotTour {
-    @org.junit.jupiter.api.io.TempDir
-    Path scratch;
-    private Stage stage;
-
-    @Start
-    void start(Stage stage) {
-        this.stage = stage;
-    }
-
+class CheckpointScreenshotTour extends TourBase {
     @Test
     void tour(FxRobot robot) throws Exception {
-        String dir = System.getProperty("sd3studio.screenshots");
-        if (dir == null || dir.isBlank()) {
-            throw new IllegalArgumentException("pass -Dsd3studio.screenshots=DIR to choose where the screenshots go");
-        }
-        Path out = Files.createDirectories(Path.of(dir));
+        Path out = outputDir();
         Path demo = dev.sd3studio.app.BuiltInModel.find().orElseThrow();
         Path checkpoint = Fixtures.root().resolve("checkpoints/tiny-sd35-comfy-fp16-t5fp8/tiny-sd35.safetensors")
                 .toAbsolutePath().normalize();

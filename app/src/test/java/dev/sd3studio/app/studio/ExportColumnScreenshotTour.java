@@ -7,12 +7,8 @@ import dev.sd3studio.app.studio.vm.GeneratorFactory;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.scene.control.TitledPane;
 import javafx.stage.Screen;
-import javafx.stage.Stage;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.testfx.api.FxRobot;
-import org.testfx.framework.junit5.ApplicationExtension;
-import org.testfx.framework.junit5.Start;
 import org.testfx.util.WaitForAsyncUtils;
 
 import java.nio.file.Files;
@@ -26,24 +22,10 @@ import java.util.concurrent.TimeUnit;
  * takes the 800×600 minimum; run with {@code -Dglass.gtk.uiScale=2} it takes 200 % (800×560 logical,
  * a 1600×1200 screen less the window's frame; saved at logical size). The commands are in the README.
  */
-@ExtendWith(ApplicationExtension.class)
-class ExportColumnScreenshotTour {
-    @org.junit.jupiter.api.io.TempDir
-    Path scratch;
-    private Stage stage;
-
-    @Start
-    void start(Stage stage) {
-        this.stage = stage;
-    }
-
+class ExportColumnScreenshotTour extends TourBase {
     @Test
     void tour(FxRobot robot) throws Exception {
-        String dir = System.getProperty("sd3studio.screenshots");
-        if (dir == null || dir.isBlank()) {
-            throw new IllegalArgumentException("pass -Dsd3studio.screenshots=DIR to choose where the screenshots go");
-        }
-        Path out = Files.createDirectories(Path.of(dir));
+        Path out = outputDir();
         boolean doubled = Screen.getPrimary().getOutputScaleX() >= 2;
         Path demo = dev.sd3studio.app.BuiltInModel.find().orElseThrow();
         Path data = Files.createDirectories(scratch.resolve("sd3-export-shots"));

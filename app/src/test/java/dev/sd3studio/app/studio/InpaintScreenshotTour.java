@@ -6,12 +6,8 @@ import dev.sd3studio.app.studio.view.StudioWindow;
 import dev.sd3studio.app.studio.vm.GeneratorFactory;
 import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.embed.swing.SwingFXUtils;
-import javafx.stage.Stage;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.testfx.api.FxRobot;
-import org.testfx.framework.junit5.ApplicationExtension;
-import org.testfx.framework.junit5.Start;
 import org.testfx.util.WaitForAsyncUtils;
 
 import javax.imageio.ImageIO;
@@ -25,27 +21,13 @@ import java.util.concurrent.TimeUnit;
  * model, photographed into {@code -Dsd3studio.screenshots=DIR} — a red circle is generated, the
  * circle is masked with the brush, and the masked part is repainted yellow. The command is in the README.
  */
-@ExtendWith(ApplicationExtension.class)
-class InpaintScreenshotTour {
-    @org.junit.jupiter.api.io.TempDir
-    Path scratch;
+class InpaintScreenshotTour extends TourBase {
     static final String FIRST = "a large red circle in the center on a blue background";
     static final String REPAINT = "a large yellow circle in the center on a blue background";
-    private Stage stage;
-
-    @Start
-    void start(Stage stage) {
-        this.stage = stage;
-    }
-
     @Test
     void tour(FxRobot robot) throws Exception {
-        String dir = System.getProperty("sd3studio.screenshots");
-        if (dir == null || dir.isBlank()) {
-            throw new IllegalArgumentException("pass -Dsd3studio.screenshots=DIR to choose where the screenshots go");
-        }
         Path demo = dev.sd3studio.app.BuiltInModel.find().orElseThrow();
-        Path out = Files.createDirectories(Path.of(dir));
+        Path out = outputDir();
         Path data = Files.createDirectories(scratch.resolve("sd3-inpaint-shots"));
         FxTaskRunner runner = new FxTaskRunner();
         StudioViewModel[] vm = new StudioViewModel[1];

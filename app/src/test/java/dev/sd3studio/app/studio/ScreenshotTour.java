@@ -8,10 +8,7 @@ import dev.sd3studio.app.studio.vm.StudioViewModel;
 import javafx.embed.swing.SwingFXUtils;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.testfx.api.FxRobot;
-import org.testfx.framework.junit5.ApplicationExtension;
-import org.testfx.framework.junit5.Start;
 import org.testfx.util.WaitForAsyncUtils;
 
 import javax.imageio.ImageIO;
@@ -26,25 +23,11 @@ import java.util.concurrent.TimeUnit;
  * built-in demo model, into the folder named by {@code -Dsd3studio.screenshots=DIR}. The command is
  * in the README.
  */
-@ExtendWith(ApplicationExtension.class)
-class ScreenshotTour {
-    @org.junit.jupiter.api.io.TempDir
-    Path scratch;
-    private Stage stage;
-
-    @Start
-    void start(Stage stage) {
-        this.stage = stage;
-    }
-
+class ScreenshotTour extends TourBase {
     @Test
     void tour(FxRobot robot) throws Exception {
-        String dir = System.getProperty("sd3studio.screenshots");
-        if (dir == null || dir.isBlank()) {
-            throw new IllegalArgumentException("pass -Dsd3studio.screenshots=DIR to choose where the screenshots go");
-        }
         Path demo = dev.sd3studio.app.BuiltInModel.find().orElseThrow();
-        Path out = Files.createDirectories(Path.of(dir));
+        Path out = outputDir();
         Path data = Files.createDirectories(scratch.resolve("sd3-shots"));
         FxTaskRunner runner = new FxTaskRunner();
 

@@ -8,12 +8,8 @@ import javafx.scene.Node;
 import javafx.scene.control.ScrollPane;
 import javafx.scene.control.Button;
 import javafx.stage.Screen;
-import javafx.stage.Stage;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.testfx.api.FxRobot;
-import org.testfx.framework.junit5.ApplicationExtension;
-import org.testfx.framework.junit5.Start;
 import org.testfx.util.WaitForAsyncUtils;
 
 import java.nio.file.Files;
@@ -29,24 +25,10 @@ import java.util.concurrent.TimeUnit;
  * real one). At scale 1 it takes the default window and 800×600; with {@code -Dglass.gtk.uiScale=2} it
  * takes 200 % (800×560 logical). Run it as the README's other tours, with {@code -Dtest=SkipLayerScreenshotTour}.
  */
-@ExtendWith(ApplicationExtension.class)
-class SkipLayerScreenshotTour {
-    @org.junit.jupiter.api.io.TempDir
-    Path scratch;
-    private Stage stage;
-
-    @Start
-    void start(Stage stage) {
-        this.stage = stage;
-    }
-
+class SkipLayerScreenshotTour extends TourBase {
     @Test
     void tour(FxRobot robot) throws Exception {
-        String dir = System.getProperty("sd3studio.screenshots");
-        if (dir == null || dir.isBlank()) {
-            throw new IllegalArgumentException("pass -Dsd3studio.screenshots=DIR to choose where the screenshots go");
-        }
-        Path out = Files.createDirectories(Path.of(dir));
+        Path out = outputDir();
         boolean doubled = Screen.getPrimary().getOutputScaleX() >= 2;
         FakeFactory engine = new FakeFactory();
         engine.modelName = "stable-diffusion-3.5-medium";
