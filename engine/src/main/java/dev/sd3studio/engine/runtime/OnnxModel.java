@@ -452,6 +452,7 @@ public final class OnnxModel implements AutoCloseable {
                     // native buffers: nothing else to release
                 }
             }
+            NativeHeap.trim();
         }
     }
 }

@@ -56,6 +56,7 @@ final class OrtProcess {
         if (isLinux()) {
             setEnvironmentVariable("ORT_DISABLE_TELEMETRY", "1");
             sweepStaleTempFolders(tempDir());
+            NativeHeap.configure();
         }
     }
 

@@ -243,8 +243,8 @@ public final class OrtRuntime {
                 // merged weights that were quantized have left the graph
                 initializers = merged == null ? null : MergedInitializers.addTo(options, merged,
                         name -> quantized != null && quantized.weights().get(name) != null);
-                OrtSession session = graph.isBuilt() ? createBuilt(graph, rewired, options)
-                        : create(file, rewired, profile, options);
+                OrtSession session = quantized == null ? create(graph, rewired, profile, options)
+                        : quantized.weights().releasePagesWhile(() -> create(graph, rewired, profile, options));
                 CREATED_SESSIONS.incrementAndGet();
                 LIVE_SESSIONS.incrementAndGet();
                 if (initializers != null) {
@@ -306,6 +306,11 @@ public final class OrtRuntime {
      * use, so the same options as for a rewritten fp16 export keep ORT from folding those casts into float32
      * copies of every weight.
      */
+    private OrtSession create(ComponentGraph graph, byte[] rewired, SessionProfile profile,
+                              OrtSession.SessionOptions options) throws OrtException {
+        return graph.isBuilt() ? createBuilt(graph, rewired, options) : create(graph.source(), rewired, profile, options);
+    }
+
     private OrtSession createBuilt(ComponentGraph graph, byte[] model, OrtSession.SessionOptions options)
             throws OrtException {
         Fp16CpuGraph.configure(options, graph.weightFolder());

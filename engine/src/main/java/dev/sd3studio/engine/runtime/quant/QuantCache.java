@@ -280,7 +280,8 @@ public final class QuantCache {
                         slice(file, h.payloadStart + at[1], j.scaleBytes()),
                         slice(file, h.payloadStart + at[2], j.layout().zeroPointBytes())));
             }
-            return new QuantizedWeights(arena, weights);
+            file.unload(); // the check read every page: leave them to the page cache until ORT reads them
+            return new QuantizedWeights(arena, file, weights);
         } catch (IOException | RuntimeException e) {
             arena.close();
             return null; // unreadable counts as damaged

@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,6 +20,12 @@ import java.util.Map;
  * scales and zero points as buffers over the mapping. ONNX Runtime reads them in place (they are handed
  * over as external initializers, so they are neither copied nor read from the model's folder); the session
  * must be closed before {@link #close()} unmaps them.
+ *
+ * <p>ONNX Runtime prepacks MatMulNBits weights into its own buffers while the session is created, after which
+ * it no longer reads the mapping. Pages it has read would still count in this process's memory until the
+ * session closes, doubling the weights' share of the peak; {@link #releasePagesWhile} hands them back to the
+ * page cache during creation, which is free because the mapping is a read-only view of the file: a page read
+ * again is mapped in again from the page cache or the file.
  */
 public final class QuantizedWeights implements AutoCloseable {
     /** One weight: its layout and the three MatMulNBits inputs. {@code halfScales}: fp16 scales, else float32. */
@@ -41,13 +48,18 @@ public final class QuantizedWeights implements AutoCloseable {
         }
     }
 
+    /** How often pages are handed back while a session is created: less than a second of prepacking. */
+    private static final long RELEASE_EVERY_MS = 50;
+
     private final Arena arena;
+    private final MemorySegment mapping;
     private final Map<String, Weight> weights;
     private final List<OnnxTensor> tensors = new ArrayList<>();
     private boolean closed;
 
-    QuantizedWeights(Arena arena, List<Weight> weights) {
+    QuantizedWeights(Arena arena, MemorySegment mapping, List<Weight> weights) {
         this.arena = arena;
+        this.mapping = mapping;
         Map<String, Weight> byName = new LinkedHashMap<>();
         weights.forEach(w -> byName.put(w.name(), w));
         this.weights = byName;
@@ -80,6 +92,48 @@ public final class QuantizedWeights implements AutoCloseable {
                     OnnxJavaType.UINT8));
         }
         options.addExternalInitializers(external);
+    }
+
+    /**
+     * Runs {@code creation} (the session's creation, which reads and prepacks these weights) while a background
+     * thread hands the mapping's resident pages back to the page cache every {@value #RELEASE_EVERY_MS} ms, and
+     * once more when it returns. Pages still to be read are mapped in again on their first read.
+     */
+    public <T, E extends Exception> T releasePagesWhile(Creation<T, E> creation) throws E {
+        Thread releaser = Thread.ofPlatform().daemon().name("quantized-weights-release").start(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    Thread.sleep(RELEASE_EVERY_MS);
+                    releasePages();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            return creation.run();
+        } finally {
+            releaser.interrupt();
+            try {
+                releaser.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            releasePages();
+        }
+    }
+
+    /** The work {@link #releasePagesWhile} wraps. */
+    @FunctionalInterface
+    public interface Creation<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    /** Hands the mapping's resident pages back to the page cache (madvise DONTNEED on Linux). */
+    private synchronized void releasePages() {
+        if (!closed) {
+            mapping.unload();
+        }
     }
 
     private OnnxTensor tensor(OrtEnvironment env, ByteBuffer data, long[] shape, OnnxJavaType type) throws OrtException {
