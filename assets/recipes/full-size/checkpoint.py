@@ -40,6 +40,11 @@ STD = 0.02       # weights and biases: N(0, STD); norm scales: 1 + N(0, STD)
 # Real dimensions (SD3.5 Medium and its encoders)
 MMDIT_SD35_MEDIUM = dict(depth=24, heads=24, head_dim=64, joint_dim=4096, pooled_dim=2048, patch=2, in_ch=16,
                          out_ch=16, pos_max=384, qk_norm=True, dual=list(range(13)), mlp_ratio=4)
+# SD3.5 Large: 38 blocks of one 64-wide head each (hidden 2432), no dual attention, positions up to 192
+MMDIT_SD35_LARGE = dict(depth=38, heads=38, head_dim=64, joint_dim=4096, pooled_dim=2048, patch=2, in_ch=16,
+                        out_ch=16, pos_max=192, qk_norm=True, dual=[], mlp_ratio=4)
+MODELS = {"medium": (MMDIT_SD35_MEDIUM, "sd3.5_medium.safetensors", "SD3.5 Medium"),
+          "large": (MMDIT_SD35_LARGE, "sd3.5_large.safetensors", "SD3.5 Large")}
 VAE_SD3 = dict(ch=[128, 256, 512, 512], layers=2, latent=16)
 CLIP_L = dict(layers=12, width=768, mlp=3072, vocab=49408, positions=77, proj=768)
 CLIP_G = dict(layers=32, width=1280, mlp=5120, vocab=49408, positions=77, proj=1280)
@@ -304,15 +309,22 @@ def read_header(path):
 
 # ---- the checkpoint -----------------------------------------------------------------------------------------
 
-def write_checkpoint(out, seed, mmdit, vae, clip_l, clip_g, t5, name="sd3.5_medium.safetensors", log=print):
-    os.makedirs(os.path.join(out, "text_encoders"), exist_ok=True)
-    note = "random weights with the architecture of SD3.5 Medium (SD3 Studio, assets/recipes/full-size/" \
-           "checkpoint.py, seed %d); not a trained model" % seed
+def write_checkpoint(out, seed, mmdit, vae, clip_l, clip_g, t5, name="sd3.5_medium.safetensors",
+                     title="SD3.5 Medium", log=print):
+    """The single file, and text_encoders/ unless it is already there (Medium and Large share the encoders)."""
+    enc = os.path.join(out, "text_encoders")
+    shared = all(os.path.exists(os.path.join(out, f)) for f in checkpoint_files(mmdit, vae, clip_l, clip_g, t5)
+                 if f.startswith("text_encoders/"))
+    os.makedirs(enc, exist_ok=True)
+    note = "random weights with the architecture of %s (SD3 Studio, assets/recipes/full-size/" \
+           "checkpoint.py, seed %d); not a trained model" % (title, seed)
     meta = {"format": "pt", "sd3studio": note}
     counts = {}
     counts["mmdit+vae"] = write_safetensors([(os.path.join(out, name), "F16")], single_file_keys(mmdit, vae),
                                             seed, meta, log)
-    enc = os.path.join(out, "text_encoders")
+    if shared:
+        log("text_encoders/ exists: kept")
+        return counts
     counts["clip_l"] = write_safetensors([(os.path.join(enc, "clip_l.safetensors"), "F16")], clip_keys(**clip_l),
                                          seed, meta, log)
     counts["clip_g"] = write_safetensors([(os.path.join(enc, "clip_g.safetensors"), "F16")], clip_keys(**clip_g),
@@ -391,19 +403,19 @@ def test_e4m3():
           % (len(finite), len(mids), len(x)))
 
 
-def checkpoint_files(mmdit, vae, clip_l, clip_g, t5):
-    return {"sd3.5_medium.safetensors": (single_file_keys(mmdit, vae), "F16"),
+def checkpoint_files(mmdit, vae, clip_l, clip_g, t5, name="sd3.5_medium.safetensors"):
+    return {name: (single_file_keys(mmdit, vae), "F16"),
             "text_encoders/clip_l.safetensors": (clip_keys(**clip_l), "F16"),
             "text_encoders/clip_g.safetensors": (clip_keys(**clip_g), "F16"),
             "text_encoders/t5xxl_fp16.safetensors": (t5_keys(**t5), "F16"),
             "text_encoders/t5xxl_fp8_e4m3fn.safetensors": (t5_keys(**t5), "F8_E4M3")}
 
 
-def check_folder(out, seed, mmdit, vae, clip_l, clip_g, t5, every=1):
+def check_folder(out, seed, mmdit, vae, clip_l, clip_g, t5, every=1, name="sd3.5_medium.safetensors"):
     """Reads a written checkpoint back: every header against the key rules, contiguous offsets, the file
     size, and for every `every`-th tensor its first chunk of stored values against the generated ones."""
     table = e4m3_decode_table()
-    for rel, (keys, dtype) in checkpoint_files(mmdit, vae, clip_l, clip_g, t5).items():
+    for rel, (keys, dtype) in checkpoint_files(mmdit, vae, clip_l, clip_g, t5, name).items():
         path = os.path.join(out, rel)
         n, h = read_header(path)
         assert n % 8 == 0, "header not padded"
@@ -473,6 +485,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", help="folder to write into")
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--model", choices=sorted(MODELS), default="medium",
+                   help="which MMDiT to write (large: 16 GB; text_encoders/ is shared and written once)")
     p.add_argument("--self-test", action="store_true", help="check the key rules against the tiny fixtures")
     p.add_argument("--check", action="store_true", help="read a written --out back (headers, sizes, sample values)")
     a = p.parse_args()
@@ -481,13 +495,15 @@ def main():
         return
     if a.check:
         t0 = time.time()
-        check_folder(a.out, a.seed, MMDIT_SD35_MEDIUM, VAE_SD3, CLIP_L, CLIP_G, T5_XXL, every=10)
+        mmdit, name, _ = MODELS[a.model]
+        check_folder(a.out, a.seed, mmdit, VAE_SD3, CLIP_L, CLIP_G, T5_XXL, every=10, name=name)
         print("check passed, %.0f s" % (time.time() - t0))
         return
     if not a.out:
         p.error("--out is required")
     t0 = time.time()
-    counts = write_checkpoint(a.out, a.seed, MMDIT_SD35_MEDIUM, VAE_SD3, CLIP_L, CLIP_G, T5_XXL)
+    mmdit, name, title = MODELS[a.model]
+    counts = write_checkpoint(a.out, a.seed, mmdit, VAE_SD3, CLIP_L, CLIP_G, T5_XXL, name, title)
     print("values written (M): " + ", ".join("%s %.1f" % (k, v / 1e6) for k, v in counts.items()))
     for root, _, files in os.walk(a.out):
         for f in sorted(files):

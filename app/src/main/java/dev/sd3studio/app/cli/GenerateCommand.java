@@ -175,12 +175,12 @@ public final class GenerateCommand implements Callable<Integer> {
             GenerationResult result = engine.generate(request, listener, cancel);
             listener.progress.end();
             try {
-                List<Path> written = writeOutputs(result, engine.info().name());
+                List<Path> written = writeOutputs(result, engine.info().name(), precision);
                 if (!quiet) {
                     PrintWriter stdout = spec.commandLine().getOut();
                     for (int i = 0; i < written.size(); i++) {
                         stdout.println("wrote " + written.get(i) + " (" + CliProgress.origin(
-                                PngMetadata.of(result.resolved(), i, engine.info().name())) + ")");
+                                PngMetadata.of(result.resolved(), i, engine.info().name(), precision)) + ")");
                     }
                     stdout.flush();
                 }
@@ -373,11 +373,12 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private List<Path> writeOutputs(GenerationResult result, String modelName) throws IOException {
+    private List<Path> writeOutputs(GenerationResult result, String modelName, WeightPrecision precision)
+            throws IOException {
         OutputTargets targets = new OutputTargets();
         List<Path> files = OutputNames.numbered(out, result.count());
         for (int i = 0; i < result.count(); i++) {
-            Map<String, String> meta = PngMetadata.of(result.resolved(), i, modelName);
+            Map<String, String> meta = PngMetadata.of(result.resolved(), i, modelName, precision);
             targets.add(files.get(i), PngFiles.encode(PngFiles.toBufferedImage(result.image(i)),
                     Map.of(PngMetadata.PARAMETERS, PngMetadata.parametersText(meta), PngMetadata.OURS,
                             PngMetadata.encode(meta))));

@@ -3,6 +3,7 @@ package dev.sd3studio.app.gallery;
 import dev.sd3studio.engine.api.GenerationRequest;
 import dev.sd3studio.engine.api.LoraSpec;
 import dev.sd3studio.engine.api.NoiseSlice;
+import dev.sd3studio.engine.api.WeightPrecision;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -24,8 +25,16 @@ public final class PngMetadata {
     private PngMetadata() {
     }
 
-    /** Parameters of image {@code index} of a batch (its own prompt). */
+    /** Parameters of image {@code index} of a batch (its own prompt), made with the stored weights. */
     public static Map<String, String> of(GenerationRequest r, int index, String modelName) {
+        return of(r, index, modelName, WeightPrecision.STORED);
+    }
+
+    /**
+     * Parameters of image {@code index} of a batch (its own prompt); {@code weights} other than stored are
+     * recorded, since quantized weights give a slightly different picture for the same seed.
+     */
+    public static Map<String, String> of(GenerationRequest r, int index, String modelName, WeightPrecision weights) {
         int prompt = index / r.imagesPerPrompt();
         Map<String, String> m = new LinkedHashMap<>();
         m.put("prompt", r.prompts().get(prompt));
@@ -66,6 +75,9 @@ public final class PngMetadata {
             }
         }
         m.put("model", modelName);
+        if (weights != WeightPrecision.STORED) {
+            m.put("weights", weights.name().toLowerCase(Locale.ROOT));
+        }
         if (r.skipLayers().isOn()) {
             m.put("skip_layers", r.skipLayers().layerList());
             m.put("skip_layer_scale", fmt(r.skipLayers().scale()));
@@ -134,6 +146,9 @@ public final class PngMetadata {
             s.append(", Batch size: ").append(m.get("batch_size")).append(", Batch pos: ").append(m.get("batch_index"));
         }
         s.append(", Model: ").append(m.get("model"));
+        if (m.containsKey("weights")) {
+            s.append(", Weights: ").append(m.get("weights"));
+        }
         if (m.containsKey("skip_layers")) {
             // quoted: the list's commas would otherwise split the "Key: value" pairs
             s.append(", Skip layers: \"").append(m.get("skip_layers")).append("\", SLG scale: ")

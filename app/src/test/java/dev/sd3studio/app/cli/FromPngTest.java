@@ -58,6 +58,33 @@ class FromPngTest {
     }
 
     @Test
+    void quantizedWeightsAreRecordedInThePicture(@TempDir Path tmp) throws Exception {
+        String model = BuiltInModel.find().orElseThrow().toString();
+        String before = System.getProperty("sd3studio.quant.cache");
+        System.setProperty("sd3studio.quant.cache", tmp.resolve("cache").toString());
+        try {
+            CliRun int8 = run("generate", "--model", model, "--prompt", "a small green square at the top left on a white background",
+                    "--steps", "2", "--seed", "5", "--weights", "int8", "--out", tmp.resolve("q.png").toString());
+            assertEquals(0, int8.exit(), int8.err());
+            Map<String, String> text = PngFiles.readText(tmp.resolve("q.png"));
+            assertEquals("int8", PngMetadata.decode(text.get(PngMetadata.OURS)).get("weights"));
+            assertTrue(text.get(PngMetadata.PARAMETERS).contains(", Weights: int8"), text.get(PngMetadata.PARAMETERS));
+        } finally {
+            if (before == null) {
+                System.clearProperty("sd3studio.quant.cache");
+            } else {
+                System.setProperty("sd3studio.quant.cache", before);
+            }
+        }
+        CliRun stored = run("generate", "--model", model, "--prompt", "a small green square at the top left on a white background",
+                "--steps", "2", "--seed", "5", "--out", tmp.resolve("s.png").toString());
+        assertEquals(0, stored.exit(), stored.err());
+        Map<String, String> text = PngFiles.readText(tmp.resolve("s.png"));
+        assertFalse(PngMetadata.decode(text.get(PngMetadata.OURS)).containsKey("weights"), "stored weights are the default");
+        assertFalse(text.get(PngMetadata.PARAMETERS).contains("Weights:"));
+    }
+
+    @Test
     void tokenizeSummarySaysWhatEachEncoderKeepsAndCuts() {
         String model = BuiltInModel.find().orElseThrow().toString();
         CliRun r = run("tokenize", "--model", model, "--summary", "--prompt", "a large red circle in the center on a blue background");

@@ -210,7 +210,8 @@ public final class GenerationQueue {
             List<GalleryItem> items = new ArrayList<>();
             try {
                 for (int i = 0; i < result.count(); i++) {
-                    items.add(galleryStore.add(result.image(i), PngMetadata.of(result.resolved(), i, gen.info().name())));
+                    items.add(galleryStore.add(result.image(i), PngMetadata.of(result.resolved(), i,
+                            gen.info().name(), job.options().weights())));
                 }
             } catch (IOException e) {
                 throw new EngineException(EngineException.Kind.IO, "Could not save to the gallery folder "
