@@ -52,7 +52,23 @@ class ExportColumnScreenshotTour extends TourBase {
         });
         ScreenshotTour.settle();
         ScreenshotTour.shot(robot, stage, out, doubled ? "studio-11-export-200-percent" : "studio-10-export-800x600");
+        robot.interact(() -> scrollTo(stage.getScene().lookup("#device")));
+        ScreenshotTour.settle();
+        ScreenshotTour.shot(robot, stage, out, doubled ? "studio-13-device-row-200-percent" : "studio-13-device-row-800x600");
         robot.interact(() -> stage.hide());
         runner.close();
+    }
+
+    /** Scrolls the ScrollPane around {@code node} so that the node's row is in the middle of its viewport. */
+    static void scrollTo(javafx.scene.Node node) {
+        javafx.scene.Parent p = node.getParent();
+        while (p != null && !(p instanceof javafx.scene.control.ScrollPane)) {
+            p = p.getParent();
+        }
+        if (p instanceof javafx.scene.control.ScrollPane sp) {
+            double y = sp.getContent().sceneToLocal(node.localToScene(node.getBoundsInLocal())).getMinY();
+            double room = sp.getContent().getBoundsInLocal().getHeight() - sp.getViewportBounds().getHeight();
+            sp.setVvalue(room <= 0 ? 0 : Math.clamp((y - sp.getViewportBounds().getHeight() / 2) / room, 0, 1));
+        }
     }
 }

@@ -317,6 +317,14 @@ final class GalleryView extends VBox {
         Button go = action("Export", "exportGo", "Write the selected pictures (all when none is selected)", vm::exportSelected);
         go.getStyleClass().add(atlantafx.base.theme.Styles.ACCENT);
         format.setMaxWidth(Double.MAX_VALUE);
+        // the closed list names the format alone ("PNG", not "PNG (loss…" in the narrow column at 200 %)
+        format.setButtonCell(new javafx.scene.control.ListCell<>() {
+            @Override
+            protected void updateItem(ExportFormat f, boolean empty) {
+                super.updateItem(f, empty);
+                setText(empty || f == null ? null : f.name());
+            }
+        });
         folder.setPrefColumnCount(8);
         // labels in their own column at their whole width, the fields take what is left, and the
         // folder gets the whole width of its own row: nothing is cut to "F…" in a 200 px column (and

@@ -20,6 +20,8 @@ import javafx.scene.input.ClipboardContent;
 import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
+import javafx.scene.layout.FlowPane;
+import javafx.scene.layout.Region;
 import javafx.scene.layout.Priority;
 import javafx.scene.control.MenuButton;
 import javafx.scene.control.MenuItem;
@@ -199,9 +201,12 @@ final class ParametersView extends GridPane {
         Button gpu = Controls.describe(new Button("GPU…"), "gpuButton",
                 "NVIDIA GPU: what is installed and missing, and the GPU pack download");
         gpu.setOnAction(e -> Dialogs.showGpu(getScene().getWindow()));
-        HBox.setHgrow(device, Priority.ALWAYS);
-        device.setMaxWidth(Double.MAX_VALUE);
-        add("Device", device, new HBox(6, device, gpu));
+        // never narrower than their text ("…" at 200 %): the button moves under the list when the column is narrow
+        device.setMinWidth(Region.USE_PREF_SIZE);
+        gpu.setMinWidth(Region.USE_PREF_SIZE);
+        FlowPane deviceRow = new FlowPane(6, 6, device, gpu);
+        deviceRow.setId("deviceRow");
+        add("Device", device, deviceRow);
         Label deviceNote = Controls.help("");
         deviceNote.setId("deviceNote");
         deviceNote.textProperty().bind(vm.deviceNoteProperty());
