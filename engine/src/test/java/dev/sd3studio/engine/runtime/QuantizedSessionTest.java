@@ -157,6 +157,44 @@ class QuantizedSessionTest {
         }
     }
 
+    /** Entries unused for a month and temporary files of killed builds go; recent and in-use entries stay. */
+    @Test
+    void aStartPrunesLongUnusedEntriesAndAbandonedTemporaryFiles() throws Exception {
+        Path model = Files.createDirectories(tmp.resolve("model")).resolve("model.onnx");
+        Files.copy(transformer(), model);
+        QuantCache cache = new QuantCache(tmp.resolve("cache"));
+        Path dir = Files.createDirectories(cache.dir());
+        long day = 24L * 3600 * 1000;
+        long now = System.currentTimeMillis();
+        Path unused = aged(dir.resolve("0123456789abcdef0123456789abcdef.sd3q"), now - 31 * day);
+        Path recent = aged(dir.resolve("fedcba9876543210fedcba9876543210.sd3q"), now - 29 * day);
+        Path abandoned = aged(dir.resolve("building-123.tmp"), now - 2 * day);
+        Path building = aged(dir.resolve("building-456.tmp"), now - 3600_000);
+        Path foreign = aged(dir.resolve("notes.txt"), now - 400 * day);
+        OrtRuntime runtime = new OrtRuntime(Device.CPU, 0, WeightPrecision.INT4, cache);
+        Step0 step = Step0.load();
+        predict(runtime, model, step);
+        Path entry = cache.entryFor(model, dev.sd3studio.engine.runtime.quant.QuantSettings.of(WeightPrecision.INT4));
+        assertTrue(Files.exists(entry));
+        assertTrue(Files.notExists(unused), "unused for 31 days");
+        assertTrue(Files.notExists(abandoned), "a temporary file of a build killed 2 days ago");
+        assertTrue(Files.exists(recent) && Files.exists(building) && Files.exists(foreign),
+                "a recent entry, a build that may still be running and a file not ours stay");
+
+        aged(entry, now - 60 * day); // a month without use, then used again: the use renews it
+        predict(runtime, model, step);
+        assertEquals(QuantCache.Outcome.REUSED, cache.lastOutcome());
+        assertTrue(Files.getLastModifiedTime(entry).toMillis() > now - day, "reuse marks the entry as used");
+    }
+
+    private static Path aged(Path file, long modifiedMillis) throws IOException {
+        if (Files.notExists(file)) {
+            Files.write(file, new byte[16]);
+        }
+        Files.setLastModifiedTime(file, FileTime.fromMillis(modifiedMillis));
+        return file;
+    }
+
     /**
      * Once ONNX Runtime has prepacked the quantized weights, the cache entry's pages are handed back: the mapping
      * holds none of them (per /proc/self/smaps), though the entry was read whole to check it. Without the

@@ -40,6 +40,10 @@ public final class QuantCache {
     public static final String DIR_PROPERTY = "sd3studio.quant.cache";
     private static final byte[] MAGIC = "SD3QNT01".getBytes(StandardCharsets.US_ASCII);
     private static final int ALIGN = 64;
+    /** An entry no start has used for this long is deleted: its model is likely gone or no longer quantized. */
+    static final java.time.Duration UNUSED_FOR = java.time.Duration.ofDays(30);
+    /** A temporary file this old belongs to no running build (a build writes for minutes, not a day). */
+    static final java.time.Duration ABANDONED_AFTER = java.time.Duration.ofDays(1);
 
     /** What happened when an entry was asked for. */
     public enum Outcome { REUSED, BUILT, REBUILT_STALE, REBUILT_DAMAGED, UNCACHED }
@@ -122,6 +126,8 @@ public final class QuantCache {
             if (found != null) {
                 reuses.incrementAndGet();
                 lastOutcome = Outcome.REUSED;
+                markUsed(entry);
+                prune(entry);
                 return found;
             }
             outcome = isStale(entry, expected) ? Outcome.REBUILT_STALE : Outcome.REBUILT_DAMAGED;
@@ -136,11 +142,54 @@ public final class QuantCache {
         }
         builds.incrementAndGet();
         lastOutcome = outcome;
+        prune(entry);
         QuantizedWeights made = tryOpen(entry, expected, jobs);
         if (made == null) {
             throw new IOException("the quantized weights just written to " + entry + " do not read back");
         }
         return made;
+    }
+
+    /** The entry's modification time is its last use, which {@link #prune} goes by. */
+    private static void markUsed(Path entry) {
+        try {
+            Files.setLastModifiedTime(entry, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+        } catch (IOException e) {
+            // a read-only cache still works; its entries just look unused sooner
+        }
+    }
+
+    /**
+     * Deletes entries unused for {@link #UNUSED_FOR} and temporary files older than {@link #ABANDONED_AFTER}
+     * (left by a process that was killed while quantizing), never {@code keep}. Entries are gigabytes at full
+     * size (SD3.5 Large at int8: 8 GB), and nothing else ever removes one whose model was deleted or moved.
+     * A file another process still maps stays readable to it on Linux; where it cannot be deleted it is left.
+     *
+     * @return how many files were deleted
+     */
+    int prune(Path keep) {
+        java.time.Instant now = java.time.Instant.now();
+        int deleted = 0;
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                java.time.Duration limit = name.endsWith(".sd3q") ? UNUSED_FOR
+                        : name.endsWith(".tmp") && (name.startsWith("building-") || name.startsWith("session-"))
+                        ? ABANDONED_AFTER : null;
+                try {
+                    if (limit != null && !f.equals(keep)
+                            && Files.getLastModifiedTime(f).toInstant().isBefore(now.minus(limit))
+                            && Files.deleteIfExists(f)) {
+                        deleted++;
+                    }
+                } catch (IOException e) {
+                    // in use elsewhere or not ours to delete: left for the next start
+                }
+            }
+        } catch (IOException e) {
+            // an unlistable folder: nothing to prune
+        }
+        return deleted;
     }
 
     /**
