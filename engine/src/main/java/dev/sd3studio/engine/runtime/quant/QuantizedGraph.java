@@ -1,10 +1,12 @@
 package dev.sd3studio.engine.runtime.quant;
 
 import dev.sd3studio.engine.api.EngineException;
+import dev.sd3studio.engine.format.ElementDecoder;
 import dev.sd3studio.engine.format.ExternalDataFile;
 import dev.sd3studio.engine.format.ProtoFields;
 import dev.sd3studio.engine.format.TensorFields;
 import dev.sd3studio.engine.format.ProtoFields.Field;
+import dev.sd3studio.engine.format.SafetensorsDType;
 import dev.sd3studio.engine.onnx.AttributeProto;
 import dev.sd3studio.engine.onnx.NodeProto;
 import dev.sd3studio.engine.onnx.StringStringEntryProto;
@@ -41,6 +43,13 @@ import java.util.function.Predicate;
 public final class QuantizedGraph {
     private static final int FLOAT = 1;
     private static final int FLOAT16 = 10;
+    /**
+     * Stored types a weight may be widened from by a Cast before its layer (the checkpoint graphs do this for
+     * every narrow weight); each is read and quantized from its own values.
+     */
+    private static final Map<Integer, SafetensorsDType> WIDENED_FROM = Map.of(
+            FLOAT16, SafetensorsDType.F16, 16, SafetensorsDType.BF16,
+            17, SafetensorsDType.F8_E4M3, 19, SafetensorsDType.F8_E5M2);
     static final String DOMAIN = "com.microsoft";
 
     /** The rewritten model and the weights its session must be given. */
@@ -158,12 +167,11 @@ public final class QuantizedGraph {
             int k = (int) (w.kMajor() ? t.dims()[0] : t.dims()[1]);
             int n = (int) (w.kMajor() ? t.dims()[1] : t.dims()[0]);
             BlockLayout layout = new BlockLayout(k, n, settings.bits(), settings.blockSize());
-            boolean half = t.dataType() == FLOAT16;
-            floatBytes += t.elements() * (half ? 2 : 4);
+            floatBytes += t.elements() * storedType(t).bytes();
             ByteBuffer merged = overrides.get(name);
             if (merged != null) {
                 mergedJobs.add(new QuantCache.Job(name, layout, w.kMajor(), w.halfScales(),
-                        () -> floats(merged, half, t.elements())));
+                        () -> floats(merged, storedType(t), t.elements())));
             } else {
                 cachedJobs.add(new QuantCache.Job(name, layout, w.kMajor(), w.halfScales(), () -> read(t)));
             }
@@ -187,7 +195,7 @@ public final class QuantizedGraph {
     private record CandidateWeight(Tensor tensor, boolean kMajor, boolean halfScales) {
     }
 
-    /** Outputs of {@code Cast(to = float)} nodes whose input is a 2-D fp16 initializer → that initializer. */
+    /** Outputs of {@code Cast(to = float)} nodes whose input is a 2-D fp16, bf16 or float8 initializer → that initializer. */
     private static Map<String, String> widenedWeights(List<List<Field>> nodes, Map<String, Tensor> tensors) {
         Map<String, String> widened = new HashMap<>();
         for (List<Field> node : nodes) {
@@ -203,7 +211,7 @@ public final class QuantizedGraph {
                     to = ProtoFields.firstVarint(f.fields(), 3, -1);
                 }
             }
-            if (t != null && output != null && to == FLOAT && t.dataType() == FLOAT16 && t.dims().length == 2) {
+            if (t != null && output != null && to == FLOAT && WIDENED_FROM.containsKey(t.dataType()) && t.dims().length == 2) {
                 widened.put(output, input);
             }
         }
@@ -253,7 +261,7 @@ public final class QuantizedGraph {
         String widenedBy = fp16Widened.containsKey(inputs.get(1)) ? inputs.get(1) : null;
         Tensor w = tensors.get(widenedBy != null ? fp16Widened.get(widenedBy) : inputs.get(1));
         String name = Objects.requireNonNullElse(ProtoFields.firstString(node, 3), "");
-        if (w == null || w.dims().length != 2 || (w.dataType() != FLOAT && w.dataType() != FLOAT16)
+        if (w == null || w.dims().length != 2 || (w.dataType() != FLOAT && w.dataType() != FLOAT16 && widenedBy == null)
                 || w.elements() < settings.minElements() || w.elements() > Integer.MAX_VALUE - 8
                 || keep.test(name) || keep.test(w.name())) {
             return null;
@@ -430,14 +438,18 @@ public final class QuantizedGraph {
                 : new Tensor(t.name(), t.dataType(), t.dims(), raw.body(), null, 0);
     }
 
+    private static SafetensorsDType storedType(Tensor t) {
+        return t.dataType() == FLOAT ? SafetensorsDType.F32 : WIDENED_FROM.get(t.dataType());
+    }
+
     private static float[] read(Tensor t) throws IOException {
-        boolean half = t.dataType() == FLOAT16;
-        long bytes = t.elements() * (half ? 2 : 4);
+        SafetensorsDType type = storedType(t);
+        long bytes = t.elements() * type.bytes();
         if (t.inline() != null) {
             if (t.inline().remaining() != bytes) {
                 throw new IOException("weight " + t.name() + " has " + t.inline().remaining() + " bytes where its shape needs " + bytes);
             }
-            return floats(t.inline(), half, t.elements());
+            return floats(t.inline(), type, t.elements());
         }
         ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(bytes));
         try (FileChannel ch = FileChannel.open(t.file(), StandardOpenOption.READ)) {
@@ -453,19 +465,12 @@ public final class QuantizedGraph {
                 pos += r;
             }
         }
-        return floats(b.flip(), half, t.elements());
+        return floats(b.flip(), type, t.elements());
     }
 
-    private static float[] floats(ByteBuffer data, boolean half, long elements) {
-        ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    private static float[] floats(ByteBuffer data, SafetensorsDType type, long elements) {
         float[] out = new float[Math.toIntExact(elements)];
-        if (half) {
-            for (int i = 0; i < out.length; i++) {
-                out[i] = Float.float16ToFloat(b.getShort());
-            }
-        } else {
-            b.asFloatBuffer().get(out);
-        }
+        ElementDecoder.decode(type, data.duplicate(), out);
         return out;
     }
 }
