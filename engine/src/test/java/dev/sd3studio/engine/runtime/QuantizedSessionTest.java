@@ -121,8 +121,7 @@ class QuantizedSessionTest {
 
     @Test
     void theSecondOpenMapsTheCacheAndADamagedOrStaleEntryIsRebuilt() throws Exception {
-        Path model = Files.createDirectories(tmp.resolve("model")).resolve("model.onnx");
-        Files.copy(transformer(), model);
+        Path model = copiedTransformer();
         QuantCache cache = new QuantCache(tmp.resolve("cache"));
         OrtRuntime runtime = new OrtRuntime(Device.CPU, 0, WeightPrecision.INT4, cache);
         Step0 step = Step0.load();
@@ -160,8 +159,7 @@ class QuantizedSessionTest {
     /** Entries unused for a month and temporary files of killed builds go; recent and in-use entries stay. */
     @Test
     void aStartPrunesLongUnusedEntriesAndAbandonedTemporaryFiles() throws Exception {
-        Path model = Files.createDirectories(tmp.resolve("model")).resolve("model.onnx");
-        Files.copy(transformer(), model);
+        Path model = copiedTransformer();
         QuantCache cache = new QuantCache(tmp.resolve("cache"));
         Path dir = Files.createDirectories(cache.dir());
         long day = 24L * 3600 * 1000;
@@ -202,8 +200,7 @@ class QuantizedSessionTest {
      */
     @Test
     void theMappedCacheEntryHoldsNoPagesOnceTheSessionIsCreated() throws Exception {
-        Path model = Files.createDirectories(tmp.resolve("model")).resolve("model.onnx");
-        Files.copy(transformer(), model);
+        Path model = copiedTransformer();
         QuantCache cache = new QuantCache(tmp.resolve("cache"));
         OrtRuntime runtime = new OrtRuntime(Device.CPU, 0, WeightPrecision.INT8, cache);
         Step0 step = Step0.load();
@@ -232,6 +229,13 @@ class QuantizedSessionTest {
             }
         }
         return total;
+    }
+
+    /** The tiny transformer copied into the test's folder: a model file whose times the test may change. */
+    private Path copiedTransformer() throws IOException {
+        Path model = Files.createDirectories(tmp.resolve("model")).resolve("model.onnx");
+        Files.copy(transformer(), model);
+        return model;
     }
 
     private static FloatTensor predict(OrtRuntime runtime, Path model, Step0 step) throws EngineException {
