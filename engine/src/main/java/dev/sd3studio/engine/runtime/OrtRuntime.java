@@ -300,17 +300,17 @@ public final class OrtRuntime {
         }
     }
 
+    private OrtSession create(ComponentGraph graph, byte[] rewired, SessionProfile profile,
+                              OrtSession.SessionOptions options) throws OrtException {
+        return graph.isBuilt() ? createBuilt(graph, rewired, options) : create(graph.source(), rewired, profile, options);
+    }
+
     /**
      * A graph built from a checkpoint ({@code model}: as built, or quantized): its weights are read in place
      * from the user's files, and each one stored narrower than float32 is widened by a Cast right before its
      * use, so the same options as for a rewritten fp16 export keep ORT from folding those casts into float32
      * copies of every weight.
      */
-    private OrtSession create(ComponentGraph graph, byte[] rewired, SessionProfile profile,
-                              OrtSession.SessionOptions options) throws OrtException {
-        return graph.isBuilt() ? createBuilt(graph, rewired, options) : create(graph.source(), rewired, profile, options);
-    }
-
     private OrtSession createBuilt(ComponentGraph graph, byte[] model, OrtSession.SessionOptions options)
             throws OrtException {
         Fp16CpuGraph.configure(options, graph.weightFolder());
