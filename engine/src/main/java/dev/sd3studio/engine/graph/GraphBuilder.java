@@ -34,6 +34,8 @@ public final class GraphBuilder {
     /** ONNX IR 10 / opset 21: the first with FLOAT8 Cast inputs and LayerNormalization, both needed here. */
     public static final long IR_VERSION = 10;
     public static final long OPSET = 21;
+    /** ONNX Runtime's own operators (contrib ops), version 1. */
+    public static final String MICROSOFT_DOMAIN = "com.microsoft";
 
     private final String name;
     private final Path weightFolder;
@@ -44,6 +46,7 @@ public final class GraphBuilder {
     private final List<ValueInfoProto> outputs = new ArrayList<>();
     private final Map<String, Integer> counters = new HashMap<>();
     private final Map<String, String> widened = new HashMap<>();
+    private boolean usesMicrosoftOps;
 
     /** {@code weightFolder}: the folder every weight file lies in or under, given to the session as the external data folder. */
     public GraphBuilder(String name, Path weightFolder) {
@@ -101,6 +104,15 @@ public final class GraphBuilder {
         // torch's exporter writes a submodule step as '/', a list index as '.': transformer_blocks.0/attn/to_out.0
         String scope = modulePath.replaceAll("\\.(?![0-9])", "/");
         nodes.add(NodeProto.newBuilder().setOpType(op).setName(fresh("/" + scope + "/" + op + nameTail)).addAllInput(in)
+                .addOutput(out).addAllAttribute(List.of(attrs)).build());
+        return out;
+    }
+
+    /** A one-output node of ONNX Runtime's {@value #MICROSOFT_DOMAIN} domain; returns its output's name. */
+    public String microsoftNode(String op, List<String> in, AttributeProto... attrs) {
+        usesMicrosoftOps = true;
+        String out = fresh(op.toLowerCase() + "_out");
+        nodes.add(NodeProto.newBuilder().setOpType(op).setDomain(MICROSOFT_DOMAIN).setName(fresh(op)).addAllInput(in)
                 .addOutput(out).addAllAttribute(List.of(attrs)).build());
         return out;
     }
@@ -242,9 +254,12 @@ public final class GraphBuilder {
         GraphProto.Builder g = GraphProto.newBuilder().setName(name)
                 .addAllNode(leadingCasts).addAllNode(nodes)
                 .addAllInitializer(initializers).addAllInput(inputs).addAllOutput(outputs);
-        return ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("sd3studio")
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
-                .setGraph(g).build();
+        ModelProto.Builder model = ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("sd3studio")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));
+        if (usesMicrosoftOps) {
+            model.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MICROSOFT_DOMAIN).setVersion(1));
+        }
+        return model.setGraph(g).build();
     }
 
     private static StringStringEntryProto entry(String key, String value) {

@@ -97,7 +97,6 @@ public final class MmditGraph {
     /** Small constants used in every block, made once: 1, [1] (axis 1), 1/√(head size). */
     private String one;
     private String axis1;
-    private String attentionScale;
 
     private MmditGraph(ComponentWeights weights, Settings settings) {
         this.g = new GraphBuilder(weights.component().diffusersFolder(), weights.folder());
@@ -153,7 +152,6 @@ public final class MmditGraph {
         ones = g.constant("ones", filled((int) hidden, 1f), hidden);
         one = g.scalar("one", 1f);
         axis1 = g.constantLongs("axis1", 1);
-        attentionScale = g.scalar("attention_scale", (float) (1 / Math.sqrt(settings.headDim())));
 
         // patches [batch, hidden, h, w] → [batch, h, w, hidden] + the centre crop of the positional table
         String patches = g.node("Conv", List.of(latent, g.weight("patch_embed", patchWeight),
@@ -339,15 +337,15 @@ public final class MmditGraph {
         return out;
     }
 
-    /** Scaled dot-product attention of [batch, tokens, heads, head size] q, k, v; returns [batch, tokens, hidden]. */
+    /**
+     * Scaled dot-product attention of [batch, tokens, heads, head size] q, k, v; returns [batch, tokens, hidden].
+     * ONNX Runtime's MultiHeadAttention (scale 1/√head size, no mask) computes it on the CPU without holding the
+     * [batch, heads, tokens, tokens] scores (flash attention, in blocks): at 512² with guidance, SD3.5 Large's
+     * are 0.4 GB, held twice (scores and softmax) when written as MatMul, Softmax, MatMul.
+     */
     private String attention(List<String> qkv) {
-        String q = g.node("Transpose", List.of(qkv.get(0)), Attr.ints("perm", 0, 2, 1, 3));
-        String k = g.node("Transpose", List.of(qkv.get(1)), Attr.ints("perm", 0, 2, 3, 1));
-        String v = g.node("Transpose", List.of(qkv.get(2)), Attr.ints("perm", 0, 2, 1, 3));
-        String scores = g.node("MatMul", List.of(g.node("Mul", List.of(q, attentionScale)), k));
-        String probs = g.node("Softmax", List.of(scores), Attr.i("axis", -1));
-        String context = g.node("Transpose", List.of(g.node("MatMul", List.of(probs, v))), Attr.ints("perm", 0, 2, 1, 3));
-        return g.node("Reshape", List.of(context, streamShape));
+        List<String> flat = qkv.stream().map(h -> g.node("Reshape", List.of(h, streamShape))).toList();
+        return g.microsoftNode("MultiHeadAttention", flat, Attr.i("num_heads", settings.heads()));
     }
 
     /** Image ({@code context} false) or context MLP: linear → tanh-approximated GELU → linear. */

@@ -46,6 +46,15 @@ public final class OnnxWeights {
             "MatMulFpQ4", "MatMulBnb4");
 
     /**
+     * A MultiHeadAttention given projected q, k, v and nothing else (no packed QKV, no bias, no mask), as the
+     * engine's own MMDiT graph writes it: the projections stay ordinary named nodes, unlike ORT's fusions,
+     * which hand it the projection biases.
+     */
+    private static boolean isBareAttention(Node n) {
+        return n.op().equals("MultiHeadAttention") && n.inputs().size() == 3 && n.inputs().stream().noneMatch(String::isEmpty);
+    }
+
+    /**
      * Ends the name of a node whose weight holds only some output rows of its module, from the row given after it
      * ({@code /transformer_blocks.0/norm1/linear/Gemm#rows:64}): built graphs cut fused modulations so.
      */
@@ -217,7 +226,7 @@ public final class OnnxWeights {
         Set<String> fusing = new TreeSet<>();
         for (Node n : nodes) {
             n.outputs().forEach(o -> producer.put(o, n));
-            if (FUSING_OPS.contains(n.op())) {
+            if (FUSING_OPS.contains(n.op()) && !isBareAttention(n)) {
                 fusing.add(n.op());
             }
         }
