@@ -139,6 +139,10 @@ public final class QuantCache {
             Files.move(temp, entry, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(temp);
+            // Quantizing went through a float copy of each weight (up to 168 MB for T5-XXL's): the Java heap
+            // grew by a gigabyte or more at full size and would stay that size, beside the session about to be
+            // created. One collection here lets the collector give it back (a rare, minutes-long step).
+            System.gc();
         }
         builds.incrementAndGet();
         lastOutcome = outcome;
