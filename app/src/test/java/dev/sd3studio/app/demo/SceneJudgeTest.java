@@ -108,25 +108,7 @@ class SceneJudgeTest {
 
     /** |x|^p + |y|^p <= r^p: p = 2 a circle, large p a square; p = 4 a square with rounded corners. */
     private static RgbImage superellipse(double cx, double cy, double r, double p, double[] fg, double[] bg) {
-        int size = 64;
-        int ss = 4;
-        float[] rgb = new float[size * size * 3];
-        for (int py = 0; py < size; py++) {
-            for (int px = 0; px < size; px++) {
-                int inside = 0;
-                for (int sy = 0; sy < ss; sy++) {
-                    for (int sx = 0; sx < ss; sx++) {
-                        double x = (px * ss + sx + 0.5) / (size * ss) - cx;
-                        double y = (py * ss + sy + 0.5) / (size * ss) - cy;
-                        inside += Math.pow(Math.abs(x), p) + Math.pow(Math.abs(y), p) <= Math.pow(r, p) ? 1 : 0;
-                    }
-                }
-                double cov = inside / (double) (ss * ss);
-                for (int c = 0; c < 3; c++) {
-                    rgb[(py * size + px) * 3 + c] = (float) (Math.round(bg[c] * (1 - cov) + fg[c] * cov) / 255.0);
-                }
-            }
-        }
-        return new RgbImage(size, size, rgb);
+        return SceneRenderer.render(64, fg, bg,
+                (x, y) -> Math.pow(Math.abs(x - cx), p) + Math.pow(Math.abs(y - cy), p) <= Math.pow(r, p));
     }
 }

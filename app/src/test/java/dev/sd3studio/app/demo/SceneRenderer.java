@@ -31,8 +31,22 @@ final class SceneRenderer {
     /** The shape centred at (cx, cy) (fractions, moved inwards so it stays whole) with circumradius r. */
     static RgbImage draw(String shape, double cx, double cy, double r, double[] fg, double[] bg, int size) {
         double[] reach = extent(shape, r); // left, right, up, down
-        cx = Math.min(Math.max(cx, reach[0] + MARGIN), 1 - reach[1] - MARGIN);
-        cy = Math.min(Math.max(cy, reach[2] + MARGIN), 1 - reach[3] - MARGIN);
+        double x0 = Math.min(Math.max(cx, reach[0] + MARGIN), 1 - reach[1] - MARGIN);
+        double y0 = Math.min(Math.max(cy, reach[2] + MARGIN), 1 - reach[3] - MARGIN);
+        return render(size, fg, bg, (x, y) -> contains(shape, x0, y0, r, x, y));
+    }
+
+    /** A point of the picture, in fractions of its side. */
+    @FunctionalInterface
+    interface Region {
+        boolean contains(double x, double y);
+    }
+
+    /**
+     * {@code region} in {@code fg} on {@code bg} (0-255 per channel), 4×4 supersampled: each pixel mixes the two
+     * by the share of its 16 sample points inside, then rounds to 8 bits as a PNG would.
+     */
+    static RgbImage render(int size, double[] fg, double[] bg, Region region) {
         int ss = 4;
         int n = size * ss;
         float[] rgb = new float[size * size * 3];
@@ -41,9 +55,7 @@ final class SceneRenderer {
                 int inside = 0;
                 for (int sy = 0; sy < ss; sy++) {
                     for (int sx = 0; sx < ss; sx++) {
-                        double x = (px * ss + sx + 0.5) / n;
-                        double y = (py * ss + sy + 0.5) / n;
-                        if (contains(shape, cx, cy, r, x, y)) {
+                        if (region.contains((px * ss + sx + 0.5) / n, (py * ss + sy + 0.5) / n)) {
                             inside++;
                         }
                     }

@@ -54,4 +54,30 @@ public record TensorFields(String name, int dataType, long[] dims, Field inline,
     public boolean isExternal() {
         return !external.isEmpty();
     }
+
+    /** Where an external tensor's bytes are, as its entries say: a file name, an offset, a length (-1: to the end). */
+    public record ExternalRef(String location, long offset, long length) {
+    }
+
+    /**
+     * The external data entries read as numbers; null when stored inline or when there is no location.
+     *
+     * @throws IllegalArgumentException when offset or length is not a number
+     */
+    public ExternalRef externalRef() {
+        String location = external.get("location");
+        if (location == null) {
+            return null;
+        }
+        return new ExternalRef(location, number(external.getOrDefault("offset", "0")),
+                external.containsKey("length") ? number(external.get("length")) : -1);
+    }
+
+    private static long number(String text) {
+        try {
+            return Long.parseLong(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("external data position \"" + text + "\" is not a number");
+        }
+    }
 }

@@ -320,14 +320,12 @@ public final class OnnxWeights {
             return null;
         }
         if (t.isExternal()) {
-            String location = t.external().get("location");
-            if (location == null) {
+            TensorFields.ExternalRef ref = t.externalRef();
+            if (ref == null) {
                 return null;
             }
-            long offset = number(t.external().getOrDefault("offset", "0"));
-            long length = t.external().containsKey("length") ? number(t.external().get("length")) : -1;
-            Path dataFile = ExternalDataFile.resolveIn(dataFolder, modelFile, location, offset, length);
-            return new Initializer(t.name(), t.dataType(), t.dims(), dataFile, offset, length, true);
+            Path dataFile = ExternalDataFile.resolveIn(dataFolder, modelFile, ref.location(), ref.offset(), ref.length());
+            return new Initializer(t.name(), t.dataType(), t.dims(), dataFile, ref.offset(), ref.length(), true);
         }
         if (!inlineInFile) {
             return null;
@@ -335,14 +333,6 @@ public final class OnnxWeights {
         Field raw = t.inline();
         return raw == null ? null : new Initializer(t.name(), t.dataType(), t.dims(), modelFile, raw.at(),
                 raw.body().remaining(), false);
-    }
-
-    private static long number(String text) {
-        try {
-            return Long.parseLong(text.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("external data position \"" + text + "\" is not a number");
-        }
     }
 
     /**

@@ -424,14 +424,12 @@ public final class QuantizedGraph {
             return null;
         }
         if (t.isExternal()) {
-            String location = t.external().get("location");
-            if (location == null) {
+            TensorFields.ExternalRef ref = t.externalRef();
+            if (ref == null) {
                 return null;
             }
-            long offset = Long.parseLong(t.external().getOrDefault("offset", "0").strip());
-            long length = t.external().containsKey("length") ? Long.parseLong(t.external().get("length").strip()) : -1;
             return new Tensor(t.name(), t.dataType(), t.dims(), null,
-                    ExternalDataFile.resolve(modelFile, location, offset, length), offset);
+                    ExternalDataFile.resolve(modelFile, ref.location(), ref.offset(), ref.length()), ref.offset());
         }
         Field raw = t.inline();
         return raw == null || raw.wireType() != ProtoFields.LENGTH ? null
