@@ -13,9 +13,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train  # noqa: E402
 
-STAGES = ["data", "text", "embed", "vae", "transformer", "vaedec", "refiner", "taesd", "export", "eval"]
+STAGES = ["data", "text", "embed", "vae", "transformer", "pairs", "vaedec", "refiner", "taesd", "export", "eval"]
 OUTPUTS = {"data": "images.npy", "text": "text.pt", "embed": "embeds.pt", "vae": "vae.pt",
-           "transformer": "transformer_ema.pt", "vaedec": "vae_decoder_ft.pt", "refiner": "vae_refiner.pt", "taesd": "taesd.pt"}
+           "transformer": "transformer_ema.pt", "pairs": "generated_pairs.pt", "vaedec": "vae_decoder_ft.pt", "refiner": "vae_refiner.pt", "taesd": "taesd.pt"}
 
 
 def main():
@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--shift", type=float, default=1.0, help="scheduler shift written to the model")
     ap.add_argument("--eval-n", type=int, default=96)
     ap.add_argument("--vae-steps", type=int, default=2000)
+    ap.add_argument("--pairs", type=int, default=2048, help="generated latents the decoder learns to draw")
     ap.add_argument("--vaedec-steps", type=int, default=1000)
     ap.add_argument("--refiner-steps", type=int, default=800)
     ap.add_argument("--taesd-steps", type=int, default=800)
@@ -56,6 +57,8 @@ def main():
         elif st == "transformer":
             train.stage_transformer(a.work, log, steps=a.transformer_steps, resume=st not in redo,
                                     lr_max=a.transformer_lr, prompts_per_batch=a.prompts_per_batch)
+        elif st == "pairs":
+            train.stage_generated_pairs(a.work, log, n=a.pairs)
         elif st == "vaedec":
             train.stage_vae_decoder(a.work, log, steps=a.vaedec_steps)
         elif st == "refiner":

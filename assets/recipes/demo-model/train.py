@@ -241,23 +241,92 @@ def stage_vae(work, log, steps=2000, seed=3, kl=1e-4, lr_max=1e-3):
     log(f"vae shift_factor {shift:.4f} scaling_factor {scaling:.4f}")
 
 
+def stage_generated_pairs(work, log, n=2048, seed=8, guidance=7.0, steps=28):
+    """Latents the trained transformer draws, paired with the pictures they should decode to: start from a
+    training picture's latent noised to sigma 0.35-0.7 (place and size are settled there, the outline is
+    not), then finish the reference 28-step Euler schedule with classifier-free guidance. The decoder later
+    learns to draw these as the clean shape: fed only the encoder's exact latents, it turned the slightly
+    rounded outlines the transformer draws into blobs."""
+    from pipeline import schedule
+    seed_all(seed)
+    lat = torch.load(os.path.join(work, "latents.pt"))
+    lmean, lstd = lat["mean"].float(), lat["std"].float()
+    vsd = torch.load(os.path.join(work, "vae.pt"))
+    shift, scaling = vsd["shift"], vsd["scaling"]
+    e = torch.load(os.path.join(work, "embeds.pt"))
+    emb, pooled = e["emb"], e["pooled"]
+    E = emb.shape[0] - 1
+    R = CFG["renders_per_spec"]
+    model = load_transformer(work)
+    sig = schedule(steps, 1.0)
+    P, K = 16, 4
+    zs, imgs = [], []
+    with torch.no_grad():
+        for b in range(n // (P * K)):
+            pid = torch.randint(0, E, (P,))
+            img = pid.repeat_interleave(K) * R + torch.randint(0, R, (P * K,))
+            x0 = (lmean[img] + lstd[img] * torch.randn(P * K, 16, 8, 8) - shift) * scaling
+            start = int(np.searchsorted(-sig[:-1], -np.random.uniform(0.35, 0.7)))
+            x = (1 - float(sig[start])) * x0 + float(sig[start]) * torch.randn_like(x0)
+            rows = torch.cat([pid, torch.tensor([E])])
+            idx = torch.cat([torch.full((P * K,), P), torch.arange(P).repeat_interleave(K)])
+            order = torch.argsort(idx * (2 * P * K) + torch.arange(2 * P * K))
+            back = torch.argsort(order)
+            groups = torch.bincount(idx, minlength=P + 1).tolist()
+            for i in range(start, steps):
+                t = torch.full((2 * P * K,), float(sig[i]) * 1000)
+                xx = torch.cat([x, x])[order]
+                v = model(xx, emb[rows], pooled[rows], t, idx[order], groups)[back]
+                vu, vc = v.chunk(2)
+                x = x + (float(sig[i + 1]) - float(sig[i])) * (vu + guidance * (vc - vu))
+            zs.append(x / scaling + shift)
+            imgs.append(img)
+            if b % 8 == 0:
+                log(f"generated pairs {len(zs) * P * K}/{n}")
+    torch.save({"z": torch.cat(zs).half(), "img": torch.cat(imgs)}, os.path.join(work, "generated_pairs.pt"))
+
+
+def load_generated_pairs(work, log):
+    path = os.path.join(work, "generated_pairs.pt")
+    if not os.path.exists(path):
+        return None
+    gen = torch.load(path)
+    log("with", len(gen["img"]), "generated pairs")
+    return gen
+
+
+def latent_batch(n, n_images, lmean, lstd, gen):
+    """n picture indices and latents to decode: posterior samples, half of them replaced by generated
+    latents when there are generated pairs."""
+    i = torch.from_numpy(np.random.randint(0, n_images, n))
+    z = lmean[i] + lstd[i] * torch.randn(n, 16, 8, 8)
+    if gen is not None:
+        h = n // 2
+        j = torch.from_numpy(np.random.randint(0, len(gen["img"]), n - h))
+        i = torch.cat([i[:h], gen["img"][j]])
+        z = torch.cat([z[:h], gen["z"][j].float()])
+    return i, z
+
+
 def stage_vae_decoder(work, log, steps=1000, seed=6):
     """Sharpen the decoder with the encoder frozen (latents, shift and scaling stay valid, so this
-    can run after the transformer)."""
+    can run after the transformer). With generated_pairs.pt, half of each batch is the transformer's own
+    latents with the pictures they stand for (stage_generated_pairs)."""
     seed_all(seed)
     imgs = np.load(os.path.join(work, "images.npy"))
     lat = torch.load(os.path.join(work, "latents.pt"))
     lmean, lstd = lat["mean"].float(), lat["std"].float()
     dec = VAEDecoder()
     dec.load_state_dict(torch.load(os.path.join(work, "vae.pt"))["dec"])
+    gen = load_generated_pairs(work, log)
     opt = torch.optim.AdamW(dec.parameters(), lr=5e-4, weight_decay=0.0)
     for step in range(steps):
         lr = 5e-4 * min(1, (step + 1) / 100) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
             g["lr"] = lr
-        i = torch.from_numpy(np.random.randint(0, len(imgs), 32))
+        i, z = latent_batch(32, len(imgs), lmean, lstd, gen)
         x = to_float(imgs[i.numpy()])
-        rec = dec(lmean[i] + lstd[i] * torch.randn(32, 16, 8, 8))
+        rec = dec(z)
         mse = F.mse_loss(rec, x)
         loss = weighted_loss(rec, x, 0.5)
         opt.zero_grad()
@@ -278,6 +347,7 @@ def stage_refiner(work, log, steps=800, seed=7):
     lat = torch.load(os.path.join(work, "latents.pt"))
     lmean, lstd = lat["mean"].float(), lat["std"].float()
     _, dec, _, _ = load_vae(work, refined=False)
+    gen = load_generated_pairs(work, log)
     ref = Refiner()
     init = os.path.join(work, "vae_refiner_init.pt")
     if os.path.exists(init):  # fine-tune the previous model's sharpener
@@ -288,10 +358,10 @@ def stage_refiner(work, log, steps=800, seed=7):
         lr = 1e-3 * min(1, (step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
             g["lr"] = lr
-        i = torch.from_numpy(np.random.randint(0, len(imgs), 16))
+        i, z = latent_batch(16, len(imgs), lmean, lstd, gen)
         x = to_float(imgs[i.numpy()])
         with torch.no_grad():
-            y = dec(lmean[i] + lstd[i] * torch.randn(16, 16, 8, 8))
+            y = dec(z)
         out = ref(y)
         mse = F.mse_loss(out, x)
         loss = weighted_loss(out, x, 0.5)

@@ -24,16 +24,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The built-in demo model follows its prompts: 40 fixed prompts covering every colour, shape,
  * position and size, generated through the Java engine with the reference defaults and judged
- * by image analysis (colour, place and shape); at least 90 % must be right. Different seeds give visibly
- * different pictures. Image-to-image at strength 0.3 keeps the layout.
+ * by image analysis: colour and place right in at least 90 %, the shape in at least 65 % (issue 22's 90 % is not
+ * reached yet). Different seeds give different pictures. Image-to-image at strength 0.3 keeps the layout.
  */
 class DemoModelTest {
     /**
-     * Pictures of one prompt from different seeds must differ at least this much ({@link SceneJudge#spread},
+     * Pictures of one prompt from different seeds should differ at least this much ({@link SceneJudge#spread},
      * fractions of the side). Measured: 4 exact renders of a prompt spread 0.02-0.09 (the training
      * data's jitter), the old demo model's near copies 0.004-0.012.
      */
     static final double MIN_SEED_SPREAD = 0.02;
+    /** What the model must keep: below the 0.020 measured, well above the older model's near copies (0.007). */
+    static final double MIN_MODEL_SPREAD = 0.015;
+    /** Of the 40 prompts, at least this many with the right shape (measured 28; the older model 21). */
+    static final int MIN_SHAPES_RIGHT = 26;
     private static Sd3Generator engine;
 
     @BeforeAll
@@ -57,37 +61,45 @@ class DemoModelTest {
     }
 
     /**
-     * Colour, background and place must be right in 90 % of the prompts. The shape, judged by geometry, and
-     * the variety between seeds are measured and printed, not yet required: the committed model draws rounded
-     * squares for circles and near copies across seeds (21/40 shapes right, spread 0.002-0.007, measured
-     * 7 Dec), and the retrain that fixes it is open (issue 22; assets/recipes/demo-model/README.md).
+     * Colour, background and place must be right in 90 % of the prompts, and the shape (judged by geometry: fill of
+     * the bounding box and the share of the area in its upper half) in {@link #MIN_SHAPES_RIGHT}. Issue 22 asks
+     * 90 % for shape too; the retrained model (8 Dec) gets 28/40, its small squares and triangles still come out as
+     * blobs (assets/recipes/demo-model/README.md). The older model got 21/40 and fails here.
      */
     @Test
     void atLeastNinetyPercentOfPromptsAreFollowed() throws Exception {
         List<SceneJudge.Scene> scenes = SceneJudge.coveringSet();
         List<String> failures = new ArrayList<>();
-        int shapesRight = 0;
+        List<String> wrongShapes = new ArrayList<>();
         for (int i = 0; i < scenes.size(); i++) {
             SceneJudge.Scene s = scenes.get(i);
             GenerationResult r = engine.generate(GenerationRequest.builder(s.prompt()).optSeed(1000L + i)
                     .optPreviewEvery(0).build(), ProgressListener.NONE, CancelToken.none());
             List<String> all = SceneJudge.judge(r.image(0), s);
             List<String> wrong = SceneJudge.colourAndPlace(all);
-            shapesRight += all.size() == wrong.size() ? 1 : 0;
             if (!wrong.isEmpty()) {
                 failures.add(SceneJudge.describe(s, wrong));
             }
+            if (all.size() > wrong.size()) {
+                wrongShapes.add(SceneJudge.describe(s, all));
+            }
         }
         int right = scenes.size() - failures.size();
+        int shapesRight = scenes.size() - wrongShapes.size();
         System.out.printf("demo model: colour and place right in %d/%d prompts, shape right in %d/%d%n", right,
                 scenes.size(), shapesRight, scenes.size());
         failures.forEach(f -> System.out.println("  wrong: " + f));
+        wrongShapes.forEach(f -> System.out.println("  wrong shape: " + f));
         assertTrue(right >= 0.9 * scenes.size(), right + "/" + scenes.size() + " right; " + failures);
+        assertTrue(shapesRight >= MIN_SHAPES_RIGHT, shapesRight + "/" + scenes.size() + " shapes right; " + wrongShapes);
     }
 
-    /** Measured, not yet required (see above): how far pictures of one prompt from seeds 1-4 differ. */
+    /**
+     * The first example's pictures from seeds 1-4 differ in place or size. Measured 0.020 for the retrained model
+     * (8 Dec), 0.007 for the older one; exact renders spread {@link #MIN_SEED_SPREAD} or more.
+     */
     @Test
-    void seedSpreadIsMeasured() throws Exception {
+    void differentSeedsGiveDifferentPictures() throws Exception {
         SceneJudge.Scene s = new SceneJudge.Scene("large", "red", "circle", "in the center", "blue");
         List<RgbImage> pictures = new ArrayList<>();
         for (long seed = 1; seed <= 4; seed++) {
@@ -96,7 +108,7 @@ class DemoModelTest {
         }
         double spread = SceneJudge.spread(pictures);
         System.out.printf("seed spread %.4f (exact renders: %.2f or more): %s%n", spread, MIN_SEED_SPREAD, s.prompt());
-        assertTrue(spread > 0, "four seeds gave identical pictures: the seed does not reach the noise");
+        assertTrue(spread >= MIN_MODEL_SPREAD, String.format("seeds 1-4 spread only %.4f: near copies", spread));
     }
 
     @Test
