@@ -63,7 +63,7 @@ class DemoModelTest {
     /**
      * Colour, background and place must be right in 90 % of the prompts, and the shape (judged by geometry: fill of
      * the bounding box and the share of the area in its upper half) in {@link #MIN_SHAPES_RIGHT}. Issue 22 asks
-     * 90 % for shape too; the retrained model (8 Dec) gets 28/40, its small squares and triangles still come out as
+     * 90 % for shape too; the retrained model (third attempt, 7 Dec) gets 28/40, its small squares and triangles still come out as
      * blobs (assets/recipes/demo-model/README.md). The older model got 21/40 and fails here.
      */
     @Test
@@ -96,7 +96,7 @@ class DemoModelTest {
 
     /**
      * The first example's pictures from seeds 1-4 differ in place or size. Measured 0.020 for the retrained model
-     * (8 Dec), 0.007 for the older one; exact renders spread {@link #MIN_SEED_SPREAD} or more.
+     * (7 Dec), 0.007 for the older one; exact renders spread {@link #MIN_SEED_SPREAD} or more.
      */
     @Test
     void differentSeedsGiveDifferentPictures() throws Exception {

@@ -57,7 +57,7 @@ class QuantizedDemoModelTest {
     @Test
     void int4FigureIsMeasured() throws Exception {
         int right = score(WeightPrecision.INT4);
-        // measured 37/40 (stored and int8: 38/40); a broken int4 path draws blotches and scores near 0, so 70 %
+        // measured 40/40 (the model before: 37/40); a broken int4 path draws blotches and scores near 0, so 70 %
         // tells a working 4-bit model from a broken one without pinning this CPU's rounding
         assertTrue(right >= 28, "int4: " + right + "/40 right");
     }
