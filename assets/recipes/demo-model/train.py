@@ -241,6 +241,15 @@ def stage_vae(work, log, steps=2000, seed=3, kl=1e-4, lr_max=1e-3):
     log(f"vae shift_factor {shift:.4f} scaling_factor {scaling:.4f}")
 
 
+def transformer_data(work):
+    """What the transformer learns from: posterior mean and std of every training picture, the VAE's
+    shift and scaling, and every caption's embeddings (the empty prompt last)."""
+    lat = torch.load(os.path.join(work, "latents.pt"))
+    vsd = torch.load(os.path.join(work, "vae.pt"))
+    e = torch.load(os.path.join(work, "embeds.pt"))
+    return lat["mean"].float(), lat["std"].float(), vsd["shift"], vsd["scaling"], e["emb"], e["pooled"]
+
+
 def stage_generated_pairs(work, log, n=2048, seed=8, guidance=7.0, steps=28):
     """Latents the trained transformer draws, paired with the pictures they should decode to: start from a
     training picture's latent noised to sigma 0.35-0.7 (place and size are settled there, the outline is
@@ -249,12 +258,7 @@ def stage_generated_pairs(work, log, n=2048, seed=8, guidance=7.0, steps=28):
     rounded outlines the transformer draws into blobs."""
     from pipeline import schedule
     seed_all(seed)
-    lat = torch.load(os.path.join(work, "latents.pt"))
-    lmean, lstd = lat["mean"].float(), lat["std"].float()
-    vsd = torch.load(os.path.join(work, "vae.pt"))
-    shift, scaling = vsd["shift"], vsd["scaling"]
-    e = torch.load(os.path.join(work, "embeds.pt"))
-    emb, pooled = e["emb"], e["pooled"]
+    lmean, lstd, shift, scaling, emb, pooled = transformer_data(work)
     E = emb.shape[0] - 1
     R = CFG["renders_per_spec"]
     model = load_transformer(work)
@@ -396,12 +400,7 @@ def load_vae(work, refined=True):
 def stage_transformer(work, log, steps=4000, seed=4, prompts_per_batch=8, per_prompt=8, lr_max=6e-4,
                       p_uncond=0.1, resume=True):
     seed_all(seed)
-    lat = torch.load(os.path.join(work, "latents.pt"))
-    lmean, lstd = lat["mean"].float(), lat["std"].float()
-    vsd = torch.load(os.path.join(work, "vae.pt"))
-    shift, scaling = vsd["shift"], vsd["scaling"]
-    e = torch.load(os.path.join(work, "embeds.pt"))
-    emb, pooled = e["emb"], e["pooled"]
+    lmean, lstd, shift, scaling, emb, pooled = transformer_data(work)
     E = emb.shape[0] - 1  # index of the empty prompt
     R = CFG["renders_per_spec"]
     model = build_transformer()
