@@ -111,13 +111,13 @@ class RightColumnUiTest {
         return ((javafx.scene.text.Text) l.lookup(".text")).getText();
     }
 
-    private static boolean within(Bounds b, double minX, double minY, double maxX, double maxY) {
+    static boolean within(Bounds b, double minX, double minY, double maxX, double maxY) {
         return b.getWidth() > 0 && b.getHeight() > 0 && b.getMinX() >= minX - 1 && b.getMinY() >= minY - 1
                 && b.getMaxX() <= maxX + 1 && b.getMaxY() <= maxY + 1;
     }
 
     /** As a keyboard focus or the user's scrolling would: every scroll pane around the node shows it. */
-    private static void scrollIntoView(Node n) {
+    static void scrollIntoView(Node n) {
         for (Parent p = n.getParent(); p != null; p = p.getParent()) {
             if (p instanceof ScrollPane sp && sp.getContent() != null) {
                 p.layout();

@@ -33,6 +33,8 @@ import java.util.List;
 
 /** The preview canvas (drop/paste target), the init image, progress, Generate/Cancel and the queue. */
 final class CanvasView extends VBox {
+    /** Narrowest row for the start image's thumbnail, name and strength slider beside the Remove button. */
+    private static final double MIN_START_IMAGE_ROW = 230;
     private final ImportViewModel imports;
     private final MaskEditorViewModel mask;
     private final LoraListViewModel loraList;
@@ -101,13 +103,22 @@ final class CanvasView extends VBox {
         strength.valueProperty().bindBidirectional(params.strengthProperty());
         Label strengthValue = new Label();
         strengthValue.textProperty().bind(Bindings.format("%.2f", params.strengthProperty()));
+        strengthValue.setMinWidth(Region.USE_PREF_SIZE); // the slider gets shorter in a narrow column, not the number
         Button removeInit = Controls.describe(new Button("Remove start image"), "removeInit",
                 "Go back to text-to-image");
         removeInit.setOnAction(e -> params.clearInitImage());
         HBox.setHgrow(strength, Priority.ALWAYS);
-        HBox init = new HBox(8, initThumb, new VBox(4, initName, new HBox(6, Controls.label("Strength", strength), strength,
-                strengthValue)), removeInit);
-        HBox.setHgrow(init.getChildren().get(1), Priority.ALWAYS);
+        HBox head = new HBox(8, initThumb, new VBox(4, initName, new HBox(6, Controls.label("Strength", strength), strength,
+                strengthValue)));
+        HBox.setHgrow(head.getChildren().get(1), Priority.ALWAYS);
+        head.setAlignment(Pos.CENTER_LEFT);
+        javafx.scene.layout.FlowPane init = new javafx.scene.layout.FlowPane(8, 6, head, removeInit);
+        // the slider takes the row beside the button; in a narrow column the button moves under it, never cut off
+        head.prefWidthProperty().bind(Bindings.createDoubleBinding(() -> {
+            double room = Math.floor(init.getWidth() - removeInit.prefWidth(-1) - init.getHgap()) - 2; // 2: pixel snapping
+            return room >= MIN_START_IMAGE_ROW ? room : init.getWidth();
+        }, init.widthProperty()));
+        init.setMinWidth(0);
         init.setId("initImageBar");
         init.setAlignment(Pos.CENTER_LEFT);
         init.visibleProperty().bind(params.initImageProperty().isNotNull());
@@ -134,6 +145,7 @@ final class CanvasView extends VBox {
         bar.setId("progress");
         bar.progressProperty().bind(vm.progressProperty());
         bar.setMaxWidth(Double.MAX_VALUE);
+        bar.setMinHeight(Region.USE_PREF_SIZE); // a short window scrolls the column; it never squeezes the bar away
         bar.setAccessibleText("Generation progress");
         Label status = new Label();
         status.setId("status");

@@ -85,13 +85,15 @@ final class MaskToolbar extends VBox {
                 : String.format("Repaints %.0f %% of the picture", 100 * mask.coverageProperty().get()),
                 mask.coverageProperty()));
 
-        FlowPane toggleRow = new FlowPane(6, 4, edit, keep, coverage);
+        // a line of its own that wraps: in a flow row its full length would set the narrowest the column can be
+        coverage.setWrapText(true);
+        FlowPane toggleRow = new FlowPane(6, 4, edit, keep);
         toggleRow.setAlignment(Pos.CENTER_LEFT);
         FlowPane toolRow = new FlowPane(6, 4, brush, eraser, Controls.label("Size", size), size, sizeValue, clear, invert,
                 undo, load);
         toolRow.setId("maskTools");
         toolRow.setAlignment(Pos.CENTER_LEFT);
         toolRow.visibleProperty().bind(mask.editingProperty()); // hidden, but its room stays: see the class comment
-        getChildren().addAll(toggleRow, toolRow);
+        getChildren().addAll(toggleRow, coverage, toolRow);
     }
 }

@@ -44,14 +44,21 @@ public final class StudioWindow {
         left.setId("editorScroll");
         canvas = new CanvasView(vm);
         canvas.setPadding(new Insets(10));
+        // a start image with the mask tools makes this column taller than a small window: it scrolls, where a
+        // split slot would centre it and cut off both the picture and the progress below
+        ScrollPane middle = new ScrollPane(canvas);
+        middle.setFitToWidth(true);
+        middle.setFitToHeight(true);
+        middle.setId("canvasScroll");
         GalleryView gallery = new GalleryView(vm);
         gallery.setPadding(new Insets(10));
-        split = new SplitPane(left, canvas, gallery);
+        split = new SplitPane(left, middle, gallery);
         split.setId("split");
         left.setMinWidth(260);
         // the canvas column must not claim its children's widths, or the split squeezes the editor
-        canvas.setMinWidth(240); // at 800 px the gallery and the editor give way first, not the picture
-        canvas.setPrefWidth(400);
+        middle.setMinWidth(240); // at 800 px the gallery and the editor give way first, not the picture
+        middle.setPrefWidth(400);
+        canvas.setMinWidth(0);
         gallery.setPrefWidth(300);
         gallery.setMinWidth(200);
     }
