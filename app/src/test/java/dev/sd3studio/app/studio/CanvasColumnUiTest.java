@@ -5,6 +5,7 @@ import javafx.geometry.Bounds;
 import javafx.scene.Node;
 import javafx.scene.Parent;
 import javafx.scene.control.Control;
+import javafx.scene.control.Labeled;
 import javafx.scene.control.ScrollPane;
 import javafx.scene.control.ToggleButton;
 import javafx.stage.Stage;
@@ -20,6 +21,7 @@ import org.testfx.util.WaitForAsyncUtils;
 
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -59,7 +61,7 @@ class CanvasColumnUiTest {
         WaitForAsyncUtils.waitForFxEvents();
         double w = stage.getScene().getWidth();
         double h = stage.getScene().getHeight();
-        for (String id : new String[] {"#canvas", "#removeInit", "#strength", "#maskEdit", "#maskTools", "#maskKeep",
+        for (String id : new String[] {"#canvas", "#removeInit", "#strength", "#maskEdit", "#maskTools", "#maskKeep", "#maskCoverage",
                 "#generate", "#cancel", "#paste", "#progress", "#status", "#queue"}) {
             Node n = robot.lookup(id).query();
             robot.interact(() -> RightColumnUiTest.scrollIntoView(n));
@@ -72,6 +74,9 @@ class CanvasColumnUiTest {
             if (n instanceof Control c && !id.equals("#queue")) { // the queue gives way first, by design, to 44 px
                 double pref = c.prefHeight(c.getWidth());
                 assertTrue(b.getHeight() >= pref - 0.5, id + " keeps its height at " + what + ": " + b.getHeight() + " < " + pref);
+            }
+            if (n instanceof Labeled l) {
+                assertEquals(l.getText(), RightColumnUiTest.shownText(l), id + " is not cut to \"…\" at " + what);
             }
             for (Parent p = n.getParent(); p != null; p = p.getParent()) {
                 if (p instanceof ScrollPane sp) {

@@ -107,7 +107,7 @@ class RightColumnUiTest {
     }
 
     /** What a labelled control draws: its text, or "F…" when it is cut. */
-    private static String shownText(Labeled l) {
+    static String shownText(Labeled l) {
         return ((javafx.scene.text.Text) l.lookup(".text")).getText();
     }
 

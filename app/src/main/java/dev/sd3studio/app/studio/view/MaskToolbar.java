@@ -11,6 +11,7 @@ import javafx.scene.control.Slider;
 import javafx.scene.control.ToggleButton;
 import javafx.scene.control.ToggleGroup;
 import javafx.scene.layout.FlowPane;
+import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import javafx.stage.FileChooser;
 
@@ -87,6 +88,7 @@ final class MaskToolbar extends VBox {
 
         // a line of its own that wraps: in a flow row its full length would set the narrowest the column can be
         coverage.setWrapText(true);
+        coverage.setMinHeight(Region.USE_PREF_SIZE); // two lines in a narrow column, never "…"
         FlowPane toggleRow = new FlowPane(6, 4, edit, keep);
         toggleRow.setAlignment(Pos.CENTER_LEFT);
         FlowPane toolRow = new FlowPane(6, 4, brush, eraser, Controls.label("Size", size), size, sizeValue, clear, invert,
