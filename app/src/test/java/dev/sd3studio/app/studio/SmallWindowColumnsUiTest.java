@@ -1,5 +1,6 @@
 package dev.sd3studio.app.studio;
 
+import dev.sd3studio.engine.api.RgbImage;
 import javafx.geometry.Bounds;
 import javafx.scene.Node;
 import javafx.scene.Parent;
@@ -8,6 +9,7 @@ import javafx.scene.control.Label;
 import javafx.scene.control.Labeled;
 import javafx.scene.control.ScrollPane;
 import javafx.scene.control.TitledPane;
+import javafx.scene.control.ToggleButton;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,13 +27,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The gallery column with Export open, at the 800×600 minimum and at 200 % scaling. JavaFX lays out
+ * The gallery column with Export open, and the middle column with a start image and the mask tools, at the
+ * 800×600 minimum and at 200 % scaling. JavaFX lays out
  * in logical pixels and Monocle's headless screen has no scale of its own, so 200 % is its logical
  * size: a 1600×1200 screen at 200 % is 800×600, and the window inside it 800×560 (what the review
  * measured).
  */
 @ExtendWith(ApplicationExtension.class)
-class RightColumnUiTest {
+class SmallWindowColumnsUiTest {
     @TempDir
     static Path tmp;
     private Stage stage;
@@ -65,27 +68,7 @@ class RightColumnUiTest {
                 "opening Export brings its button into view at " + what + ": " + opened);
         for (String id : new String[] {"#galleryFilter", "#openViewer", "#reuseParameters", "#delete", "#undoDelete", "#exportFormat", "#exportQuality", "#exportMetadata",
                 "#exportFolder", "#exportBrowse", "#exportGo"}) {
-            Node n = robot.lookup(id).query();
-            robot.interact(() -> scrollIntoView(n));
-            WaitForAsyncUtils.waitForFxEvents();
-            Bounds b = n.localToScene(n.getBoundsInLocal());
-            assertTrue(n.isVisible() && within(b, 0, 0, stage.getScene().getWidth(), stage.getScene().getHeight()),
-                    id + " lies inside the window at " + what + ": " + b);
-            for (Parent p = n.getParent(); p != null; p = p.getParent()) {
-                if (p instanceof ScrollPane sp) {
-                    Bounds view = sp.localToScene(sp.getBoundsInLocal());
-                    assertTrue(within(b, view.getMinX(), view.getMinY(), view.getMaxX(), view.getMaxY()),
-                            id + " is not cut by its scroll pane at " + what + ": " + b + " in " + view);
-                }
-            }
-            if (n instanceof Control c) {
-                double pref = c.prefHeight(c.getWidth());
-                assertTrue(b.getHeight() >= pref - 0.5, id + " keeps its height at " + what + ": "
-                        + b.getHeight() + " < " + pref);
-            }
-            if (n instanceof Labeled l) {
-                assertEquals(l.getText(), shownText(l), id + " is not cut to \"…\" at " + what);
-            }
+            assertWholeAndReachable(robot, id, what, true);
         }
         for (String text : new String[] {"Format", "Quality", "Folder"}) {
             Label l = robot.lookup(".label").match(node -> node instanceof Label lb && text.equals(lb.getText()))
@@ -106,18 +89,70 @@ class RightColumnUiTest {
         assertEquals("Gallery", shownText(title));
     }
 
+    /**
+     * The middle column is taller than the window there. It used to be centred in its split slot, so its top (the
+     * picture) and its bottom (progress, status, queue) were cut off with no way to reach them.
+     */
+    @ParameterizedTest(name = "{2}")
+    @CsvSource({"800, 600, the 800×600 minimum", "800, 560, 200 % on a 1600×1200 screen"})
+    void everyCanvasControlIsReachableWithAStartImageAndTheMaskTools(int width, int height, String what, FxRobot robot) {
+        robot.interact(() -> {
+            stage.setWidth(width);
+            stage.setHeight(height);
+            studio.vm.imports().setInitImage(new RgbImage(64, 64, new float[64 * 64 * 3]), "start.png");
+        });
+        WaitForAsyncUtils.waitForFxEvents();
+        robot.interact(() -> robot.lookup("#maskEdit").queryAs(ToggleButton.class).setSelected(true));
+        WaitForAsyncUtils.waitForFxEvents();
+        for (String id : new String[] {"#canvas", "#removeInit", "#strength", "#maskEdit", "#maskTools", "#maskKeep",
+                "#maskCoverage", "#generate", "#cancel", "#paste", "#progress", "#status"}) {
+            assertWholeAndReachable(robot, id, what, true);
+        }
+        assertWholeAndReachable(robot, "#queue", what, false); // the queue gives way first, by design, to 44 px
+    }
+
+    /**
+     * Scrolled to as a user would, the node lies inside the window below the header, no scroll pane cuts it, and
+     * (with {@code fullHeight}) a control keeps its height and a label its whole text.
+     */
+    private void assertWholeAndReachable(FxRobot robot, String id, String what, boolean fullHeight) {
+        Node n = robot.lookup(id).query();
+        robot.interact(() -> scrollIntoView(n));
+        WaitForAsyncUtils.waitForFxEvents();
+        Bounds b = n.localToScene(n.getBoundsInLocal());
+        assertTrue(n.isVisible() && within(b, 0, 0, stage.getScene().getWidth(), stage.getScene().getHeight()),
+                id + " lies inside the window at " + what + ": " + b);
+        Node header = robot.lookup("#theme").queryAs(Node.class).getParent();
+        Bounds top = header.localToScene(header.getBoundsInLocal());
+        assertTrue(b.getMinY() >= top.getMaxY() - 1, id + " starts below the header at " + what + ": " + b + " / " + top);
+        for (Parent p = n.getParent(); p != null; p = p.getParent()) {
+            if (p instanceof ScrollPane sp) {
+                Bounds view = sp.localToScene(sp.getBoundsInLocal());
+                assertTrue(within(b, view.getMinX(), view.getMinY(), view.getMaxX(), view.getMaxY()),
+                        id + " is not cut by its scroll pane at " + what + ": " + b + " in " + view);
+            }
+        }
+        if (fullHeight && n instanceof Control c) {
+            double pref = c.prefHeight(c.getWidth());
+            assertTrue(b.getHeight() >= pref - 0.5, id + " keeps its height at " + what + ": " + b.getHeight() + " < " + pref);
+        }
+        if (n instanceof Labeled l) {
+            assertEquals(l.getText(), shownText(l), id + " is not cut to \"…\" at " + what);
+        }
+    }
+
     /** What a labelled control draws: its text, or "F…" when it is cut. */
-    static String shownText(Labeled l) {
+    private static String shownText(Labeled l) {
         return ((javafx.scene.text.Text) l.lookup(".text")).getText();
     }
 
-    static boolean within(Bounds b, double minX, double minY, double maxX, double maxY) {
+    private static boolean within(Bounds b, double minX, double minY, double maxX, double maxY) {
         return b.getWidth() > 0 && b.getHeight() > 0 && b.getMinX() >= minX - 1 && b.getMinY() >= minY - 1
                 && b.getMaxX() <= maxX + 1 && b.getMaxY() <= maxY + 1;
     }
 
     /** As a keyboard focus or the user's scrolling would: every scroll pane around the node shows it. */
-    static void scrollIntoView(Node n) {
+    private static void scrollIntoView(Node n) {
         for (Parent p = n.getParent(); p != null; p = p.getParent()) {
             if (p instanceof ScrollPane sp && sp.getContent() != null) {
                 p.layout();
