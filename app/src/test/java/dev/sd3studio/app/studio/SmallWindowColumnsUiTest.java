@@ -112,6 +112,36 @@ class SmallWindowColumnsUiTest {
     }
 
     /**
+     * The editor column at its narrowest (the split's minimum) needs no sideways scrolling. The grid's label column
+     * (90 px) and the "Drop T5 encoder" check box made it 11 px wider than the column, which then scrolled sideways
+     * and cut the seed row at its right edge; the per-encoder prompts' title (then "Prompts per encoder") read
+     * "Prompts per enc…".
+     */
+    @ParameterizedTest(name = "{2}")
+    @CsvSource({"800, 600, the 800×600 minimum", "800, 560, 200 % on a 1600×1200 screen"})
+    void theEditorColumnFitsItsWidthWithoutScrollingSideways(int width, int height, String what, FxRobot robot) {
+        robot.interact(() -> {
+            stage.setWidth(width);
+            stage.setHeight(height);
+            robot.lookup("#split").queryAs(javafx.scene.control.SplitPane.class).setDividerPositions(0.0, 0.7);
+        });
+        WaitForAsyncUtils.waitForFxEvents();
+        ScrollPane editor = robot.lookup("#editorScroll").queryAs(ScrollPane.class);
+        robot.interact(editor::layout);
+        double content = editor.getContent().getLayoutBounds().getWidth();
+        double view = editor.getViewportBounds().getWidth();
+        assertTrue(content <= view + 0.5, "the editor (" + content + " px) fits its column (" + view + " px) at " + what);
+        for (String id : new String[] {"#prompt", "#model", "#randomSeed", "#seed", "#reuseSeed", "#copySeed",
+                "#steps", "#guidance", "#offload", "#dropT5"}) {
+            assertWholeAndReachable(robot, id, what, true);
+        }
+        TitledPane perEncoder = robot.lookup("#perEncoder").queryAs(TitledPane.class);
+        Node title = perEncoder.lookup(".title");
+        assertEquals(perEncoder.getText(), ((javafx.scene.text.Text) title.lookup(".text")).getText(),
+                "the per-encoder title is not cut at " + what);
+    }
+
+    /**
      * Scrolled to as a user would, the node lies inside the window below the header, no scroll pane cuts it, and
      * (with {@code fullHeight}) a control keeps its height and a label its whole text.
      */

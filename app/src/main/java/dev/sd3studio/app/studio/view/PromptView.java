@@ -32,7 +32,7 @@ final class PromptView extends VBox {
         TextArea negative3 = area(vm.negative3Property(), "negative3", "Negative prompt for T5; empty uses the negative prompt.", 1);
         focused = prompt;
 
-        TitledPane perEncoder = new TitledPane("Prompts per encoder",
+        TitledPane perEncoder = new TitledPane("Encoder prompts",
                 new VBox(4, Controls.label("CLIP-G prompt", prompt2), prompt2, Controls.label("T5 prompt", prompt3), prompt3,
                         Controls.label("CLIP-G negative", negative2), negative2, Controls.label("T5 negative", negative3), negative3));
         perEncoder.setId("perEncoder");
