@@ -5,6 +5,7 @@
 Checkpoints and the rendered data set go to --work (default /tmp/demo-train), never into the repo.
 A stage whose checkpoint exists is skipped unless --redo names it."""
 import argparse
+import json
 import os
 import sys
 
@@ -16,6 +17,11 @@ import train  # noqa: E402
 STAGES = ["data", "text", "embed", "vae", "transformer", "pairs", "vaedec", "refiner", "taesd", "export", "eval"]
 OUTPUTS = {"data": "images.npy", "text": "text.pt", "embed": "embeds.pt", "vae": "vae.pt",
            "transformer": "transformer_ema.pt", "pairs": "generated_pairs.pt", "vaedec": "vae_decoder_ft.pt", "refiner": "vae_refiner.pt", "taesd": "taesd.pt"}
+
+
+def recommended_guidance():
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "sd3studio.json")) as f:
+        return float(json.load(f).get("guidance", 7.0))
 
 
 def main():
@@ -35,6 +41,8 @@ def main():
     ap.add_argument("--vae-lr", type=float, default=1e-3)
     ap.add_argument("--transformer-lr", type=float, default=6e-4)
     ap.add_argument("--prompts-per-batch", type=int, default=8, help="transformer batch = this x 8 images")
+    ap.add_argument("--guidance", type=float, default=recommended_guidance(),
+                    help="the scale pictures are drawn with (pairs, eval); default: sd3studio.json's, which the studio uses")
     a = ap.parse_args()
     torch.set_num_threads(2)
     os.makedirs(a.work, exist_ok=True)
@@ -58,7 +66,7 @@ def main():
             train.stage_transformer(a.work, log, steps=a.transformer_steps, resume=st not in redo,
                                     lr_max=a.transformer_lr, prompts_per_batch=a.prompts_per_batch)
         elif st == "pairs":
-            train.stage_generated_pairs(a.work, log, n=a.pairs)
+            train.stage_generated_pairs(a.work, log, n=a.pairs, guidance=a.guidance)
         elif st == "vaedec":
             train.stage_vae_decoder(a.work, log, steps=a.vaedec_steps)
         elif st == "refiner":
@@ -70,7 +78,7 @@ def main():
             export.export_all(a.work, a.out, a.shift, log)
         elif st == "eval":
             import evaluate
-            evaluate.run(a.work, log, n=a.eval_n, shift=a.shift)
+            evaluate.run(a.work, log, n=a.eval_n, shift=a.shift, guidance=a.guidance)
             evaluate.img2img_check(a.work, log, shift=a.shift)
 
 

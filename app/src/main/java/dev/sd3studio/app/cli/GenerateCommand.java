@@ -73,7 +73,8 @@ public final class GenerateCommand implements Callable<Integer> {
     Integer height;
     @Option(names = "--steps", paramLabel = "N", description = "denoising steps (default: ${DEFAULT-VALUE})")
     int steps = GenerationRequest.DEFAULT_STEPS;
-    @Option(names = "--guidance", paramLabel = "F", description = "guidance scale; >1 enables CFG (default: ${DEFAULT-VALUE})")
+    @Option(names = "--guidance", paramLabel = "F", description = "guidance scale; >1 enables CFG (default: the"
+            + " scale the model's sd3studio.json recommends, else ${DEFAULT-VALUE})")
     double guidance = GenerationRequest.DEFAULT_GUIDANCE;
     @Option(names = "--shift", paramLabel = "F", description = "schedule shift (default: the scheduler config's)")
     Double shift;
@@ -144,7 +145,7 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path modelDir = model.resolve();
         Map<String, String> source = fromPng == null ? null : sourceParameters();
-        GenerationRequest request = source == null ? request() : requestFrom(source);
+        GenerationRequest request = source == null ? request(modelDir) : requestFrom(source);
         checkOutputs(request.batchSize());
         Device dev = Device.parse(device);
         WeightPrecision precision = weightPrecision(weights);
@@ -303,7 +304,7 @@ public final class GenerateCommand implements Callable<Integer> {
         return found.specs();
     }
 
-    private GenerationRequest request() throws EngineException, CliException {
+    private GenerationRequest request(Path modelDir) throws EngineException, CliException {
         if (keepUnmasked && mask == null) {
             throw new CliException("--keep-unmasked needs a --mask (it keeps the start image outside the mask).",
                     Cli.EXIT_USAGE);
@@ -317,7 +318,7 @@ public final class GenerateCommand implements Callable<Integer> {
         return withSkipLayers(GenerationRequest.builder())
                 .setPrompts(prompts).optPrompts2(prompts2).optPrompts3(prompts3)
                 .optNegatives(negatives).optNegatives2(negatives2).optNegatives3(negatives3)
-                .optSize(width, height).optSteps(steps).optGuidance(guidance).optShift(shift)
+                .optSize(width, height).optSteps(steps).optGuidance(guidance(modelDir)).optShift(shift)
                 .optMaxSequenceLength(maxSequenceLength).optClipSkip(clipSkip).optDropT5(noT5)
                 .optImagesPerPrompt(imagesPerPrompt).optSeed(seed)
                 .optInitialLatents(latents == null ? null : readLatents(latents, "--latents"))
@@ -329,6 +330,14 @@ public final class GenerateCommand implements Callable<Integer> {
                 .optMask(mask == null ? null : loadMask())
                 .optKeepUnmasked(keepUnmasked)
                 .build();
+    }
+
+    /** --guidance when given, else the model's recommended scale (as the studio's defaults), else SD3's 7. */
+    private double guidance(Path modelDir) {
+        if (spec.commandLine().getParseResult().hasMatchedOption("--guidance")) {
+            return guidance;
+        }
+        return dev.sd3studio.app.studio.vm.ModelHints.read(modelDir).guidance().orElse(guidance);
     }
 
     /** Skip-layer guidance as the options give it (off without --skip-layers). */

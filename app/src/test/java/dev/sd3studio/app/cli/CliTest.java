@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -50,6 +51,31 @@ class CliTest {
                 text.get(PngMetadata.PARAMETERS));
         assertTrue(Files.exists(tmp.resolve("dump/prompt_embeds.npy")));
         assertTrue(Files.exists(tmp.resolve("dump/latents_step4.npy")));
+    }
+
+    /** Without --guidance the model's recommended scale applies (as in the studio); --guidance still wins. */
+    @Test
+    void theModelsRecommendedGuidanceIsTheDefault(@TempDir Path tmp) throws Exception {
+        Path model = Files.createDirectories(tmp.resolve("model"));
+        try (var parts = Files.list(MODEL)) {
+            for (Path p : parts.toList()) {
+                Files.createSymbolicLink(model.resolve(p.getFileName()), p.toAbsolutePath());
+            }
+        }
+        Files.writeString(model.resolve("sd3studio.json"), "{\"guidance\": 3.5}");
+        for (String[] c : new String[][] {{"3.5"}, {"5.0", "--guidance", "5"}}) {
+            Path png = tmp.resolve("g" + c[0] + ".png");
+            List<String> args = new java.util.ArrayList<>(List.of("generate", "--model", model.toString(), "--prompt", "a",
+                    "--steps", "1", "--seed", "5", "--out", png.toString()));
+            args.addAll(List.of(c).subList(1, c.length));
+            CliRun r = run(args.toArray(String[]::new));
+            assertEquals(0, r.exit(), r.err());
+            assertEquals(c[0], PngMetadata.decode(PngFiles.readText(png).get(PngMetadata.OURS)).get("guidance"), args.toString());
+        }
+        Path plain = tmp.resolve("plain.png");
+        assertEquals(0, run("generate", "--model", MODEL.toString(), "--prompt", "a", "--steps", "1", "--seed", "5",
+                "--out", plain.toString()).exit());
+        assertEquals("7.0", PngMetadata.decode(PngFiles.readText(plain).get(PngMetadata.OURS)).get("guidance"));
     }
 
     @Test

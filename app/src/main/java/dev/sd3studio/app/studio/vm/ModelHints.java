@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.random.RandomGenerator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,10 +24,15 @@ import java.util.regex.Pattern;
  * @param template the prompt grammar, alternatives in braces; empty when the model takes any prompt
  * @param hint     shown when a prompt does not follow the template
  * @param defaultShift the scheduler's shift ({@code scheduler/scheduler_config.json}); 0 when unknown
+ * @param guidance the guidance scale the model is made for ({@code "guidance"}), as model cards recommend one
+ *                 (SD3.5 Large 3.5, turbo models 0); empty when not declared, and then SD3's 7 applies
  */
-public record ModelHints(List<String> examples, List<int[]> sizes, String template, String hint, double defaultShift) {
+public record ModelHints(List<String> examples, List<int[]> sizes, String template, String hint, double defaultShift,
+                         OptionalDouble guidance) {
     public static final String FILE = "sd3studio.json";
-    public static final ModelHints NONE = new ModelHints(List.of(), List.of(), "", "", 0);
+    public static final ModelHints NONE = new ModelHints(List.of(), List.of(), "", "", 0, OptionalDouble.empty());
+    /** The guidance field's range in the studio; a declared value outside it is ignored. */
+    static final double MAX_GUIDANCE = 30;
     private static final Pattern ALTERNATIVES = Pattern.compile("\\{([^{}]*)}");
     /** A real sd3studio.json is a few KB; a shared folder's larger one is not read at all. */
     static final long MAX_FILE_BYTES = 64 * 1024;
@@ -48,7 +54,7 @@ public record ModelHints(List<String> examples, List<int[]> sizes, String templa
         Path f = modelFolder.resolve(FILE);
         try {
             if (!Files.isRegularFile(f) || Files.size(f) > MAX_FILE_BYTES) {
-                return new ModelHints(List.of(), List.of(), "", "", shift);
+                return new ModelHints(List.of(), List.of(), "", "", shift, OptionalDouble.empty());
             }
             JsonNode root = new ObjectMapper().readTree(f.toFile());
             List<String> examples = new ArrayList<>();
@@ -63,11 +69,17 @@ public record ModelHints(List<String> examples, List<int[]> sizes, String templa
             if (template.length() > MAX_TEMPLATE_CHARS) {
                 template = ""; // not a sentence: no hint rather than a slow check at every keystroke
             }
-            return new ModelHints(examples, sizes, template, root.path("prompt_hint").asText(""), shift);
+            return new ModelHints(examples, sizes, template, root.path("prompt_hint").asText(""), shift,
+                    guidance(root.path("guidance")));
         } catch (IOException | RuntimeException e) {
             // hints are a courtesy: a damaged file must not stop the model from opening
-            return new ModelHints(List.of(), List.of(), "", "", shift);
+            return new ModelHints(List.of(), List.of(), "", "", shift, OptionalDouble.empty());
         }
+    }
+
+    private static OptionalDouble guidance(JsonNode n) {
+        double v = n.isNumber() ? n.asDouble() : Double.NaN;
+        return v >= 0 && v <= MAX_GUIDANCE ? OptionalDouble.of(v) : OptionalDouble.empty();
     }
 
     private static double schedulerShift(Path modelFolder) {

@@ -157,7 +157,7 @@ public final class ModelListViewModel {
             prompt.hintsProperty().set(opened.hints());
             params.offerSizes(opened.hints());
             if (applyDefaults) {
-                params.applyModelDefaults(opened.info());
+                params.applyModelDefaults(opened.info(), opened.hints());
                 params.showDefaultShift(opened.hints());
             } else {
                 params.sizeMultipleProperty().set(opened.info().sizeMultiple());

@@ -208,14 +208,17 @@ public final class ParametersViewModel {
         initImageName.set("");
     }
 
-    /** Defaults follow the model: its native size, and for turbo models 4 steps without guidance. */
-    public void applyModelDefaults(Sd3Generator.ModelInfo info) {
+    /**
+     * Defaults follow the model: its native size, the guidance its {@code sd3studio.json} recommends, and for
+     * turbo models 4 steps without guidance.
+     */
+    public void applyModelDefaults(Sd3Generator.ModelInfo info, ModelHints hints) {
         width.set(info.defaultWidth());
         height.set(info.defaultHeight());
         sizeMultiple.set(info.sizeMultiple());
         boolean turbo = info.name().toLowerCase(Locale.ROOT).contains("turbo");
         steps.set(turbo ? 4 : 28);
-        guidance.set(turbo ? 0 : 7.0);
+        guidance.set(hints.guidance().orElse(turbo ? 0 : 7.0));
         shift.set(0);
         skipLayers.offer(info, true);
     }

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The prompt template's matcher: what it accepts, and no exponential time on a template made to choke a regex. */
 class ModelHintsTest {
     private static ModelHints template(String t) {
-        return new ModelHints(List.of(), List.of(), t, "hint", 0);
+        return new ModelHints(List.of(), List.of(), t, "hint", 0, java.util.OptionalDouble.empty());
     }
 
     @Test
@@ -31,7 +31,7 @@ class ModelHintsTest {
 
     @Test
     void aSizeTheModelWasNotTrainedAtGetsANotice() {
-        ModelHints demo = new ModelHints(List.of(), List.of(new int[] {64, 64}), "", "", 0);
+        ModelHints demo = new ModelHints(List.of(), List.of(new int[] {64, 64}), "", "", 0, java.util.OptionalDouble.empty());
         assertTrue(demo.sizeNotice(64, 64).isEmpty());
         assertEquals("This model was trained at 64×64; other sizes give poorer pictures.",
                 demo.sizeNotice(128, 128).orElseThrow());
@@ -74,5 +74,19 @@ class ModelHintsTest {
 
         Files.writeString(folder.resolve(ModelHints.FILE), "{\"examples\": [\"" + "x".repeat(70_000) + "\"]}");
         assertTrue(ModelHints.read(folder).examples().isEmpty(), "a file over 64 KiB is not read");
+    }
+
+    @Test
+    void aRecommendedGuidanceIsReadWhenItIsANumberTheStudioAccepts(@TempDir Path folder) throws Exception {
+        Files.writeString(folder.resolve(ModelHints.FILE), "{\"guidance\": 2.5}");
+        assertEquals(2.5, ModelHints.read(folder).guidance().orElseThrow());
+        Files.writeString(folder.resolve(ModelHints.FILE), "{\"guidance\": 0}");
+        assertEquals(0.0, ModelHints.read(folder).guidance().orElseThrow(), "a turbo model's 0 is a recommendation too");
+        for (String bad : new String[] {"\"7\"", "-1", "31", "null", "[2]"}) {
+            Files.writeString(folder.resolve(ModelHints.FILE), "{\"guidance\": " + bad + "}");
+            assertTrue(ModelHints.read(folder).guidance().isEmpty(), bad + " is not a guidance scale");
+        }
+        Files.writeString(folder.resolve(ModelHints.FILE), "{\"examples\": []}");
+        assertTrue(ModelHints.read(folder).guidance().isEmpty(), "none declared");
     }
 }

@@ -113,6 +113,21 @@ class StudioViewModelTest {
     }
 
     @Test
+    void aModelsRecommendedGuidanceIsItsDefaultAndAnotherModelBringsBackSd3s() throws Exception {
+        Path small = Files.createDirectories(tmp.resolve("models/small"));
+        Files.writeString(small.resolve(ModelHints.FILE), "{\"guidance\": 2.5}");
+        vm.models().addFolder(small);
+        assertEquals(2.5, vm.parameters().guidanceProperty().get(), "chosen: the guidance it recommends");
+        vm.models().addFolder(Files.createDirectories(tmp.resolve("models/plain")));
+        assertEquals(7.0, vm.parameters().guidanceProperty().get(), "a model without one: SD3's 7");
+
+        Files.writeString(model.resolve(ModelHints.FILE), "{\"guidance\": 2}");
+        StudioViewModel firstStart = Studio.create(new AppDirs(tmp.resolve("fresh"), tmp.resolve("fresh-data")), engine,
+                new DirectTaskRunner(), Optional.of(model));
+        assertEquals(2.0, firstStart.parameters().guidanceProperty().get(), "the very first start, on the built-in model");
+    }
+
+    @Test
     void offloadAndDropT5ReachTheEngine() {
         vm.prompt().promptProperty().set("x");
         vm.parameters().offloadProperty().set(true);
