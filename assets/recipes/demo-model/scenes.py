@@ -55,9 +55,9 @@ def random_spec(rng):
 
 
 # radius (fraction of the image side) of the shape's circumscribing extent
-SIZE_RADIUS = {"small": (0.09, 0.13), "large": (0.18, 0.24)}
-JITTER = 0.06  # placement jitter around the nominal centre (fraction of side)
-SHADE = 14.0  # per-channel shade variation of the object colour (RGB units); background: half of it
+SIZE_RADIUS = {"small": (0.08, 0.135), "large": (0.17, 0.25)}
+JITTER = 0.11  # placement jitter around the nominal centre (fraction of side)
+SHADE = 22.0  # per-channel shade variation of the object colour (RGB units); background: half of it
 MARGIN = 1.5 / 64  # shapes stay this far inside the picture (a cut-off shape has no clear geometry)
 
 

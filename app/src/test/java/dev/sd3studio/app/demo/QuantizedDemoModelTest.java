@@ -67,12 +67,13 @@ class QuantizedDemoModelTest {
         List<SceneJudge.Scene> scenes = SceneJudge.coveringSet();
         List<String> failures = new ArrayList<>();
         long entriesBefore = entries();
+        double guidance = DemoModelTest.recommendedGuidance(model);
         long t0 = System.nanoTime();
         try (Sd3Generator engine = Sd3Engine.open(model, EngineOptions.defaults().withWeights(weights))) {
             for (int i = 0; i < scenes.size(); i++) {
                 SceneJudge.Scene s = scenes.get(i);
                 GenerationResult r = engine.generate(GenerationRequest.builder(s.prompt()).optSeed(1000L + i)
-                        .optPreviewEvery(0).build(), ProgressListener.NONE, CancelToken.none());
+                        .optGuidance(guidance).optPreviewEvery(0).build(), ProgressListener.NONE, CancelToken.none());
                 List<String> wrong = SceneJudge.colourAndPlace(SceneJudge.judge(r.image(0), s)); // as DemoModelTest
                 if (!wrong.isEmpty()) {
                     failures.add(SceneJudge.describe(s, wrong));

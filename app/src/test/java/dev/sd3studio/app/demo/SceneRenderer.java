@@ -10,8 +10,8 @@ import java.util.Random;
  * kept inside the picture, sizes and shades varied.
  */
 final class SceneRenderer {
-    static final double JITTER = 0.06;
-    static final double SHADE = 14.0;
+    static final double JITTER = 0.11;
+    static final double SHADE = 22.0;
     static final double MARGIN = 1.5 / 64;
 
     private SceneRenderer() {
@@ -22,7 +22,7 @@ final class SceneRenderer {
         double[] nominal = SceneJudge.POSITIONS.get(s.position());
         double cx = nominal[0] + uniform(rnd, -JITTER, JITTER);
         double cy = nominal[1] + uniform(rnd, -JITTER, JITTER);
-        double r = s.size().equals("small") ? uniform(rnd, 0.09, 0.13) : uniform(rnd, 0.18, 0.24);
+        double r = s.size().equals("small") ? uniform(rnd, 0.08, 0.135) : uniform(rnd, 0.17, 0.25);
         double[] fg = shaded(SceneJudge.rgb(s.colour()), rnd, SHADE);
         double[] bg = shaded(SceneJudge.rgb(s.background()), rnd, SHADE / 2);
         return draw(s.shape(), cx, cy, r, fg, bg, size);
