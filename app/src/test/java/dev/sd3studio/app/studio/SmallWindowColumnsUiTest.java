@@ -54,14 +54,11 @@ class SmallWindowColumnsUiTest {
     @ParameterizedTest(name = "{2}")
     @CsvSource({"800, 600, the 800×600 minimum", "800, 560, 200 % on a 1600×1200 screen"})
     void everyExportControlIsWholeAndReachableAndTheTitleKeepsItsRow(int width, int height, String what, FxRobot robot) {
-        robot.interact(() -> {
-            stage.setWidth(width);
-            stage.setHeight(height);
+        showAt(robot, width, height, () -> {
             // the gallery column at its narrowest, as a dragged divider (or a cramped window) leaves it
             robot.lookup("#split").queryAs(javafx.scene.control.SplitPane.class).setDividerPositions(0.3, 1.0);
             robot.lookup("#exportPane").queryAs(TitledPane.class).setExpanded(true);
         });
-        WaitForAsyncUtils.waitForFxEvents();
         Node go = robot.lookup("#exportGo").query();
         Bounds opened = go.localToScene(go.getBoundsInLocal());
         assertTrue(within(opened, 0, 0, stage.getScene().getWidth(), stage.getScene().getHeight()),
@@ -96,12 +93,8 @@ class SmallWindowColumnsUiTest {
     @ParameterizedTest(name = "{2}")
     @CsvSource({"800, 600, the 800×600 minimum", "800, 560, 200 % on a 1600×1200 screen"})
     void everyCanvasControlIsReachableWithAStartImageAndTheMaskTools(int width, int height, String what, FxRobot robot) {
-        robot.interact(() -> {
-            stage.setWidth(width);
-            stage.setHeight(height);
-            studio.vm.imports().setInitImage(new RgbImage(64, 64, new float[64 * 64 * 3]), "start.png");
-        });
-        WaitForAsyncUtils.waitForFxEvents();
+        showAt(robot, width, height,
+                () -> studio.vm.imports().setInitImage(new RgbImage(64, 64, new float[64 * 64 * 3]), "start.png"));
         robot.interact(() -> robot.lookup("#maskEdit").queryAs(ToggleButton.class).setSelected(true));
         WaitForAsyncUtils.waitForFxEvents();
         for (String id : new String[] {"#canvas", "#removeInit", "#strength", "#maskEdit", "#maskTools", "#maskKeep",
@@ -120,12 +113,8 @@ class SmallWindowColumnsUiTest {
     @ParameterizedTest(name = "{2}")
     @CsvSource({"800, 600, the 800×600 minimum", "800, 560, 200 % on a 1600×1200 screen"})
     void theEditorColumnFitsItsWidthWithoutScrollingSideways(int width, int height, String what, FxRobot robot) {
-        robot.interact(() -> {
-            stage.setWidth(width);
-            stage.setHeight(height);
-            robot.lookup("#split").queryAs(javafx.scene.control.SplitPane.class).setDividerPositions(0.0, 0.7);
-        });
-        WaitForAsyncUtils.waitForFxEvents();
+        showAt(robot, width, height,
+                () -> robot.lookup("#split").queryAs(javafx.scene.control.SplitPane.class).setDividerPositions(0.0, 0.7));
         ScrollPane editor = robot.lookup("#editorScroll").queryAs(ScrollPane.class);
         robot.interact(editor::layout);
         double content = editor.getContent().getLayoutBounds().getWidth();
@@ -139,6 +128,16 @@ class SmallWindowColumnsUiTest {
         Node title = perEncoder.lookup(".title");
         assertEquals(perEncoder.getText(), ((javafx.scene.text.Text) title.lookup(".text")).getText(),
                 "the per-encoder title is not cut at " + what);
+    }
+
+    /** The window at this size, then {@code setUp} on the FX thread, and every layout pass done. */
+    private void showAt(FxRobot robot, int width, int height, Runnable setUp) {
+        robot.interact(() -> {
+            stage.setWidth(width);
+            stage.setHeight(height);
+            setUp.run();
+        });
+        WaitForAsyncUtils.waitForFxEvents();
     }
 
     /**

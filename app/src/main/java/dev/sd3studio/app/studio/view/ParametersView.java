@@ -41,7 +41,7 @@ final class ParametersView extends GridPane {
         setHgap(8);
         setVgap(6);
         ColumnConstraints labels = new ColumnConstraints();
-        labels.setMinWidth(72); // the widest label ("T5 tokens") sets it; more pushed the column into sideways scrolling at 800 px
+        labels.setMinWidth(72); // the labels keep their whole text anyway; 90 made the editor 11 px wider than its narrowest column
         ColumnConstraints fields = new ColumnConstraints();
         fields.setHgrow(Priority.ALWAYS);
         fields.setFillWidth(true);
