@@ -121,8 +121,16 @@ class SmallWindowColumnsUiTest {
         double view = editor.getViewportBounds().getWidth();
         assertTrue(content <= view + 0.5, "the editor (" + content + " px) fits its column (" + view + " px) at " + what);
         for (String id : new String[] {"#prompt", "#model", "#randomSeed", "#seed", "#reuseSeed", "#copySeed",
-                "#steps", "#guidance", "#offload", "#dropT5"}) {
+                "#width", "#height", "#steps", "#guidance", "#offload", "#dropT5"}) {
             assertWholeAndReachable(robot, id, what, true);
+        }
+        for (String id : new String[] {"#width", "#height"}) {
+            var editorField = robot.lookup(id).queryAs(javafx.scene.control.Spinner.class).getEditor();
+            javafx.scene.text.Text fourDigits = new javafx.scene.text.Text("4096");
+            fourDigits.setFont(editorField.getFont());
+            double room = editorField.getWidth() - editorField.getInsets().getLeft() - editorField.getInsets().getRight();
+            assertTrue(fourDigits.getLayoutBounds().getWidth() <= room, id + " shows four digits at " + what + ": "
+                    + room + " px for " + fourDigits.getLayoutBounds().getWidth());
         }
         TitledPane perEncoder = robot.lookup("#perEncoder").queryAs(TitledPane.class);
         Node title = perEncoder.lookup(".title");

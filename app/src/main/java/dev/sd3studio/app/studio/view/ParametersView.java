@@ -36,6 +36,9 @@ final class ParametersView extends GridPane {
     private final ParametersViewModel vm;
     private int row;
 
+    /** Width of the width and height fields: room for four digits beside the arrows. */
+    static final double SIZE_FIELD_WIDTH = 100;
+
     ParametersView(StudioViewModel studio) {
         vm = studio.parameters();
         setHgap(8);
@@ -109,7 +112,20 @@ final class ParametersView extends GridPane {
         add("Size", preset, preset);
         var w = whole("Width", "width", "Width in pixels, a multiple of 16", vm.widthProperty(), 16, 4096, 16);
         var h = whole("Height", "height", "Height in pixels, a multiple of 16", vm.heightProperty(), 16, 4096, 16);
-        add(new HBox(6, w, new Label("×"), h), 1, row++);
+        // each field wide enough for "4096"; in a narrow editor column the height wraps under the width
+        w.setPrefWidth(SIZE_FIELD_WIDTH);
+        h.setPrefWidth(SIZE_FIELD_WIDTH);
+        HBox widthAndTimes = new HBox(6, w, new Label("×"));
+        widthAndTimes.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+        javafx.scene.layout.FlowPane size = new javafx.scene.layout.FlowPane(6, 6, widthAndTimes, h);
+        size.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+        size.setPrefWrapLength(2 * SIZE_FIELD_WIDTH + 30);
+        size.widthProperty().addListener((o, was, wd) -> {
+            if (wd.doubleValue() > 0) {
+                size.setPrefWrapLength(wd.doubleValue());
+            }
+        });
+        add(size, 1, row++);
         Label sizeNote = Controls.help("");
         sizeNote.setId("sizeNote");
         sizeNote.textProperty().bind(vm.sizeNoteProperty());
