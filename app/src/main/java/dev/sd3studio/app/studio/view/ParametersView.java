@@ -91,14 +91,7 @@ final class ParametersView extends GridPane {
                 "Download an SD3.5 ONNX model from the Hugging Face Hub (catalogue, or any repository id)");
         hub.setOnAction(e -> Dialogs.showCatalogue(getScene().getWindow(), models));
         javafx.scene.layout.FlowPane modelButtons = new javafx.scene.layout.FlowPane(6, 6, add, remove, hub);
-        // Wraps in a narrow editor column instead of widening it. The grid asks for its height without a
-        // width, so the wrap length follows the width it got: a fixed one reserved a third, empty row.
-        modelButtons.setPrefWrapLength(200);
-        modelButtons.widthProperty().addListener((o, was, w) -> {
-            if (w.doubleValue() > 0) {
-                modelButtons.setPrefWrapLength(w.doubleValue());
-            }
-        });
+        wrapAtItsWidth(modelButtons, 200);
         add(modelButtons, 1, row++);
         Label note = Controls.help("");
         note.setId("modelNote");
@@ -119,12 +112,7 @@ final class ParametersView extends GridPane {
         widthAndTimes.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
         javafx.scene.layout.FlowPane size = new javafx.scene.layout.FlowPane(6, 6, widthAndTimes, h);
         size.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
-        size.setPrefWrapLength(2 * SIZE_FIELD_WIDTH + 30);
-        size.widthProperty().addListener((o, was, wd) -> {
-            if (wd.doubleValue() > 0) {
-                size.setPrefWrapLength(wd.doubleValue());
-            }
-        });
+        wrapAtItsWidth(size, 2 * SIZE_FIELD_WIDTH + 30);
         add(size, 1, row++);
         Label sizeNote = Controls.help("");
         sizeNote.setId("sizeNote");
@@ -368,6 +356,19 @@ final class ParametersView extends GridPane {
     private javafx.scene.control.Spinner<Double> decimal(String name, String id, String tooltip,
                                                          javafx.beans.property.DoubleProperty p, double min, double max, double step) {
         return Controls.describe(NumberFields.decimal(name, p, min, max, step, vm.typedProblems()), id, tooltip + NumberFields.HOW);
+    }
+
+    /**
+     * The row wraps in a narrow editor column instead of widening it. The grid asks for its height without a
+     * width, so the wrap length follows the width it got: a fixed one reserved a third, empty row.
+     */
+    private static void wrapAtItsWidth(javafx.scene.layout.FlowPane row, double initial) {
+        row.setPrefWrapLength(initial);
+        row.widthProperty().addListener((o, was, w) -> {
+            if (w.doubleValue() > 0) {
+                row.setPrefWrapLength(w.doubleValue());
+            }
+        });
     }
 
     private void add(String label, javafx.scene.Node labelFor, javafx.scene.Node field) {
